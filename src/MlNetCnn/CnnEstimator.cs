@@ -1,0 +1,93 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using MlNetCnn.Data;
+using MlNetCnn.Native;
+using MlNetCnn.Scoring;
+using MlNetCnn.Training;
+
+namespace MlNetCnn;
+
+/// <summary>
+/// Trains the question's CNN (or another <see cref="Network.NetworkShape"/>) as an ML.NET binary classifier on a
+/// Boolean label and a C×H×W image vector, and returns a <see cref="CnnTransformer"/>.
+/// </summary>
+public sealed class CnnEstimator : IEstimator<CnnTransformer>
+{
+    private readonly IHost host;
+    private readonly CnnOptions options;
+
+    /// <summary>An estimator with default options, in a new <see cref="MLContext"/>.</summary>
+    public CnnEstimator() : this(new MLContext(), null)
+    {
+    }
+
+    /// <summary>An estimator with <paramref name="options"/>, in a new <see cref="MLContext"/>.</summary>
+    public CnnEstimator(CnnOptions options) : this(new MLContext(), options)
+    {
+    }
+
+    /// <summary>An estimator that logs to <paramref name="mlContext"/> and takes its seed when the options give none.</summary>
+    public CnnEstimator(MLContext mlContext, CnnOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(mlContext);
+        this.options = (options ?? new CnnOptions()).Clone();
+        this.options.Validate();
+        host = ((IHostEnvironment)mlContext).Register(nameof(CnnEstimator));
+    }
+
+    /// <summary>The input schema plus Score, Probability and PredictedLabel; throws when a needed column is missing or of the wrong type.</summary>
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        ColumnChecks.Check(inputSchema, options);
+        var columns = inputSchema.ToDictionary(c => c.Name);
+        columns[CnnTransformer.ScoreColumnName] = new SchemaShape.Column(CnnTransformer.ScoreColumnName, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.Single, false);
+        columns[CnnTransformer.ProbabilityColumnName] = new SchemaShape.Column(CnnTransformer.ProbabilityColumnName, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.Single, false);
+        columns[CnnTransformer.PredictedLabelColumnName] = new SchemaShape.Column(CnnTransformer.PredictedLabelColumnName, SchemaShape.Column.VectorKind.Scalar, BooleanDataViewType.Instance, false);
+        return new SchemaShape(columns.Values);
+    }
+
+    /// <summary>Reads <paramref name="input"/>, trains the network and returns the trained transformer.</summary>
+    public CnnTransformer Fit(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ColumnChecks.CheckLabel(input.Schema, options.LabelColumnName);
+        var geometry = ColumnChecks.FeatureGeometry(input.Schema, options);
+        options.Network.CheckFits(geometry);
+        TorchRuntime.EnsureLoaded();
+
+        var train = FeatureTable.Read(input, options.FeatureColumnName, options.LabelColumnName, geometry);
+        CheckTrainingRows(train);
+        FeatureTable? validation = null;
+        if (options.ValidationSet is { } validationSet)
+        {
+            ColumnChecks.CheckLabel(validationSet.Schema, options.LabelColumnName);
+            var validationGeometry = ColumnChecks.FeatureGeometry(validationSet.Schema, options);
+            if (validationGeometry != geometry)
+                throw new ArgumentOutOfRangeException(nameof(options), $"The validation set holds images of {validationGeometry}; the training data holds {geometry}.");
+            validation = FeatureTable.Read(validationSet, options.FeatureColumnName, options.LabelColumnName, geometry);
+            if (validation.Count == 0)
+                throw new ArgumentException("The validation set has no rows.", nameof(options));
+        }
+
+        var seed = options.Seed ?? host.Rand.Next();
+        using var channel = host.Start("Training");
+        channel.Info($"Training {options.Network} on {train.Count} images of {geometry} ({train.PositiveCount} positive), seed {seed}.");
+        var (network, history) = new CnnTrainer(channel, options, seed).Fit(train, validation);
+        return new CnnTransformer(host, new CnnScorer(network), options.FeatureColumnName, options.Threshold, options.BatchSize, history);
+    }
+
+    private void CheckTrainingRows(FeatureTable train)
+    {
+        if (train.Count == 0)
+            throw new ArgumentException("The training data has no rows.");
+        if (train.Count < 2)
+            throw new ArgumentException($"The training data has {train.Count} row; batch normalisation needs at least 2.");
+        var positives = train.PositiveCount;
+        if (positives == 0 || positives == train.Count)
+            throw new ArgumentException(
+                $"The training data holds one class only: all {train.Count} rows of '{options.LabelColumnName}' are {(positives == 0 ? "false" : "true")}. " +
+                "A binary classifier needs examples of both classes; check the label column and how it was loaded.");
+    }
+}

@@ -1,0 +1,10 @@
+namespace MlNetCnn.Diagnostics;
+
+/// <summary>What one training epoch did. One record per epoch, written by the trainer, read by everyone else.</summary>
+/// <param name="Epoch">1-based epoch number.</param>
+/// <param name="TrainingLoss">Mean binary cross-entropy over the epoch's training batches, in nats.</param>
+/// <param name="Validation">Metrics over the whole validation set, or null when there is none.</param>
+/// <param name="LearningRate">The learning rate the epoch used.</param>
+/// <param name="Seconds">Wall-clock time of the epoch, validation included.</param>
+/// <param name="ImagesPerSecond">Training images per second of training time (validation excluded).</param>
+public sealed record EpochRecord(int Epoch, double TrainingLoss, BinaryMetrics? Validation, double LearningRate, double Seconds, double ImagesPerSecond);

@@ -1,0 +1,59 @@
+namespace MlNetCnn.Network;
+
+/// <summary>
+/// The layer sizes of a <see cref="CnnNetwork"/>: convolution blocks (conv → batch norm → ReLU → max pool), then
+/// hidden dense layers (linear → batch norm → ReLU), then one output logit. Plain data, saved with the model.
+/// </summary>
+/// <param name="ConvolutionChannels">Output channels of each convolution block, in order.</param>
+/// <param name="KernelSize">Side of each square convolution kernel, in pixels (no padding, stride 1).</param>
+/// <param name="PoolSize">Side and stride of each max-pooling window, in pixels.</param>
+/// <param name="HiddenUnits">Units of each hidden dense layer, in order.</param>
+public sealed record NetworkShape(IReadOnlyList<int> ConvolutionChannels, int KernelSize, int PoolSize, IReadOnlyList<int> HiddenUnits)
+{
+    /// <summary>The question's network: three blocks of 64, 64, 128 channels with 5×5 kernels and 2×2 pooling, then 500 and 500 units.</summary>
+    public static NetworkShape Default { get; } = new(new[] { 64, 64, 128 }, 5, 2, new[] { 500, 500 });
+
+    /// <summary>The smallest square image side this shape accepts: each block must leave at least one pixel.</summary>
+    public int MinimumImageSide => ConvolutionChannels.Aggregate(1, (side, _) => side * PoolSize + KernelSize - 1);
+
+    /// <summary>The side an image of <paramref name="side"/> pixels has after every block (zero or less: too small).</summary>
+    public int OutputSide(int side) => ConvolutionChannels.Aggregate(side, (s, _) => (s - KernelSize + 1) / PoolSize);
+
+    /// <summary>Values per image entering the first dense layer, derived from the input geometry.</summary>
+    public int FlattenSize(ImageGeometry geometry) =>
+        ConvolutionChannels[^1] * OutputSide(geometry.Height) * OutputSide(geometry.Width);
+
+    /// <summary>Throws when the shape is not a usable network.</summary>
+    public void Validate()
+    {
+        if (ConvolutionChannels is null || ConvolutionChannels.Count == 0 || ConvolutionChannels.Any(c => c <= 0))
+            throw new ArgumentOutOfRangeException(nameof(ConvolutionChannels), $"Convolution channels must be one or more positive counts; got [{string.Join(", ", ConvolutionChannels ?? Array.Empty<int>())}].");
+        if (KernelSize <= 0)
+            throw new ArgumentOutOfRangeException(nameof(KernelSize), $"Kernel size must be positive; got {KernelSize}.");
+        if (PoolSize <= 0)
+            throw new ArgumentOutOfRangeException(nameof(PoolSize), $"Pool size must be positive; got {PoolSize}.");
+        if (HiddenUnits is null || HiddenUnits.Any(u => u <= 0))
+            throw new ArgumentOutOfRangeException(nameof(HiddenUnits), $"Hidden units must be positive counts; got [{string.Join(", ", HiddenUnits ?? Array.Empty<int>())}].");
+    }
+
+    /// <summary>Throws, naming the minimum size, when <paramref name="geometry"/> is too small for this shape.</summary>
+    public void CheckFits(ImageGeometry geometry)
+    {
+        if (geometry.Channels <= 0 || OutputSide(geometry.Height) < 1 || OutputSide(geometry.Width) < 1)
+            throw new ArgumentException(
+                $"Images of {geometry} are too small for this network: {ConvolutionChannels.Count} blocks of {KernelSize}×{KernelSize} convolution " +
+                $"and {PoolSize}×{PoolSize} pooling need at least {MinimumImageSide}×{MinimumImageSide} pixels. Resize the images (ResizeImages) or use fewer blocks.");
+    }
+
+    /// <inheritdoc />
+    public bool Equals(NetworkShape? other) =>
+        other is not null && KernelSize == other.KernelSize && PoolSize == other.PoolSize
+        && ConvolutionChannels.SequenceEqual(other.ConvolutionChannels) && HiddenUnits.SequenceEqual(other.HiddenUnits);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(KernelSize, PoolSize, ConvolutionChannels.Count, HiddenUnits.Count);
+
+    /// <inheritdoc />
+    public override string ToString() =>
+        $"conv [{string.Join(", ", ConvolutionChannels)}] k{KernelSize} pool{PoolSize}, dense [{string.Join(", ", HiddenUnits)}] → 1";
+}

@@ -1,0 +1,151 @@
+using Microsoft.ML;
+using Microsoft.ML.Runtime;
+using MlNetCnn.Diagnostics;
+using MlNetCnn.Network;
+using MlNetCnn.Scoring;
+
+namespace MlNetCnn.Persistence;
+
+/// <summary>
+/// The versioned form of a <see cref="CnnTransformer"/> inside an ML.NET model zip.
+/// </summary>
+internal static class CnnModelFormat
+{
+    /// <summary>Names the loader in the zip; ML.NET finds it through the LoadableClass attribute on CnnTransformer.</summary>
+    public const string LoaderSignature = "MlNetCnnTransformer";
+
+    /// <summary>The eight-character model signature.</summary>
+    public const string ModelSignature = "MLNETCNN";
+
+    /// <summary>The binary stream that holds the network's weights, in TorchSharp's own format.</summary>
+    public const string WeightsStream = "CnnWeights";
+
+    // 0x00010001: first format.
+    private const uint VersionWritten = 0x00010001;
+    private const uint VersionReadable = 0x00010001;
+    private const uint VersionWeCanReadBack = 0x00010001;
+
+    // Bounds for values read back: anything outside them is damage, not a model.
+    private const int MaxDimension = 1 << 16;
+    private const int MaxLayers = 64;
+    private const int MaxBatchSize = 1 << 20;
+
+    private static VersionInfo GetVersionInfo() => new(
+        modelSignature: ModelSignature,
+        verWrittenCur: VersionWritten,
+        verReadableCur: VersionReadable,
+        verWeCanReadBack: VersionWeCanReadBack,
+        loaderAssemblyName: typeof(CnnModelFormat).Assembly.FullName,
+        loaderSignature: LoaderSignature);
+
+    // *** Binary format ***
+    // string (string table): feature column name
+    // int: channels; int: height; int: width
+    // int: kernel size; int: pool size
+    // int: number of convolution blocks, then that many ints: each block's output channels
+    // int: number of hidden dense layers, then that many ints: each layer's units
+    // float: threshold, in [0, 1]
+    // int: batch size for scoring
+    // stream CnnWeights: the network's state (TorchSharp Module.save), parameter and buffer names as CnnNetwork declares them
+
+    public static void Save(CnnTransformer transformer, ModelSaveContext ctx)
+    {
+        ctx.CheckAtModel();
+        ctx.SetVersionInfo(GetVersionInfo());
+
+        ctx.SaveNonEmptyString(transformer.FeatureColumnName);
+        var g = transformer.Geometry;
+        ctx.Writer.Write(g.Channels);
+        ctx.Writer.Write(g.Height);
+        ctx.Writer.Write(g.Width);
+        var shape = transformer.Network;
+        ctx.Writer.Write(shape.KernelSize);
+        ctx.Writer.Write(shape.PoolSize);
+        WriteCounts(ctx.Writer, shape.ConvolutionChannels);
+        WriteCounts(ctx.Writer, shape.HiddenUnits);
+        ctx.Writer.Write(transformer.Threshold);
+        ctx.Writer.Write(transformer.BatchSize);
+
+        lock (transformer.Scorer)
+        {
+            ctx.SaveBinaryStream(WeightsStream, writer => transformer.Scorer.Network.save(writer));
+        }
+    }
+
+    public static CnnTransformer Load(IHostEnvironment env, ModelLoadContext ctx)
+    {
+        ArgumentNullException.ThrowIfNull(env);
+        ArgumentNullException.ThrowIfNull(ctx);
+        ctx.CheckAtModel(GetVersionInfo());
+        Native.TorchRuntime.EnsureLoaded();
+
+        var featureColumn = ctx.LoadNonEmptyString();
+        var geometry = new ImageGeometry(ReadCount(ctx, "channels", MaxDimension), ReadCount(ctx, "height", MaxDimension), ReadCount(ctx, "width", MaxDimension));
+        var kernel = ReadCount(ctx, "kernel size", MaxDimension);
+        var pool = ReadCount(ctx, "pool size", MaxDimension);
+        var convolution = ReadCounts(ctx, "convolution channels", allowEmpty: false);
+        var hidden = ReadCounts(ctx, "hidden units", allowEmpty: true);
+        var threshold = ctx.Reader.ReadSingle();
+        if (!(threshold >= 0 && threshold <= 1))
+            throw Damaged($"threshold {threshold} is not in [0, 1]");
+        var batchSize = ReadCount(ctx, "batch size", MaxBatchSize);
+
+        var shape = new NetworkShape(convolution, kernel, pool, hidden);
+        CnnNetwork network;
+        try
+        {
+            network = new CnnNetwork(geometry, shape);
+        }
+        catch (ArgumentException e)
+        {
+            throw Damaged($"its network ({shape}) does not fit its images ({geometry}): {e.Message}");
+        }
+
+        try
+        {
+            var found = ctx.TryLoadBinaryStream(WeightsStream, reader => network.load(reader, strict: true));
+            if (!found)
+                throw Damaged($"the weights stream '{WeightsStream}' is missing");
+        }
+        catch (Exception e) when (e is not InvalidDataException)
+        {
+            network.Dispose();
+            throw Damaged($"its weights could not be read ({e.GetType().Name}: {e.Message})", e);
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
+        return new CnnTransformer(env, new CnnScorer(network), featureColumn, threshold, batchSize, Array.Empty<EpochRecord>());
+    }
+
+    private static void WriteCounts(BinaryWriter writer, IReadOnlyList<int> counts)
+    {
+        writer.Write(counts.Count);
+        foreach (var count in counts)
+            writer.Write(count);
+    }
+
+    private static int ReadCount(ModelLoadContext ctx, string what, int max)
+    {
+        var value = ctx.Reader.ReadInt32();
+        if (value <= 0 || value > max)
+            throw Damaged($"{what} {value} is not in [1, {max}]");
+        return value;
+    }
+
+    private static int[] ReadCounts(ModelLoadContext ctx, string what, bool allowEmpty)
+    {
+        var length = ctx.Reader.ReadInt32();
+        if (length < (allowEmpty ? 0 : 1) || length > MaxLayers)
+            throw Damaged($"the number of {what} ({length}) is not in [{(allowEmpty ? 0 : 1)}, {MaxLayers}]");
+        var counts = new int[length];
+        for (var i = 0; i < length; i++)
+            counts[i] = ReadCount(ctx, what, MaxDimension);
+        return counts;
+    }
+
+    private static InvalidDataException Damaged(string what, Exception? inner = null) =>
+        new($"The CNN model in this file is damaged: {what}.", inner);
+}

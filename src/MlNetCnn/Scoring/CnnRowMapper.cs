@@ -1,0 +1,101 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace MlNetCnn.Scoring;
+
+/// <summary>Scores one row at a time, as prediction engines ask; the logit is computed once per row position.</summary>
+internal sealed class CnnRowMapper : IRowToRowMapper
+{
+    private readonly CnnTransformer parent;
+    private readonly DataViewSchema.Column featureColumn;
+
+    public CnnRowMapper(CnnTransformer parent, DataViewSchema inputSchema, DataViewSchema.Column featureColumn)
+    {
+        this.parent = parent;
+        this.featureColumn = featureColumn;
+        InputSchema = inputSchema;
+        OutputSchema = OutputColumns.Build(inputSchema, featureColumn);
+    }
+
+    public DataViewSchema InputSchema { get; }
+
+    public DataViewSchema OutputSchema { get; }
+
+    public IEnumerable<DataViewSchema.Column> GetDependencies(IEnumerable<DataViewSchema.Column> dependingColumns)
+    {
+        var needed = new HashSet<int>();
+        foreach (var column in dependingColumns)
+        {
+            if (column.Index < InputSchema.Count)
+                needed.Add(column.Index);
+            else
+                needed.Add(featureColumn.Index);
+        }
+        return needed.Order().Select(i => InputSchema[i]);
+    }
+
+    public DataViewRow GetRow(DataViewRow input, IEnumerable<DataViewSchema.Column> activeColumns) =>
+        new Row(this, input, OutputColumns.Active(activeColumns, InputSchema.Count));
+
+    private sealed class Row : DataViewRow
+    {
+        private readonly CnnRowMapper mapper;
+        private readonly DataViewRow input;
+        private readonly bool[] active;
+        private readonly Delegate[] getters = new Delegate[OutputColumns.Count];
+        private readonly ValueGetter<VBuffer<float>>? features;
+        private readonly float[] pixels;
+        private readonly float[] logit = new float[1];
+        private VBuffer<float> buffer;
+        private long scoredPosition = -1;
+
+        public Row(CnnRowMapper mapper, DataViewRow input, bool[] active)
+        {
+            this.mapper = mapper;
+            this.input = input;
+            this.active = active;
+            pixels = new float[mapper.parent.Geometry.Size];
+            if (active.Any(a => a))
+                features = input.GetGetter<VBuffer<float>>(mapper.featureColumn);
+            for (var i = 0; i < OutputColumns.Count; i++)
+                getters[i] = OutputColumns.Getter(i, Logit, mapper.parent.Threshold);
+        }
+
+        public override DataViewSchema Schema => mapper.OutputSchema;
+
+        public override long Position => input.Position;
+
+        public override long Batch => input.Batch;
+
+        public override ValueGetter<DataViewRowId> GetIdGetter() => input.GetIdGetter();
+
+        public override bool IsColumnActive(DataViewSchema.Column column) =>
+            column.Index < mapper.InputSchema.Count
+                ? input.IsColumnActive(mapper.InputSchema[column.Index])
+                : active[column.Index - mapper.InputSchema.Count];
+
+        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
+        {
+            var inputCount = mapper.InputSchema.Count;
+            if (column.Index < inputCount)
+                return input.GetGetter<TValue>(mapper.InputSchema[column.Index]);
+            if (!IsColumnActive(column))
+                throw new InvalidOperationException($"Column '{column.Name}' was not requested from this row.");
+            return OutputColumns.Typed<TValue>(getters[column.Index - inputCount], column);
+        }
+
+        private float Logit()
+        {
+            if (scoredPosition != input.Position)
+            {
+                features!(ref buffer);
+                if (buffer.Length != pixels.Length)
+                    throw new InvalidOperationException($"Row {input.Position} has {buffer.Length} feature values; the model needs {pixels.Length} ({mapper.parent.Geometry}).");
+                buffer.CopyTo(pixels);
+                mapper.parent.Scorer.Score(pixels, logit);
+                scoredPosition = input.Position;
+            }
+            return logit[0];
+        }
+    }
+}

@@ -1,0 +1,161 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace MlNetCnn.Scoring;
+
+/// <summary>
+/// The lazy output of <see cref="CnnTransformer.Transform"/>. Its cursor passes the input's columns through and
+/// scores rows <see cref="CnnTransformer.BatchSize"/> at a time.
+/// </summary>
+/// <remarks>
+/// A cursor walks the input twice in step: the main cursor serves the pass-through columns; a second cursor, over
+/// the feature column only, runs ahead one batch and fills the logits. Both see the input in the same order, since
+/// neither is shuffled, so row i of one is row i of the other. Upstream work for the feature column (decoding,
+/// resizing) is done once unless the consumer also asks for the feature column itself.
+/// </remarks>
+internal sealed class CnnScoredDataView : IDataView
+{
+    private readonly CnnTransformer parent;
+    private readonly IDataView input;
+    private readonly DataViewSchema.Column featureColumn;
+
+    public CnnScoredDataView(CnnTransformer parent, IDataView input, DataViewSchema.Column featureColumn)
+    {
+        this.parent = parent;
+        this.input = input;
+        this.featureColumn = featureColumn;
+        Schema = OutputColumns.Build(input.Schema, featureColumn);
+    }
+
+    public bool CanShuffle => false;
+
+    public DataViewSchema Schema { get; }
+
+    public long? GetRowCount() => input.GetRowCount();
+
+    public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null)
+    {
+        var needed = columnsNeeded.ToList();
+        var inputCount = input.Schema.Count;
+        var active = OutputColumns.Active(needed, inputCount);
+        var passThrough = needed.Where(c => c.Index < inputCount).Select(c => input.Schema[c.Index]).ToList();
+        var main = input.GetRowCursor(passThrough);
+        DataViewRowCursor? ahead = null;
+        try
+        {
+            if (active.Any(a => a))
+                ahead = input.GetRowCursor(new[] { featureColumn });
+            return new Cursor(this, main, ahead, active);
+        }
+        catch
+        {
+            main.Dispose();
+            ahead?.Dispose();
+            throw;
+        }
+    }
+
+    public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) =>
+        new[] { GetRowCursor(columnsNeeded, rand) };
+
+    private sealed class Cursor : DataViewRowCursor
+    {
+        private readonly CnnScoredDataView view;
+        private readonly DataViewRowCursor main;
+        private readonly DataViewRowCursor? ahead;
+        private readonly ValueGetter<VBuffer<float>>? features;
+        private readonly bool[] active;
+        private readonly Delegate[] getters = new Delegate[OutputColumns.Count];
+        private readonly float[] pixels;
+        private readonly float[] logits;
+        private VBuffer<float> buffer;
+        private int batchCount;
+        private int indexInBatch = -1;
+        private bool disposed;
+
+        public Cursor(CnnScoredDataView view, DataViewRowCursor main, DataViewRowCursor? ahead, bool[] active)
+        {
+            this.view = view;
+            this.main = main;
+            this.ahead = ahead;
+            this.active = active;
+            var batchSize = view.parent.BatchSize;
+            logits = new float[batchSize];
+            pixels = ahead is null ? Array.Empty<float>() : new float[batchSize * view.parent.Geometry.Size];
+            if (ahead is not null)
+                features = ahead.GetGetter<VBuffer<float>>(view.featureColumn);
+            for (var i = 0; i < OutputColumns.Count; i++)
+                getters[i] = OutputColumns.Getter(i, CurrentLogit, view.parent.Threshold);
+        }
+
+        public override DataViewSchema Schema => view.Schema;
+
+        public override long Position => main.Position;
+
+        public override long Batch => main.Batch;
+
+        public override ValueGetter<DataViewRowId> GetIdGetter() => main.GetIdGetter();
+
+        public override bool IsColumnActive(DataViewSchema.Column column)
+        {
+            var inputCount = view.input.Schema.Count;
+            return column.Index < inputCount ? main.IsColumnActive(view.input.Schema[column.Index]) : active[column.Index - inputCount];
+        }
+
+        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
+        {
+            var inputCount = view.input.Schema.Count;
+            if (column.Index < inputCount)
+                return main.GetGetter<TValue>(view.input.Schema[column.Index]);
+            if (!IsColumnActive(column))
+                throw new InvalidOperationException($"Column '{column.Name}' was not requested from this cursor.");
+            return OutputColumns.Typed<TValue>(getters[column.Index - inputCount], column);
+        }
+
+        public override bool MoveNext()
+        {
+            if (disposed || !main.MoveNext())
+                return false;
+            if (ahead is null)
+                return true;
+            indexInBatch++;
+            if (indexInBatch >= batchCount)
+                ScoreNextBatch();
+            if (indexInBatch >= batchCount)
+                throw new InvalidOperationException("The input yielded fewer rows for its feature column than for its other columns; it must give the same rows each time it is read.");
+            return true;
+        }
+
+        private void ScoreNextBatch()
+        {
+            var size = view.parent.Geometry.Size;
+            var count = 0;
+            while (count < logits.Length && ahead!.MoveNext())
+            {
+                features!(ref buffer);
+                if (buffer.Length != size)
+                    throw new InvalidOperationException($"Row {ahead.Position} has {buffer.Length} feature values; the model needs {size} ({view.parent.Geometry}).");
+                buffer.CopyTo(pixels.AsSpan(count * size, size));
+                count++;
+            }
+            view.parent.Scorer.Score(pixels.AsSpan(0, count * size), logits.AsSpan(0, count));
+            batchCount = count;
+            indexInBatch = 0;
+        }
+
+        private float CurrentLogit() => logits[indexInBatch];
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposed)
+                return;
+            if (disposing)
+            {
+                main.Dispose();
+                ahead?.Dispose();
+            }
+            disposed = true;
+            base.Dispose(disposing);
+        }
+    }
+}
