@@ -76,6 +76,7 @@ internal static class CnnModelFormat
     {
         ArgumentNullException.ThrowIfNull(env);
         ArgumentNullException.ThrowIfNull(ctx);
+        CheckVersion(ctx);
         ctx.CheckAtModel(GetVersionInfo());
         Native.TorchRuntime.EnsureLoaded();
 
@@ -118,6 +119,22 @@ internal static class CnnModelFormat
             throw;
         }
         return new CnnTransformer(env, new CnnScorer(network), featureColumn, threshold, batchSize, Array.Empty<EpochRecord>());
+    }
+
+    /// <summary>Says in our own words when the model is of a format this build cannot read (ML.NET names its own version instead).</summary>
+    private static void CheckVersion(ModelLoadContext ctx)
+    {
+        var header = ctx.Header;
+        if (header.ModelSignature != GetVersionInfo().ModelSignature)
+            return; // Not ours at all: ML.NET's own check says so.
+        if (header.ModelVerReadable > VersionWritten)
+            throw new InvalidDataException(
+                $"This CNN model was saved in a newer MlNetCnn model format (0x{header.ModelVerWritten:X8}, readable from 0x{header.ModelVerReadable:X8}); " +
+                $"this MlNetCnn ({typeof(CnnModelFormat).Assembly.GetName().Version}) reads formats up to 0x{VersionWritten:X8}. Upgrade MlNetCnn to load it.");
+        if (header.ModelVerWritten < VersionWeCanReadBack)
+            throw new InvalidDataException(
+                $"This CNN model was saved in an older MlNetCnn model format (0x{header.ModelVerWritten:X8}) that this MlNetCnn no longer reads " +
+                $"(oldest readable: 0x{VersionWeCanReadBack:X8}). Retrain the model, or load it with the MlNetCnn release that saved it.");
     }
 
     private static void WriteCounts(BinaryWriter writer, IReadOnlyList<int> counts)

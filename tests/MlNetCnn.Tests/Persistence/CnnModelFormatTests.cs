@@ -1,0 +1,86 @@
+using Microsoft.ML;
+using MlNetCnn.Persistence;
+using MlNetCnn.Tests.Support;
+
+namespace MlNetCnn.Tests.Persistence;
+
+public sealed class CnnModelFormatTests : IClassFixture<TrainedModel>
+{
+    private readonly TrainedModel model;
+
+    public CnnModelFormatTests(TrainedModel model) => this.model = model;
+
+    [Fact]
+    public void Save_then_load_in_a_fresh_context_gives_bit_identical_scores_and_the_same_settings()
+    {
+        using var folder = new TempFolder();
+        var path = folder.File("model.zip");
+        model.Ml.Model.Save(model.Transformer, model.Train.Schema, path);
+
+        var fresh = new MLContext();
+        var loaded = fresh.Model.Load(path, out var inputSchema);
+
+        var cnn = Assert.IsType<CnnTransformer>(loaded);
+        Assert.Equal(model.Transformer.Geometry, cnn.Geometry);
+        Assert.Equal(model.Transformer.Network, cnn.Network);
+        Assert.Equal(model.Transformer.Threshold, cnn.Threshold);
+        Assert.Equal(model.Transformer.BatchSize, cnn.BatchSize);
+        Assert.Equal(model.Train.Schema.Count, inputSchema.Count);
+        Assert.Equal(Scores.Column(model.Transformer.Transform(model.Test)), Scores.Column(loaded.Transform(model.Test)));
+        cnn.Dispose();
+    }
+
+    [Fact]
+    public void Save_then_load_keeps_a_whole_pipeline_with_the_cnn_last()
+    {
+        using var folder = new TempFolder();
+        var path = folder.File("pipeline.zip");
+        var ml = model.Ml;
+        var pipeline = ml.Transforms.CopyColumns("Pixels", "Features").Append(new CnnEstimator(ml, SyntheticImages.FastOptions(epochs: 1)));
+        var fitted = pipeline.Fit(model.Train);
+        ml.Model.Save(fitted, model.Train.Schema, path);
+
+        var loaded = new MLContext().Model.Load(path, out _);
+
+        Assert.Equal(Scores.Column(fitted.Transform(model.Test)), Scores.Column(loaded.Transform(model.Test)));
+    }
+
+    [Fact]
+    public void The_weights_travel_in_a_named_stream()
+    {
+        using var folder = new TempFolder();
+        var path = folder.File("model.zip");
+        model.Ml.Model.Save(model.Transformer, model.Train.Schema, path);
+
+        Assert.Contains(ModelZip.Entries(path), e => e.EndsWith(CnnModelFormat.WeightsStream, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_model_without_its_weights_stream_is_refused_with_a_message_that_says_so()
+    {
+        using var folder = new TempFolder();
+        var path = folder.File("model.zip");
+        model.Ml.Model.Save(model.Transformer, model.Train.Schema, path);
+        ModelZip.RemoveEntries(path, e => e.EndsWith(CnnModelFormat.WeightsStream, StringComparison.Ordinal));
+
+        var error = Assert.ThrowsAny<Exception>(() => new MLContext().Model.Load(path, out _));
+
+        Assert.Contains("weights stream", Flatten(error));
+        Assert.Contains(CnnModelFormat.WeightsStream, Flatten(error));
+    }
+
+    [Fact]
+    public void A_model_written_by_a_newer_format_is_refused_with_a_message_that_says_so()
+    {
+        using var folder = new TempFolder();
+        var path = folder.File("model.zip");
+        model.Ml.Model.Save(model.Transformer, model.Train.Schema, path);
+        ModelZip.SetModelVersion(path, CnnModelFormat.ModelSignature, written: 0x00090001, readable: 0x00090001);
+
+        var error = Assert.ThrowsAny<Exception>(() => new MLContext().Model.Load(path, out _));
+
+        Assert.True(Flatten(error).Contains("newer", StringComparison.OrdinalIgnoreCase), Flatten(error));
+    }
+
+    private static string Flatten(Exception e) => e.InnerException is null ? e.Message : e.Message + " | " + Flatten(e.InnerException);
+}
