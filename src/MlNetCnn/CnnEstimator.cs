@@ -5,6 +5,7 @@ using MlNetCnn.Data;
 using MlNetCnn.Native;
 using MlNetCnn.Scoring;
 using MlNetCnn.Training;
+using MlNetCnn.Diagnostics;
 
 namespace MlNetCnn;
 
@@ -57,6 +58,10 @@ public sealed class CnnEstimator : IEstimator<CnnTransformer>
         options.Network.CheckFits(geometry);
         TorchRuntime.EnsureLoaded();
 
+        if (!options.HasValidation && (options.EarlyStoppingPatience is not null || options.ThresholdSelection != ThresholdSelection.Fixed))
+            throw new ArgumentException("Early stopping and threshold selection measure a validation set: give ValidationSet or ValidationFraction.", nameof(options));
+
+        var seed = options.Seed ?? host.Rand.Next();
         var train = FeatureTable.Read(input, options.FeatureColumnName, options.LabelColumnName, geometry);
         CheckTrainingRows(train);
         FeatureTable? validation = null;
@@ -70,12 +75,17 @@ public sealed class CnnEstimator : IEstimator<CnnTransformer>
             if (validation.Count == 0)
                 throw new ArgumentException("The validation set has no rows.", nameof(options));
         }
+        else if (options.ValidationFraction > 0)
+        {
+            (train, validation) = train.StratifiedSplit(options.ValidationFraction, seed);
+            CheckTrainingRows(train);
+        }
 
-        var seed = options.Seed ?? host.Rand.Next();
         using var channel = host.Start("Training");
-        channel.Info($"Training {options.Network} on {train.Count} images of {geometry} ({train.PositiveCount} positive), seed {seed}.");
-        var (network, history) = new CnnTrainer(channel, options, seed).Fit(train, validation);
-        return new CnnTransformer(host, new CnnScorer(network), options.FeatureColumnName, options.Threshold, options.BatchSize, history);
+        channel.Info($"Training {options.Network} on {train.Count} images of {geometry} ({train.PositiveCount} positive)" +
+            (validation is null ? "" : $", validating on {validation.Count} ({validation.PositiveCount} positive)") + $", seed {seed}.");
+        var result = new CnnTrainer(channel, options, seed).Fit(train, validation);
+        return new CnnTransformer(host, new CnnScorer(result.Network), options.FeatureColumnName, result.Threshold, options.BatchSize, result.History, result.BestEpoch);
     }
 
     private void CheckTrainingRows(FeatureTable train)
@@ -87,7 +97,7 @@ public sealed class CnnEstimator : IEstimator<CnnTransformer>
         var positives = train.PositiveCount;
         if (positives == 0 || positives == train.Count)
             throw new ArgumentException(
-                $"The training data holds one class only: all {train.Count} rows of '{options.LabelColumnName}' are {(positives == 0 ? "false" : "true")}. " +
+                $"{AlarmCodes.OneClass} one class: the training data holds one class only: all {train.Count} rows of '{options.LabelColumnName}' are {(positives == 0 ? "false" : "true")}. " +
                 "A binary classifier needs examples of both classes; check the label column and how it was loaded.");
     }
 }

@@ -1,5 +1,7 @@
 using Microsoft.ML;
+using MlNetCnn.Diagnostics;
 using MlNetCnn.Network;
+using MlNetCnn.Training;
 
 namespace MlNetCnn;
 
@@ -18,6 +20,16 @@ public sealed class CnnOptions
     public const double DefaultLearningRate = 1e-3;
     /// <summary>Default of <see cref="Threshold"/>.</summary>
     public const float DefaultThreshold = 0.5f;
+    /// <summary>Default of <see cref="EarlyStoppingMinDelta"/>.</summary>
+    public const double DefaultEarlyStoppingMinDelta = 1e-4;
+    /// <summary>Default of <see cref="StepEpochs"/>.</summary>
+    public const int DefaultStepEpochs = 5;
+    /// <summary>Default of <see cref="StepGamma"/>.</summary>
+    public const double DefaultStepGamma = 0.1;
+    /// <summary>Default of <see cref="PlateauPatience"/>.</summary>
+    public const int DefaultPlateauPatience = 2;
+    /// <summary>Default of <see cref="PlateauFactor"/>.</summary>
+    public const double DefaultPlateauFactor = 0.1;
 
     /// <summary>Name of the Boolean label column; true is the positive class. Default "Label".</summary>
     public string LabelColumnName { get; set; } = DefaultLabelColumnName;
@@ -52,10 +64,73 @@ public sealed class CnnOptions
     /// <summary>Rows to measure after every epoch (label and feature columns as the estimator sees them); null for none.</summary>
     public IDataView? ValidationSet { get; set; }
 
-    /// <summary>Receives a report after every training batch and every epoch; null for none. Called on the training thread.</summary>
-    public IProgress<Diagnostics.TrainingProgress>? Progress { get; set; }
+    /// <summary>When no <see cref="ValidationSet"/> is given: the share of training rows held out for validation, stratified by label and seeded. 0 for none.</summary>
+    public double ValidationFraction { get; set; }
 
-    /// <summary>Stops training between batches; Fit then throws <see cref="OperationCanceledException"/> and returns no model.</summary>
+    /// <summary>Epochs without improvement of <see cref="EarlyStoppingMetric"/> before training stops and the best epoch's weights are restored; null for no early stopping.</summary>
+    public int? EarlyStoppingPatience { get; set; }
+
+    /// <summary>The validation metric early stopping and reduce-on-plateau watch. Default: loss.</summary>
+    public ValidationMetric EarlyStoppingMetric { get; set; } = ValidationMetric.Loss;
+
+    /// <summary>The smallest change of the watched metric that counts as an improvement. Default 0.0001.</summary>
+    public double EarlyStoppingMinDelta { get; set; } = DefaultEarlyStoppingMinDelta;
+
+    /// <summary>How the learning rate changes per epoch. Default: constant.</summary>
+    public LearningRateSchedule LearningRateSchedule { get; set; } = LearningRateSchedule.Constant;
+
+    /// <summary>Step schedule: epochs between reductions. Default 5.</summary>
+    public int StepEpochs { get; set; } = DefaultStepEpochs;
+
+    /// <summary>Step schedule: the factor of each reduction. Default 0.1.</summary>
+    public double StepGamma { get; set; } = DefaultStepGamma;
+
+    /// <summary>Reduce-on-plateau: epochs without improvement before a reduction. Default 2.</summary>
+    public int PlateauPatience { get; set; } = DefaultPlateauPatience;
+
+    /// <summary>Reduce-on-plateau: the factor of each reduction. Default 0.1.</summary>
+    public double PlateauFactor { get; set; } = DefaultPlateauFactor;
+
+    /// <summary>The floor of every schedule (and the end point of cosine). Default 0.</summary>
+    public double MinimumLearningRate { get; set; }
+
+    /// <summary>Adam's L2 weight decay. Default 0.</summary>
+    public double WeightDecay { get; set; }
+
+    /// <summary>Weight of positive rows in the loss (BCE pos_weight); null for 1, unless <see cref="BalanceClasses"/>.</summary>
+    public double? PositiveClassWeight { get; set; }
+
+    /// <summary>Sets the positive weight to negatives ÷ positives of the training data, so both classes count equally. Default false.</summary>
+    public bool BalanceClasses { get; set; }
+
+    /// <summary>Training only: mirror each image left–right with probability ½. Seeded. Default false.</summary>
+    public bool RandomHorizontalFlip { get; set; }
+
+    /// <summary>Training only: shift each image by up to this many pixels in each direction, filling with zeros (pad-and-crop). Seeded. 0 for none.</summary>
+    public int RandomShiftPixels { get; set; }
+
+    /// <summary>How to choose the threshold after training, on the validation set. Default: keep <see cref="Threshold"/>.</summary>
+    public ThresholdSelection ThresholdSelection { get; set; } = ThresholdSelection.Fixed;
+
+    /// <summary>Before the full run, check that the loss can fall on one small batch (alarm CNN008). Default true.</summary>
+    public bool CheckLearnable { get; set; } = true;
+
+    /// <summary>Alarm codes (e.g. "CNN002") that stop training as errors instead of warnings.</summary>
+    public ISet<string> AlarmsAsErrors { get; set; } = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>A folder where each epoch's training state is saved; null for none.</summary>
+    public string? CheckpointFolder { get; set; }
+
+    /// <summary>Continue from the newest complete checkpoint in <see cref="CheckpointFolder"/>, when there is one. Default false.</summary>
+    public bool ResumeFromCheckpoint { get; set; }
+
+    /// <summary>Receives a report after every training batch and every epoch; null for none. Called on the training thread.</summary>
+    public IProgress<TrainingProgress>? Progress { get; set; }
+
+    /// <summary>
+    /// Stops training between batches. Fit then throws <see cref="OperationCanceledException"/> and returns no model;
+    /// with a <see cref="CheckpointFolder"/>, the last completed epoch is there to resume from.
+    /// </summary>
     public CancellationToken CancellationToken { get; set; }
 
     /// <summary>Layer sizes. Default: the question's network (<see cref="NetworkShape.Default"/>).</summary>
@@ -83,10 +158,48 @@ public sealed class CnnOptions
         }
         if ((ImageChannels is null) != (ImageHeight is null) || (ImageHeight is null) != (ImageWidth is null))
             throw new ArgumentException("State all of ImageChannels, ImageHeight and ImageWidth, or none.");
+        if (!(ValidationFraction >= 0 && ValidationFraction < 1))
+            throw new ArgumentOutOfRangeException(nameof(ValidationFraction), ValidationFraction, "ValidationFraction must be in [0, 1).");
+        if (EarlyStoppingPatience is < 1)
+            throw new ArgumentOutOfRangeException(nameof(EarlyStoppingPatience), EarlyStoppingPatience, "EarlyStoppingPatience must be at least 1 when given.");
+        if (!(EarlyStoppingMinDelta >= 0))
+            throw new ArgumentOutOfRangeException(nameof(EarlyStoppingMinDelta), EarlyStoppingMinDelta, "EarlyStoppingMinDelta must be 0 or more.");
+        if (StepEpochs < 1)
+            throw new ArgumentOutOfRangeException(nameof(StepEpochs), StepEpochs, "StepEpochs must be at least 1.");
+        if (!(StepGamma > 0 && StepGamma <= 1))
+            throw new ArgumentOutOfRangeException(nameof(StepGamma), StepGamma, "StepGamma must be in (0, 1].");
+        if (PlateauPatience < 1)
+            throw new ArgumentOutOfRangeException(nameof(PlateauPatience), PlateauPatience, "PlateauPatience must be at least 1.");
+        if (!(PlateauFactor > 0 && PlateauFactor <= 1))
+            throw new ArgumentOutOfRangeException(nameof(PlateauFactor), PlateauFactor, "PlateauFactor must be in (0, 1].");
+        if (!(MinimumLearningRate >= 0) || MinimumLearningRate > LearningRate)
+            throw new ArgumentOutOfRangeException(nameof(MinimumLearningRate), MinimumLearningRate, "MinimumLearningRate must be in [0, LearningRate].");
+        if (!(WeightDecay >= 0) || double.IsInfinity(WeightDecay))
+            throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay, "WeightDecay must be 0 or a positive finite number.");
+        if (PositiveClassWeight is { } w && (!(w > 0) || double.IsInfinity(w)))
+            throw new ArgumentOutOfRangeException(nameof(PositiveClassWeight), PositiveClassWeight, "PositiveClassWeight must be a positive finite number when given.");
+        if (PositiveClassWeight is not null && BalanceClasses)
+            throw new ArgumentException("Give PositiveClassWeight or BalanceClasses, not both.", nameof(BalanceClasses));
+        if (RandomShiftPixels < 0)
+            throw new ArgumentOutOfRangeException(nameof(RandomShiftPixels), RandomShiftPixels, "RandomShiftPixels must be 0 or more.");
+        if (ResumeFromCheckpoint && string.IsNullOrWhiteSpace(CheckpointFolder))
+            throw new ArgumentException("ResumeFromCheckpoint needs a CheckpointFolder.", nameof(ResumeFromCheckpoint));
+        ArgumentNullException.ThrowIfNull(AlarmsAsErrors, nameof(AlarmsAsErrors));
+        var unknown = AlarmsAsErrors.Where(code => !AlarmCodes.All.Contains(code, StringComparer.OrdinalIgnoreCase)).ToList();
+        if (unknown.Count > 0)
+            throw new ArgumentException($"Unknown alarm code(s) {string.Join(", ", unknown)}; known: {string.Join(", ", AlarmCodes.All)}.", nameof(AlarmsAsErrors));
         ArgumentNullException.ThrowIfNull(Network, nameof(Network));
         Network.Validate();
     }
 
     /// <summary>A copy whose later changes do not reach the estimator.</summary>
-    internal CnnOptions Clone() => (CnnOptions)MemberwiseClone();
+    internal CnnOptions Clone()
+    {
+        var copy = (CnnOptions)MemberwiseClone();
+        copy.AlarmsAsErrors = new HashSet<string>(AlarmsAsErrors ?? new HashSet<string>(), StringComparer.OrdinalIgnoreCase);
+        return copy;
+    }
+
+    /// <summary>Whether training has validation rows to measure.</summary>
+    internal bool HasValidation => ValidationSet is not null || ValidationFraction > 0;
 }

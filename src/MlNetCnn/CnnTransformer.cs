@@ -30,8 +30,9 @@ public sealed class CnnTransformer : ITransformer, IDisposable
     /// <summary>Name of the predicted-label output column.</summary>
     public const string PredictedLabelColumnName = "PredictedLabel";
 
-    internal CnnTransformer(IHostEnvironment env, CnnScorer scorer, string featureColumnName, float threshold, int batchSize, IReadOnlyList<EpochRecord> history)
+    internal CnnTransformer(IHostEnvironment env, CnnScorer scorer, string featureColumnName, float threshold, int batchSize, IReadOnlyList<EpochRecord> history, int bestEpoch)
     {
+        BestEpoch = bestEpoch;
         Host = env.Register(nameof(CnnTransformer));
         Scorer = scorer;
         FeatureColumnName = featureColumnName;
@@ -59,8 +60,14 @@ public sealed class CnnTransformer : ITransformer, IDisposable
     /// <summary>Rows per forward pass when transforming a data view.</summary>
     public int BatchSize { get; }
 
-    /// <summary>One record per training epoch (empty for a model loaded from a format that did not keep it).</summary>
+    /// <summary>One record per training epoch (empty for a model saved by a format that did not keep it).</summary>
     public IReadOnlyList<EpochRecord> History { get; }
+
+    /// <summary>The epoch whose weights the network holds (the best one under early stopping; 0 when unknown).</summary>
+    public int BestEpoch { get; }
+
+    /// <summary>Every alarm raised while training, in order.</summary>
+    public IReadOnlyList<Alarm> Alarms => History.SelectMany(r => r.Alarms).ToArray();
 
     bool ITransformer.IsRowToRowMapper => true;
 

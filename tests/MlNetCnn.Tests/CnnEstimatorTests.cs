@@ -88,9 +88,9 @@ public sealed class CnnEstimatorTests : IClassFixture<TrainedModel>
     public void Progress_is_reported_for_every_batch_and_epoch_and_cancellation_stops_fit()
     {
         var ml = new MLContext(seed: 1);
-        var reports = new List<Diagnostics.TrainingProgress>();
+        var reports = new List<MlNetCnn.Diagnostics.TrainingProgress>();
         var options = SyntheticImages.FastOptions(epochs: 2);
-        options.Progress = new SynchronousProgress<Diagnostics.TrainingProgress>(reports.Add);
+        options.Progress = new SynchronousProgress<MlNetCnn.Diagnostics.TrainingProgress>(reports.Add);
         using (new CnnEstimator(ml, options).Fit(SyntheticImages.DataView(ml, 64, seed: 3))) { }
 
         // 64 rows in batches of 16: 4 batch reports and 1 epoch report per epoch.
@@ -100,7 +100,7 @@ public sealed class CnnEstimatorTests : IClassFixture<TrainedModel>
 
         using var cancel = new CancellationTokenSource();
         options = SyntheticImages.FastOptions(epochs: 5);
-        options.Progress = new SynchronousProgress<Diagnostics.TrainingProgress>(r => { if (r.Batch == 2) cancel.Cancel(); });
+        options.Progress = new SynchronousProgress<MlNetCnn.Diagnostics.TrainingProgress>(r => { if (r.Batch == 2) cancel.Cancel(); });
         options.CancellationToken = cancel.Token;
         Assert.Throws<OperationCanceledException>(() => new CnnEstimator(ml, options).Fit(SyntheticImages.DataView(ml, 64, seed: 3)));
     }

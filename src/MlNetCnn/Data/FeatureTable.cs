@@ -61,6 +61,61 @@ internal sealed class FeatureTable
         return table;
     }
 
+    /// <summary>A table of the rows named by <paramref name="indices"/>, sharing their storage.</summary>
+    public FeatureTable Subset(IEnumerable<int> indices)
+    {
+        var subset = new FeatureTable(Geometry, HasLabels);
+        foreach (var i in indices)
+        {
+            subset.rows.Add(rows[i]);
+            if (HasLabels)
+                subset.labels.Add(labels[i]);
+        }
+        return subset;
+    }
+
+    /// <summary>
+    /// Splits off <paramref name="fraction"/> of each class (at least one row of each, where the class has two or
+    /// more), chosen by <paramref name="seed"/>. Returns (train, validation).
+    /// </summary>
+    public (FeatureTable Train, FeatureTable Validation) StratifiedSplit(double fraction, int seed)
+    {
+        var random = new Random(seed);
+        var train = new List<int>();
+        var validation = new List<int>();
+        foreach (var cls in new[] { false, true })
+        {
+            var members = Enumerable.Range(0, Count).Where(i => labels[i] == cls).ToArray();
+            random.Shuffle(members);
+            var take = members.Length < 2 ? 0 : Math.Clamp((int)Math.Round(members.Length * fraction), 1, members.Length - 1);
+            validation.AddRange(members.Take(take));
+            train.AddRange(members.Skip(take));
+        }
+        train.Sort();
+        validation.Sort();
+        return (Subset(train), Subset(validation));
+    }
+
+    /// <summary>The largest value of any row (for the unscaled-input check).</summary>
+    public float MaxValue()
+    {
+        var max = float.NegativeInfinity;
+        foreach (var row in rows)
+        {
+            var rowMax = System.Numerics.Tensors.TensorPrimitives.Max<float>(row);
+            if (rowMax > max) max = rowMax;
+        }
+        return max;
+    }
+
+    /// <summary>Whether every row holds exactly the same values (for the no-variance check).</summary>
+    public bool AllRowsIdentical() => rows.Count > 1 && rows.Skip(1).All(r => r.AsSpan().SequenceEqual(rows[0]));
+
+    /// <summary>The first <paramref name="perClass"/> rows of each class, in order (fewer where a class has fewer).</summary>
+    public int[] FirstOfEachClass(int perClass) =>
+        Enumerable.Range(0, Count).Where(i => labels[i]).Take(perClass)
+            .Concat(Enumerable.Range(0, Count).Where(i => !labels[i]).Take(perClass)).ToArray();
+
     /// <summary>Copies the rows named by <paramref name="indices"/>, in order, into <paramref name="destination"/>.</summary>
     public void CopyRows(ReadOnlySpan<int> indices, Span<float> destination)
     {

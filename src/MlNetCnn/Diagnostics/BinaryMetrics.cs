@@ -7,11 +7,19 @@ namespace MlNetCnn.Diagnostics;
 /// <param name="Loss">Mean binary cross-entropy with logits, in nats: what training minimises.</param>
 /// <param name="Accuracy">Share of rows whose predicted label (probability ≥ threshold) equals the label.</param>
 /// <param name="Auc">Area under the ROC curve; <see cref="double.NaN"/> when the set holds one class only (undefined).</param>
+/// <param name="LogLoss">Mean log-loss in bits, as ML.NET's evaluator reports it (probabilities clipped away from 0 and 1).</param>
 /// <param name="PositiveRate">Share of rows predicted positive; 0 or 1 means the predictions collapsed.</param>
 /// <param name="MajorityBaseline">Accuracy of always predicting the more common class: the rate a useless classifier gets.</param>
 /// <param name="ProbabilitySpread">Standard deviation of the predicted probabilities; near 0 means every row gets the same answer.</param>
-public sealed record BinaryMetrics(int Count, double Loss, double Accuracy, double Auc, double PositiveRate, double MajorityBaseline, double ProbabilitySpread)
+/// <param name="Positives">Rows labelled true.</param>
+public sealed record BinaryMetrics(int Count, double Loss, double Accuracy, double Auc, double LogLoss, double PositiveRate, double MajorityBaseline, double ProbabilitySpread, int Positives)
 {
+    // ML.NET's evaluator clips probabilities by this much before taking logs.
+    private const double LogLossEpsilon = 1e-15;
+
+    /// <summary>Whether both classes are present, so that AUC is defined.</summary>
+    public bool HasBothClasses => Positives > 0 && Positives < Count;
+
     /// <summary>Computes the metrics of <paramref name="logits"/> against <paramref name="labels"/> at <paramref name="threshold"/>.</summary>
     public static BinaryMetrics Compute(ReadOnlySpan<float> logits, ReadOnlySpan<bool> labels, float threshold)
     {
@@ -21,7 +29,7 @@ public sealed record BinaryMetrics(int Count, double Loss, double Accuracy, doub
         if (n == 0)
             throw new ArgumentException("Metrics need at least one row.");
 
-        double loss = 0, probabilitySum = 0, probabilitySquares = 0;
+        double loss = 0, logLoss = 0, probabilitySum = 0, probabilitySquares = 0;
         int correct = 0, predictedPositive = 0, positives = 0;
         for (var i = 0; i < n; i++)
         {
@@ -30,6 +38,8 @@ public sealed record BinaryMetrics(int Count, double Loss, double Accuracy, doub
             // Stable BCE with logits: max(z, 0) - z·y + log(1 + e^-|z|).
             loss += Math.Max(z, 0) - z * y + Math.Log(1 + Math.Exp(-Math.Abs(z)));
             var p = Sigmoid(logits[i]);
+            var pTrue = Math.Clamp(labels[i] ? p : 1 - p, LogLossEpsilon, 1);
+            logLoss -= Math.Log2(pTrue);
             probabilitySum += p;
             probabilitySquares += (double)p * p;
             var predicted = p >= threshold;
@@ -44,9 +54,11 @@ public sealed record BinaryMetrics(int Count, double Loss, double Accuracy, doub
             loss / n,
             (double)correct / n,
             RocAuc(logits, labels),
+            logLoss / n,
             (double)predictedPositive / n,
             (double)Math.Max(positives, n - positives) / n,
-            spread);
+            spread,
+            positives);
     }
 
     /// <summary>The logistic function, as the transformer applies it to <c>Score</c>.</summary>

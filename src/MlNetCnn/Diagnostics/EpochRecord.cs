@@ -7,4 +7,9 @@ namespace MlNetCnn.Diagnostics;
 /// <param name="LearningRate">The learning rate the epoch used.</param>
 /// <param name="Seconds">Wall-clock time of the epoch, validation included.</param>
 /// <param name="ImagesPerSecond">Training images per second of training time (validation excluded).</param>
-public sealed record EpochRecord(int Epoch, double TrainingLoss, BinaryMetrics? Validation, double LearningRate, double Seconds, double ImagesPerSecond);
+/// <param name="Alarms">Alarms raised after this epoch (empty for a healthy epoch).</param>
+public sealed record EpochRecord(int Epoch, double TrainingLoss, BinaryMetrics? Validation, double LearningRate, double Seconds, double ImagesPerSecond, IReadOnlyList<Alarm> Alarms)
+{
+    /// <summary>The same record with <paramref name="alarms"/> added.</summary>
+    public EpochRecord WithAlarms(IEnumerable<Alarm> alarms) => this with { Alarms = Alarms.Concat(alarms).ToArray() };
+}

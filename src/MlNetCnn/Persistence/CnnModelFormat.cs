@@ -20,9 +20,15 @@ internal static class CnnModelFormat
     /// <summary>The binary stream that holds the network's weights, in TorchSharp's own format.</summary>
     public const string WeightsStream = "CnnWeights";
 
+    /// <summary>The binary stream that holds the training history (format 0x00010002 on).</summary>
+    public const string HistoryStream = "CnnHistory";
+
     // 0x00010001: first format.
-    private const uint VersionWritten = 0x00010001;
-    private const uint VersionReadable = 0x00010001;
+    // 0x00010002: adds the best epoch and the training history (stream CnnHistory). ML.NET checks that a reader
+    //             consumes the whole body, so 0x00010001 readers cannot read it.
+    private const uint VersionWithHistory = 0x00010002;
+    private const uint VersionWritten = VersionWithHistory;
+    private const uint VersionReadable = VersionWithHistory;
     private const uint VersionWeCanReadBack = 0x00010001;
 
     // Bounds for values read back: anything outside them is damage, not a model.
@@ -46,6 +52,8 @@ internal static class CnnModelFormat
     // int: number of hidden dense layers, then that many ints: each layer's units
     // float: threshold, in [0, 1]
     // int: batch size for scoring
+    // int: best epoch, the epoch whose weights these are (0x00010002 on)
+    // stream CnnHistory: training history, see HistoryFormat (0x00010002 on)
     // stream CnnWeights: the network's state (TorchSharp Module.save), parameter and buffer names as CnnNetwork declares them
 
     public static void Save(CnnTransformer transformer, ModelSaveContext ctx)
@@ -65,6 +73,8 @@ internal static class CnnModelFormat
         WriteCounts(ctx.Writer, shape.HiddenUnits);
         ctx.Writer.Write(transformer.Threshold);
         ctx.Writer.Write(transformer.BatchSize);
+        ctx.Writer.Write(transformer.BestEpoch);
+        ctx.SaveBinaryStream(HistoryStream, writer => HistoryFormat.Write(writer, transformer.History));
 
         lock (transformer.Scorer)
         {
@@ -90,6 +100,18 @@ internal static class CnnModelFormat
         if (!(threshold >= 0 && threshold <= 1))
             throw Damaged($"threshold {threshold} is not in [0, 1]");
         var batchSize = ReadCount(ctx, "batch size", MaxBatchSize);
+        var bestEpoch = 0;
+        IReadOnlyList<EpochRecord> history = Array.Empty<EpochRecord>();
+        if (ctx.Header.ModelVerWritten >= VersionWithHistory)
+        {
+            bestEpoch = ctx.Reader.ReadInt32();
+            if (bestEpoch < 0)
+                throw Damaged($"best epoch {bestEpoch} is negative");
+            List<EpochRecord>? read = null;
+            if (!ctx.TryLoadBinaryStream(HistoryStream, reader => read = HistoryFormat.Read(reader)) || read is null)
+                throw Damaged($"the history stream '{HistoryStream}' is missing");
+            history = read;
+        }
 
         var shape = new NetworkShape(convolution, kernel, pool, hidden);
         CnnNetwork network;
@@ -118,7 +140,7 @@ internal static class CnnModelFormat
             network.Dispose();
             throw;
         }
-        return new CnnTransformer(env, new CnnScorer(network), featureColumn, threshold, batchSize, Array.Empty<EpochRecord>());
+        return new CnnTransformer(env, new CnnScorer(network), featureColumn, threshold, batchSize, history, bestEpoch);
     }
 
     /// <summary>Says in our own words when the model is of a format this build cannot read (ML.NET names its own version instead).</summary>

@@ -3,18 +3,29 @@ using Microsoft.ML.Runtime;
 using MlNetCnn.Data;
 using MlNetCnn.Diagnostics;
 using MlNetCnn.Network;
+using MlNetCnn.Persistence;
 using MlNetCnn.Scoring;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MlNetCnn.Training;
 
-/// <summary>The training loop: epochs of shuffled mini-batches, then a measurement over the whole validation set.</summary>
+/// <summary>
+/// The training loop: checks before the run, then epochs of shuffled mini-batches, each followed by a measurement
+/// over the whole validation set, alarms, the schedule, early stopping and a checkpoint.
+/// </summary>
 internal sealed class CnnTrainer
 {
+    // The learnability check (CNN008): a few rows of each class, a few steps, and how far the loss must fall.
+    private const int ProbeRowsPerClass = 8;
+    private const int ProbeSteps = 30;
+    private const double ProbeRequiredFall = 0.5;
+
     private readonly IChannel channel;
     private readonly CnnOptions options;
     private readonly int seed;
+    private readonly AlarmMonitor monitor = new();
+    private readonly List<EpochRecord> history = new();
 
     public CnnTrainer(IChannel channel, CnnOptions options, int seed)
     {
@@ -23,32 +34,14 @@ internal sealed class CnnTrainer
         this.seed = seed;
     }
 
-    /// <summary>Trains a new network on <paramref name="train"/>; returns it with one record per epoch.</summary>
-    public (CnnNetwork Network, IReadOnlyList<EpochRecord> History) Fit(FeatureTable train, FeatureTable? validation)
+    /// <summary>Trains a new network on <paramref name="train"/>, measuring <paramref name="validation"/> after every epoch.</summary>
+    public TrainingResult Fit(FeatureTable train, FeatureTable? validation)
     {
+        var inputAlarms = CheckInputs(train);
         var network = CreateNetwork(train.Geometry);
         try
         {
-            var history = new List<EpochRecord>();
-            using var optimizer = optim.Adam(network.parameters(), options.LearningRate);
-            var random = new Random(seed);
-            var order = Enumerable.Range(0, train.Count).ToArray();
-            var batch = new float[options.BatchSize * train.Geometry.Size];
-            var batchLabels = new float[options.BatchSize];
-
-            for (var epoch = 1; epoch <= options.Epochs; epoch++)
-            {
-                var clock = Stopwatch.StartNew();
-                random.Shuffle(order);
-                var (loss, images) = TrainEpoch(epoch, network, optimizer, train, order, batch, batchLabels, clock);
-                var trainSeconds = clock.Elapsed.TotalSeconds;
-                var metrics = validation is null ? null : Measure(network, validation, options.BatchSize, options.Threshold);
-                var record = new EpochRecord(epoch, loss, metrics, options.LearningRate, clock.Elapsed.TotalSeconds, images / Math.Max(trainSeconds, 1e-9));
-                history.Add(record);
-                channel.Info(Describe(record));
-                options.Progress?.Report(new TrainingProgress(epoch, options.Epochs, BatchCount(train.Count), BatchCount(train.Count), record.ImagesPerSecond, record));
-            }
-            return (network, history);
+            return Run(network, train, validation, inputAlarms);
         }
         catch
         {
@@ -57,12 +50,90 @@ internal sealed class CnnTrainer
         }
     }
 
-    /// <summary>Logits and metrics over every row of <paramref name="table"/>, in batches, in evaluation mode.</summary>
-    public static BinaryMetrics Measure(CnnNetwork network, FeatureTable table, int batchSize, float threshold)
+    private TrainingResult Run(CnnNetwork network, FeatureTable train, FeatureTable? validation, IReadOnlyList<Alarm> inputAlarms)
     {
-        var logits = ScoreAll(network, table, batchSize);
-        return BinaryMetrics.Compute(logits, table.Labels.ToArray(), threshold);
+        using var optimizer = optim.Adam(network.parameters(), lr: options.LearningRate, weight_decay: options.WeightDecay);
+        using var positiveWeight = PositiveWeight(train);
+        var plan = new LearningRatePlan(options, validation is not null);
+        var earlyStopping = new MetricTracker(options.EarlyStoppingMetric, options.EarlyStoppingMinDelta);
+        var checkpoints = options.CheckpointFolder is { } folder ? new CheckpointStore(folder) : null;
+        var fingerprint = $"{train.Geometry} {network.Shape} seed {seed} rows {train.Count} batch {options.BatchSize}";
+        byte[]? bestWeights = null;
+        var firstEpoch = 1;
+
+        if (options.ResumeFromCheckpoint && checkpoints?.Restore(network, optimizer, fingerprint) is var (state, best))
+        {
+            history.AddRange(state.History);
+            plan.Restore(state.PlateauRate, state.Plateau);
+            earlyStopping.Restore(state.EarlyStopping);
+            bestWeights = best;
+            firstEpoch = state.EpochsDone + 1;
+            channel.Info($"Resuming after epoch {state.EpochsDone} from {checkpoints.Newest()}.");
+        }
+        else if (options.CheckLearnable)
+        {
+            CheckLearnable(network, train, positiveWeight);
+        }
+
+        var augmenter = new Augmenter(options.RandomHorizontalFlip, options.RandomShiftPixels);
+        var order = Enumerable.Range(0, train.Count).ToArray();
+        var batch = new float[options.BatchSize * train.Geometry.Size];
+        var batchLabels = new float[options.BatchSize];
+        for (var epoch = firstEpoch; epoch <= options.Epochs; epoch++)
+        {
+            var clock = Stopwatch.StartNew();
+            var rate = plan.ForEpoch(epoch);
+            foreach (var group in optimizer.ParamGroups)
+                group.LearningRate = rate;
+            // Each epoch's randomness comes from (seed, epoch) alone, so a resumed run draws what an unbroken one would.
+            var random = new Random(EpochSeed(epoch));
+            Array.Sort(order);
+            random.Shuffle(order);
+
+            var (loss, images) = TrainEpoch(epoch, network, optimizer, positiveWeight, train, order, batch, batchLabels, augmenter, random, clock);
+            var trainSeconds = clock.Elapsed.TotalSeconds;
+            var metrics = validation is null ? null : Measure(network, validation, options.BatchSize, options.Threshold);
+            var record = new EpochRecord(epoch, loss, metrics, rate, clock.Elapsed.TotalSeconds, images / Math.Max(trainSeconds, 1e-9), Array.Empty<Alarm>());
+            if (epoch == 1)
+                record = record.WithAlarms(inputAlarms);
+            record = record.WithAlarms(monitor.AfterEpoch(history, record, options.Epochs));
+            history.Add(record);
+            channel.Info(Describe(record));
+            foreach (var alarm in record.Alarms.Where(a => a.Epoch == epoch))
+                Raise(alarm);
+
+            var watched = metrics is null ? loss : MetricTracker.Read(options.EarlyStoppingMetric, metrics);
+            plan.Observe(watched);
+            var stop = false;
+            if (options.EarlyStoppingPatience is { } patience && metrics is not null)
+            {
+                if (earlyStopping.Observe(watched, epoch))
+                    bestWeights = Snapshot(network);
+                stop = earlyStopping.EpochsWithoutImprovement >= patience;
+            }
+            checkpoints?.Save(new CheckpointStore.LoopState(epoch, seed, fingerprint, history, plan.Current, plan.Plateau.Snapshot, earlyStopping.Snapshot),
+                network, optimizer, bestWeights);
+            options.Progress?.Report(new TrainingProgress(epoch, options.Epochs, BatchCount(train.Count), BatchCount(train.Count), record.ImagesPerSecond, record));
+            if (stop)
+            {
+                channel.Info($"Early stopping after epoch {epoch}: {options.EarlyStoppingMetric} has not improved for {options.EarlyStoppingPatience} epochs; restoring epoch {earlyStopping.BestEpoch}.");
+                break;
+            }
+        }
+
+        var bestEpoch = history.Count == 0 ? 0 : history[^1].Epoch;
+        if (bestWeights is not null)
+        {
+            network.load(new MemoryStream(bestWeights));
+            bestEpoch = earlyStopping.BestEpoch;
+        }
+        var threshold = ChooseThreshold(network, validation);
+        return new TrainingResult(network, history.ToArray(), threshold, bestEpoch);
     }
+
+    /// <summary>Metrics over every row of <paramref name="table"/>, in batches, in evaluation mode.</summary>
+    public static BinaryMetrics Measure(CnnNetwork network, FeatureTable table, int batchSize, float threshold) =>
+        BinaryMetrics.Compute(ScoreAll(network, table, batchSize), table.Labels.ToArray(), threshold);
 
     /// <summary>One logit per row of <paramref name="table"/>.</summary>
     public static float[] ScoreAll(CnnNetwork network, FeatureTable table, int batchSize)
@@ -79,26 +150,63 @@ internal sealed class CnnTrainer
         return logits;
     }
 
-    private CnnNetwork CreateNetwork(ImageGeometry geometry)
+    private IReadOnlyList<Alarm> CheckInputs(FeatureTable train)
     {
-        lock (TorchGate.Seeding)
-        {
-            torch.manual_seed(seed);
-            return new CnnNetwork(geometry, options.Network);
-        }
+        var alarms = new[] { monitor.UnscaledInput(train.MaxValue()), monitor.NoVariance(train.AllRowsIdentical(), train.Count) }
+            .OfType<Alarm>().ToArray();
+        foreach (var alarm in alarms)
+            Raise(alarm);
+        return alarms;
     }
 
-    /// <summary>Training steps per epoch: a lone last row is left out (see TrainEpoch).</summary>
-    private int BatchCount(int rows) => rows / options.BatchSize + (rows % options.BatchSize >= 2 ? 1 : 0);
-
-    private (double MeanLoss, int Images) TrainEpoch(int epoch, CnnNetwork network, optim.Optimizer optimizer, FeatureTable train, int[] order, float[] batch, float[] batchLabels, Stopwatch clock)
+    /// <summary>CNN008 (and CNN004 if it blows up): fit one small batch for a few steps on a copy of the state, then put the state back.</summary>
+    private void CheckLearnable(CnnNetwork network, FeatureTable train, Tensor? positiveWeight)
     {
-        var batches = BatchCount(order.Length);
-        var done = 0;
+        var rows = train.FirstOfEachClass(ProbeRowsPerClass);
+        var initialState = Snapshot(network);
+        var g = train.Geometry;
+        var pixels = new float[rows.Length * g.Size];
+        train.CopyRows(rows, pixels);
+        var targets = rows.Select(i => train.Labels[i] ? 1f : 0f).ToArray();
+        double first = double.NaN, last = double.NaN;
+        using (var optimizer = optim.Adam(network.parameters(), lr: options.LearningRate))
+        {
+            network.train();
+            for (var step = 1; step <= ProbeSteps; step++)
+            {
+                using var scope = NewDisposeScope();
+                optimizer.zero_grad();
+                var loss = nn.functional.binary_cross_entropy_with_logits(
+                    network.forward(TensorBridge.FromSpan(pixels, rows.Length, g.Channels, g.Height, g.Width)),
+                    TensorBridge.FromSpan(targets, rows.Length), pos_weights: positiveWeight);
+                var value = loss.item<float>();
+                if (!float.IsFinite(value))
+                    throw Stop(monitor.Make(AlarmCodes.Diverged, 0,
+                        $"diverged: the loss became {value} at step {step} of the learnability check, before epoch 1. " + DivergenceAdvice(), AlarmSeverity.Error));
+                if (step == 1) first = value;
+                last = value;
+                loss.backward();
+                optimizer.step();
+            }
+        }
+        network.load(new MemoryStream(initialState));
+        channel.Info($"Learnability check: loss on {rows.Length} images fell from {first:F4} to {last:F4} in {ProbeSteps} steps.");
+        if (!(last < first * ProbeRequiredFall))
+            throw Stop(monitor.Make(AlarmCodes.NotLearnable, 0,
+                $"not learnable: on one batch of {rows.Length} training images, {ProbeSteps} steps brought the loss only from {first:F3} to {last:F3}. " +
+                "The network cannot fit even these: the labels may not depend on the images (identical or blank images, shuffled labels), " +
+                "or the learning rate is far off. Check the data before the full run (or set CheckLearnable = false).", AlarmSeverity.Error));
+    }
+
+    private (double MeanLoss, int Images) TrainEpoch(int epoch, CnnNetwork network, optim.Optimizer optimizer, Tensor? positiveWeight, FeatureTable train,
+        int[] order, float[] batch, float[] batchLabels, Augmenter augmenter, Random random, Stopwatch clock)
+    {
         network.train();
         var g = train.Geometry;
+        var batches = BatchCount(order.Length);
         double lossSum = 0;
         var images = 0;
+        var done = 0;
         for (var start = 0; start < order.Length; start += options.BatchSize)
         {
             var count = Math.Min(options.BatchSize, order.Length - start);
@@ -108,6 +216,7 @@ internal sealed class CnnTrainer
             options.CancellationToken.ThrowIfCancellationRequested();
             var rows = order.AsSpan(start, count);
             train.CopyRows(rows, batch);
+            augmenter.Apply(batch, count, g, random);
             for (var i = 0; i < count; i++)
                 batchLabels[i] = train.Labels[rows[i]] ? 1f : 0f;
 
@@ -115,23 +224,80 @@ internal sealed class CnnTrainer
             var input = TensorBridge.FromSpan(batch.AsSpan(0, count * g.Size), count, g.Channels, g.Height, g.Width);
             var target = TensorBridge.FromSpan(batchLabels.AsSpan(0, count), count);
             optimizer.zero_grad();
-            var logits = network.forward(input);
-            var loss = nn.functional.binary_cross_entropy_with_logits(logits, target);
+            var loss = nn.functional.binary_cross_entropy_with_logits(network.forward(input), target, pos_weights: positiveWeight);
+            var value = loss.item<float>();
+            done++;
+            if (!float.IsFinite(value))
+                throw Stop(monitor.Make(AlarmCodes.Diverged, epoch,
+                    $"diverged: the loss became {value} at epoch {epoch}, batch {done} of {batches}. " + DivergenceAdvice(), AlarmSeverity.Error));
             loss.backward();
             optimizer.step();
-            lossSum += loss.item<float>() * count;
+            lossSum += value * count;
             images += count;
-            done++;
             options.Progress?.Report(new TrainingProgress(epoch, options.Epochs, done, batches, images / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), null));
         }
         return (lossSum / Math.Max(images, 1), images);
     }
 
+    private string DivergenceAdvice() =>
+        $"Likely causes: a learning rate too high ({options.LearningRate:G3}: try 10 times lower), or unscaled input " +
+        "(pixels left at 0–255: pass scaleImage: 1f / 255 to ExtractPixels).";
+
+    private float ChooseThreshold(CnnNetwork network, FeatureTable? validation)
+    {
+        if (options.ThresholdSelection == ThresholdSelection.Fixed || validation is null)
+            return options.Threshold;
+        var threshold = ThresholdSelector.Choose(ScoreAll(network, validation, options.BatchSize), validation.Labels.ToArray(), options.ThresholdSelection, options.Threshold);
+        channel.Info($"Threshold chosen on validation by {options.ThresholdSelection}: {threshold:G6}.");
+        return threshold;
+    }
+
+    /// <summary>Logs an alarm; throws when it is an error, or a warning the options make one.</summary>
+    private void Raise(Alarm alarm)
+    {
+        if (alarm.Severity == AlarmSeverity.Error || options.AlarmsAsErrors.Contains(alarm.Code))
+            throw Stop(alarm with { Severity = AlarmSeverity.Error });
+        channel.Warning(alarm.Message);
+    }
+
+    private CnnTrainingException Stop(Alarm alarm)
+    {
+        channel.Error(alarm.Message);
+        return new CnnTrainingException(alarm, history.ToArray());
+    }
+
+    private Tensor? PositiveWeight(FeatureTable train)
+    {
+        var weight = options.BalanceClasses ? (double)(train.Count - train.PositiveCount) / train.PositiveCount : options.PositiveClassWeight;
+        return weight is { } w ? tensor(new[] { (float)w }) : null;
+    }
+
+    private CnnNetwork CreateNetwork(ImageGeometry geometry)
+    {
+        lock (TorchGate.Seeding)
+        {
+            torch.manual_seed(seed);
+            return new CnnNetwork(geometry, options.Network);
+        }
+    }
+
+    private static byte[] Snapshot(CnnNetwork network)
+    {
+        using var stream = new MemoryStream();
+        network.save(stream);
+        return stream.ToArray();
+    }
+
+    private int EpochSeed(int epoch) => unchecked((int)((uint)seed * 2654435761u ^ (uint)epoch * 40503u));
+
+    /// <summary>Training steps per epoch: a lone last row is left out (see TrainEpoch).</summary>
+    private int BatchCount(int rows) => rows / options.BatchSize + (rows % options.BatchSize >= 2 ? 1 : 0);
+
     private string Describe(EpochRecord r)
     {
-        var line = $"Epoch {r.Epoch}/{options.Epochs}: training loss {r.TrainingLoss:F4}";
+        var line = $"Epoch {r.Epoch}/{options.Epochs}: training loss {r.TrainingLoss:F4}, learning rate {r.LearningRate:G3}";
         if (r.Validation is { } v)
-            line += $", validation loss {v.Loss:F4}, accuracy {v.Accuracy:F4}, AUC {v.Auc:F4}, predicted positive {v.PositiveRate:P1}";
+            line += $", validation loss {v.Loss:F4}, accuracy {v.Accuracy:F4}, AUC {v.Auc:F4}, predicted positive {v.PositiveRate:P1} (majority rate {v.MajorityBaseline:P1})";
         return line + $" ({r.ImagesPerSecond:F0} images/s)";
     }
 }

@@ -82,5 +82,42 @@ public sealed class CnnModelFormatTests : IClassFixture<TrainedModel>
         Assert.True(Flatten(error).Contains("newer", StringComparison.OrdinalIgnoreCase), Flatten(error));
     }
 
+    [Fact]
+    public void History_and_best_epoch_travel_in_the_zip()
+    {
+        using var folder = new TempFolder();
+        var path = folder.File("model.zip");
+        model.Ml.Model.Save(model.Transformer, model.Train.Schema, path);
+
+        using var loaded = Assert.IsType<CnnTransformer>(new MLContext().Model.Load(path, out _));
+
+        Assert.Equal(model.Transformer.BestEpoch, loaded.BestEpoch);
+        Assert.Equal(model.Transformer.History.Count, loaded.History.Count);
+        for (var i = 0; i < loaded.History.Count; i++)
+            Assert.Equal(model.Transformer.History[i] with { Alarms = loaded.History[i].Alarms }, loaded.History[i]);
+        Assert.Contains(ModelZip.Entries(path), e => e.EndsWith(CnnModelFormat.HistoryStream, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_threshold_chosen_on_validation_is_stored_and_used_after_load()
+    {
+        var ml = model.Ml;
+        var options = SyntheticImages.FastOptions(epochs: 2);
+        options.ValidationFraction = 0.3;
+        options.ThresholdSelection = MlNetCnn.Training.ThresholdSelection.MaxF1;
+        using var t = new CnnEstimator(ml, options).Fit(model.Train);
+        Assert.NotEqual(0.5f, t.Threshold);
+
+        using var folder = new TempFolder();
+        var path = folder.File("model.zip");
+        ml.Model.Save(t, model.Train.Schema, path);
+        using var loaded = Assert.IsType<CnnTransformer>(new MLContext().Model.Load(path, out _));
+
+        Assert.Equal(t.Threshold, loaded.Threshold);
+        var scored = loaded.Transform(model.Test);
+        var probability = Scores.Column(scored, CnnTransformer.ProbabilityColumnName);
+        Assert.Equal(probability.Select(p => p >= t.Threshold), Scores.Predicted(scored));
+    }
+
     private static string Flatten(Exception e) => e.InnerException is null ? e.Message : e.Message + " | " + Flatten(e.InnerException);
 }

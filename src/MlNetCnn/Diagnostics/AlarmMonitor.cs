@@ -1,0 +1,89 @@
+namespace MlNetCnn.Diagnostics;
+
+/// <summary>
+/// Decides, from plain metrics, which alarms an epoch raises. Each code is raised at most once per run.
+/// </summary>
+internal sealed class AlarmMonitor
+{
+    /// <summary>Epochs in a row at the majority rate, with falling loss, before CNN002.</summary>
+    public const int StuckEpochs = 3;
+
+    /// <summary>Probability spread below which predictions count as collapsed (CNN001).</summary>
+    public const double CollapsedSpread = 1e-3;
+
+    /// <summary>Validation AUC below which labels look inverted (CNN003).</summary>
+    public const double InvertedAuc = 0.3;
+
+    /// <summary>Validation rows of each class needed before CNN003 trusts an AUC.</summary>
+    public const int MinimumRowsPerClassForAuc = 5;
+
+    private readonly HashSet<string> raised = new(StringComparer.Ordinal);
+
+    /// <summary>Alarms raised after <paramref name="current"/>, given the epochs before it in <paramref name="history"/>.</summary>
+    public IReadOnlyList<Alarm> AfterEpoch(IReadOnlyList<EpochRecord> history, EpochRecord current, int epochs)
+    {
+        var alarms = new List<Alarm>();
+        if (current.Validation is not { } v)
+            return alarms;
+        var e = current.Epoch;
+
+        if (!v.HasBothClasses)
+        {
+            Raise(alarms, AlarmCodes.OneClass, e,
+                $"the validation set holds only {(v.Positives == 0 ? "negative" : "positive")} rows ({v.Count}), so AUC is undefined (reported as NaN) " +
+                "and accuracy cannot tell a useless classifier from a good one. Give the validation set examples of both classes.");
+            return alarms;
+        }
+
+        // The first epoch may still be finding its feet; judge collapse from the second (or the only) epoch on.
+        if (e >= Math.Min(2, epochs) && (v.PositiveRate is 0 or 1 || v.ProbabilitySpread < CollapsedSpread))
+            Raise(alarms, AlarmCodes.CollapsedPredictions, e,
+                $"collapsed predictions: after epoch {e}, {v.PositiveRate:P0} of the {v.Count} validation images are predicted positive " +
+                $"(probability spread {v.ProbabilitySpread:F4}). Every image gets the same answer: check that the labels vary and match the images, " +
+                "lower the learning rate, or train longer.");
+
+        if (v.Positives >= MinimumRowsPerClassForAuc && v.Count - v.Positives >= MinimumRowsPerClassForAuc && v.Auc < InvertedAuc)
+            Raise(alarms, AlarmCodes.InvertedLabels, e,
+                $"inverted labels: validation AUC is {v.Auc:F3} after epoch {e}, well below 0.5: the network ranks negatives above positives. " +
+                "The positive class is probably the wrong one in the training or the validation labels: check which class is 'true' in each.");
+
+        var window = history.Append(current).TakeLast(StuckEpochs).ToList();
+        if (window.Count == StuckEpochs && window.All(r => r.Validation is { } w && AtMajorityRate(w)) && window[^1].TrainingLoss < window[0].TrainingLoss)
+            Raise(alarms, AlarmCodes.LossFallsAccuracyDoesNot, e,
+                $"loss falls, accuracy does not: training loss fell from {window[0].TrainingLoss:F4} to {window[^1].TrainingLoss:F4} over epochs " +
+                $"{window[0].Epoch}–{e}, but validation accuracy stayed at {v.Accuracy:P1}, no better than always predicting the majority class ({v.MajorityBaseline:P1}). " +
+                "Check that validation labels mean what training labels mean, that validation images get the same preprocessing, " +
+                "and that predictions come from sigmoid(score) >= threshold, never argmax over one column.");
+        return alarms;
+    }
+
+    /// <summary>CNN005, when the largest input value is above 1.</summary>
+    public Alarm? UnscaledInput(float maximum) => maximum <= 1f + 1e-6f ? null : Make(AlarmCodes.UnscaledInput, 0,
+        $"unscaled input: pixel values reach {maximum:G4}, above 1. The images were probably left at 0–255: " +
+        "pass scaleImage: 1f / 255 to ExtractPixels (or divide the features by 255).");
+
+    /// <summary>CNN006, when every training row is the same image.</summary>
+    public Alarm? NoVariance(bool allRowsIdentical, int rows) => !allRowsIdentical ? null : Make(AlarmCodes.NoVariance, 0,
+        $"no variance: all {rows} training images are identical. Images that failed to load, blank images, or the wrong feature column " +
+        "give this: check the image paths and the column the estimator reads.");
+
+    /// <summary>Whether accuracy is within two standard errors of the majority-class rate (or below it).</summary>
+    public static bool AtMajorityRate(BinaryMetrics v)
+    {
+        var standardError = Math.Sqrt(v.MajorityBaseline * (1 - v.MajorityBaseline) / v.Count);
+        return v.Accuracy <= v.MajorityBaseline + Math.Max(0.01, 2 * standardError);
+    }
+
+    /// <summary>An alarm of <paramref name="code"/>, its message starting with the code; it counts as raised.</summary>
+    public Alarm Make(string code, int epoch, string text, AlarmSeverity severity = AlarmSeverity.Warning)
+    {
+        raised.Add(code);
+        return new Alarm(code, severity, epoch, $"{code} {text}");
+    }
+
+    private void Raise(List<Alarm> alarms, string code, int epoch, string text)
+    {
+        if (!raised.Contains(code))
+            alarms.Add(Make(code, epoch, text));
+    }
+}

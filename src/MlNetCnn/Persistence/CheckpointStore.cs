@@ -1,0 +1,127 @@
+using MlNetCnn.Diagnostics;
+using MlNetCnn.Network;
+using MlNetCnn.Training;
+using TorchSharp;
+
+namespace MlNetCnn.Persistence;
+
+/// <summary>
+/// Saves the training state after each epoch into <c>FOLDER/epoch-NNNN/</c>, and finds the newest complete one.
+/// A folder is written under a temporary name and renamed when whole, so a run killed mid-write leaves the
+/// previous checkpoint intact. The two newest are kept.
+/// </summary>
+internal sealed class CheckpointStore
+{
+    private const string Prefix = "epoch-";
+    private const string StateFile = "state.bin";
+    private const string WeightsFile = "weights.bin";
+    private const string OptimizerFile = "optimizer.bin";
+    private const string BestWeightsFile = "best-weights.bin";
+    private const int Kept = 2;
+    private const int FormatVersion = 1;
+
+    private readonly string folder;
+
+    public CheckpointStore(string folder) => this.folder = folder;
+
+    /// <summary>What a checkpoint holds besides tensors.</summary>
+    public sealed record LoopState(
+        int EpochsDone,
+        int Seed,
+        string Fingerprint,
+        IReadOnlyList<EpochRecord> History,
+        double PlateauRate,
+        MetricTracker.State Plateau,
+        MetricTracker.State EarlyStopping);
+
+    /// <summary>Writes the state after an epoch.</summary>
+    public void Save(LoopState state, CnnNetwork network, TorchSharp.Modules.OptimizerHelper optimizer, byte[]? bestWeights)
+    {
+        Directory.CreateDirectory(folder);
+        var name = $"{Prefix}{state.EpochsDone:D4}";
+        var temp = Path.Combine(folder, $"{name}.{Environment.ProcessId}.tmp");
+        if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
+        Directory.CreateDirectory(temp);
+
+        network.save(Path.Combine(temp, WeightsFile));
+        optimizer.save_state_dict(Path.Combine(temp, OptimizerFile));
+        if (bestWeights is not null)
+            File.WriteAllBytes(Path.Combine(temp, BestWeightsFile), bestWeights);
+        using (var writer = new BinaryWriter(File.Create(Path.Combine(temp, StateFile))))
+        {
+            writer.Write(FormatVersion);
+            writer.Write(state.EpochsDone);
+            writer.Write(state.Seed);
+            writer.Write(state.Fingerprint);
+            writer.Write(state.PlateauRate);
+            WriteTracker(writer, state.Plateau);
+            WriteTracker(writer, state.EarlyStopping);
+            HistoryFormat.Write(writer, state.History);
+        }
+
+        var target = Path.Combine(folder, name);
+        if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
+        Directory.Move(temp, target);
+        foreach (var old in Complete().Skip(Kept))
+            Directory.Delete(old, recursive: true);
+    }
+
+    /// <summary>The newest complete checkpoint folder, or null.</summary>
+    public string? Newest() => Complete().FirstOrDefault();
+
+    /// <summary>Reads the newest checkpoint into <paramref name="network"/> and <paramref name="optimizer"/>; null when there is none.</summary>
+    public (LoopState State, byte[]? BestWeights)? Restore(CnnNetwork network, TorchSharp.Modules.OptimizerHelper optimizer, string fingerprint)
+    {
+        var newest = Newest();
+        if (newest is null)
+            return null;
+        LoopState state;
+        try
+        {
+            using var reader = new BinaryReader(File.OpenRead(Path.Combine(newest, StateFile)));
+            var version = reader.ReadInt32();
+            if (version != FormatVersion)
+                throw new InvalidDataException($"checkpoint format {version} is not {FormatVersion}");
+            var epochs = reader.ReadInt32();
+            var seed = reader.ReadInt32();
+            var storedFingerprint = reader.ReadString();
+            if (storedFingerprint != fingerprint)
+                throw new InvalidOperationException(
+                    $"The checkpoint in {newest} was made for another run ({storedFingerprint}); this run is {fingerprint}. Use another CheckpointFolder, or delete it.");
+            var rate = reader.ReadDouble();
+            var plateau = ReadTracker(reader);
+            var early = ReadTracker(reader);
+            state = new LoopState(epochs, seed, storedFingerprint, HistoryFormat.Read(reader), rate, plateau, early);
+            network.load(Path.Combine(newest, WeightsFile));
+            optimizer.load_state_dict(Path.Combine(newest, OptimizerFile));
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or System.Runtime.InteropServices.ExternalException)
+        {
+            throw new InvalidDataException($"The checkpoint in {newest} cannot be read ({e.Message}). Delete that folder to resume from the one before it.", e);
+        }
+        var bestPath = Path.Combine(newest, BestWeightsFile);
+        return (state, File.Exists(bestPath) ? File.ReadAllBytes(bestPath) : null);
+    }
+
+    private IEnumerable<string> Complete() =>
+        Directory.Exists(folder)
+            ? Directory.GetDirectories(folder, Prefix + "*")
+                .Where(d => !d.EndsWith(".tmp", StringComparison.Ordinal) && File.Exists(Path.Combine(d, StateFile)))
+                .OrderByDescending(d => d, StringComparer.Ordinal)
+            : Enumerable.Empty<string>();
+
+    private static void WriteTracker(BinaryWriter writer, MetricTracker.State state)
+    {
+        writer.Write(state.Best.HasValue);
+        writer.Write(state.Best ?? 0);
+        writer.Write(state.BestEpoch);
+        writer.Write(state.EpochsWithoutImprovement);
+    }
+
+    private static MetricTracker.State ReadTracker(BinaryReader reader)
+    {
+        var has = reader.ReadBoolean();
+        var best = reader.ReadDouble();
+        return new MetricTracker.State(has ? best : null, reader.ReadInt32(), reader.ReadInt32());
+    }
+}

@@ -1,0 +1,109 @@
+using System.Text;
+using MlNetCnn.Diagnostics;
+
+namespace MlNetCnn.Persistence;
+
+/// <summary>Training history as bytes, for the model zip and for checkpoints. Every value read back is checked.</summary>
+internal static class HistoryFormat
+{
+    private const int MaxRecords = 1_000_000;
+    private const int MaxAlarms = 64;
+    private const int MaxStringBytes = 4096;
+
+    // *** Binary format ***
+    // int: record count
+    // per record: int epoch; double training loss; double learning rate; double seconds; double images/s;
+    //   byte: 1 when validation metrics follow, else 0;
+    //   [int count; double loss, accuracy, AUC, log-loss, positive rate, majority baseline, probability spread; int positives]
+    //   int: alarm count; per alarm: string code; byte severity; int epoch; string message
+    // strings: int byte length, then UTF-8 bytes
+
+    public static void Write(BinaryWriter writer, IReadOnlyList<EpochRecord> history)
+    {
+        writer.Write(history.Count);
+        foreach (var r in history)
+        {
+            writer.Write(r.Epoch);
+            writer.Write(r.TrainingLoss);
+            writer.Write(r.LearningRate);
+            writer.Write(r.Seconds);
+            writer.Write(r.ImagesPerSecond);
+            writer.Write((byte)(r.Validation is null ? 0 : 1));
+            if (r.Validation is { } v)
+            {
+                writer.Write(v.Count);
+                foreach (var value in new[] { v.Loss, v.Accuracy, v.Auc, v.LogLoss, v.PositiveRate, v.MajorityBaseline, v.ProbabilitySpread })
+                    writer.Write(value);
+                writer.Write(v.Positives);
+            }
+            writer.Write(r.Alarms.Count);
+            foreach (var a in r.Alarms)
+            {
+                WriteString(writer, a.Code);
+                writer.Write((byte)a.Severity);
+                writer.Write(a.Epoch);
+                WriteString(writer, a.Message);
+            }
+        }
+    }
+
+    public static List<EpochRecord> Read(BinaryReader reader)
+    {
+        var count = Bounded(reader.ReadInt32(), 0, MaxRecords, "history record count");
+        var history = new List<EpochRecord>(Math.Min(count, 1024));
+        for (var i = 0; i < count; i++)
+        {
+            var epoch = Bounded(reader.ReadInt32(), 1, int.MaxValue, "epoch");
+            var loss = reader.ReadDouble();
+            var rate = reader.ReadDouble();
+            var seconds = reader.ReadDouble();
+            var speed = reader.ReadDouble();
+            BinaryMetrics? validation = null;
+            switch (reader.ReadByte())
+            {
+                case 0:
+                    break;
+                case 1:
+                    var n = Bounded(reader.ReadInt32(), 1, int.MaxValue, "validation row count");
+                    var values = new double[7];
+                    for (var k = 0; k < values.Length; k++) values[k] = reader.ReadDouble();
+                    var positives = Bounded(reader.ReadInt32(), 0, n, "validation positives");
+                    validation = new BinaryMetrics(n, values[0], values[1], values[2], values[3], values[4], values[5], values[6], positives);
+                    break;
+                default:
+                    throw new InvalidDataException("The training history is damaged: a validation marker is neither 0 nor 1.");
+            }
+            var alarmCount = Bounded(reader.ReadInt32(), 0, MaxAlarms, "alarm count");
+            var alarms = new Alarm[alarmCount];
+            for (var k = 0; k < alarmCount; k++)
+            {
+                var code = ReadString(reader);
+                var severity = reader.ReadByte();
+                if (severity > (byte)AlarmSeverity.Error)
+                    throw new InvalidDataException($"The training history is damaged: alarm severity {severity} is unknown.");
+                alarms[k] = new Alarm(code, (AlarmSeverity)severity, Bounded(reader.ReadInt32(), 0, int.MaxValue, "alarm epoch"), ReadString(reader));
+            }
+            history.Add(new EpochRecord(epoch, loss, validation, rate, seconds, speed, alarms));
+        }
+        return history;
+    }
+
+    private static void WriteString(BinaryWriter writer, string value)
+    {
+        var bytes = Encoding.UTF8.GetBytes(value);
+        writer.Write(bytes.Length);
+        writer.Write(bytes);
+    }
+
+    private static string ReadString(BinaryReader reader)
+    {
+        var length = Bounded(reader.ReadInt32(), 0, MaxStringBytes, "string length");
+        var bytes = reader.ReadBytes(length);
+        if (bytes.Length != length)
+            throw new EndOfStreamException("The training history ends inside a string.");
+        return Encoding.UTF8.GetString(bytes);
+    }
+
+    private static int Bounded(int value, int min, int max, string what) =>
+        value >= min && value <= max ? value : throw new InvalidDataException($"The training history is damaged: {what} {value} is not in [{min}, {max}].");
+}

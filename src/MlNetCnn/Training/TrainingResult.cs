@@ -1,0 +1,11 @@
+using MlNetCnn.Diagnostics;
+using MlNetCnn.Network;
+
+namespace MlNetCnn.Training;
+
+/// <summary>What a training run produced.</summary>
+/// <param name="Network">The trained network: the best epoch's weights when early stopping watched a metric.</param>
+/// <param name="History">One record per epoch run.</param>
+/// <param name="Threshold">The decision threshold: the option's, or the one chosen on validation.</param>
+/// <param name="BestEpoch">The epoch whose weights the network holds.</param>
+internal sealed record TrainingResult(CnnNetwork Network, IReadOnlyList<EpochRecord> History, float Threshold, int BestEpoch);
