@@ -30,11 +30,15 @@ public sealed class CnnEstimator : IEstimator<CnnTransformer>
 
     /// <summary>An estimator that logs to <paramref name="mlContext"/> and takes its seed when the options give none.</summary>
     public CnnEstimator(MLContext mlContext, CnnOptions? options = null)
+        : this((IHostEnvironment)(mlContext ?? throw new ArgumentNullException(nameof(mlContext))), options)
     {
-        ArgumentNullException.ThrowIfNull(mlContext);
+    }
+
+    internal CnnEstimator(IHostEnvironment env, CnnOptions? options)
+    {
         this.options = (options ?? new CnnOptions()).Clone();
         this.options.Validate();
-        host = ((IHostEnvironment)mlContext).Register(nameof(CnnEstimator));
+        host = env.Register(nameof(CnnEstimator));
     }
 
     /// <summary>The input schema plus Score, Probability and PredictedLabel; throws when a needed column is missing or of the wrong type.</summary>

@@ -69,6 +69,27 @@ public sealed class CnnTransformer : ITransformer, IDisposable
     /// <summary>Every alarm raised while training, in order.</summary>
     public IReadOnlyList<Alarm> Alarms => History.SelectMany(r => r.Alarms).ToArray();
 
+    /// <summary>The network's layers with their output shapes and parameter counts.</summary>
+    public IReadOnlyList<LayerSummary> DescribeNetwork() => Network.Describe(Geometry);
+
+    /// <summary>Trainable parameters of the network.</summary>
+    public long ParameterCount => Scorer.Network.ParameterCount;
+
+    /// <summary>
+    /// Writes the network's weights in TorchSharp's own format (<c>Module.save</c>). A TorchSharp program loads them
+    /// with <c>new CnnNetwork(Geometry, Network).load(path)</c>.
+    /// </summary>
+    public void ExportWeights(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        var temp = path + ".tmp";
+        lock (Scorer)
+        {
+            Scorer.Network.save(temp);
+        }
+        File.Move(temp, path, overwrite: true);
+    }
+
     bool ITransformer.IsRowToRowMapper => true;
 
     /// <summary>The input schema plus Score, Probability and PredictedLabel; throws when the feature column does not fit.</summary>

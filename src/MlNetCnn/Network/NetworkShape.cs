@@ -23,6 +23,39 @@ public sealed record NetworkShape(IReadOnlyList<int> ConvolutionChannels, int Ke
     public int FlattenSize(ImageGeometry geometry) =>
         ConvolutionChannels[^1] * OutputSide(geometry.Height) * OutputSide(geometry.Width);
 
+    /// <summary>The layers of a network of this shape for images of <paramref name="geometry"/>, in order, with output shapes and parameter counts.</summary>
+    public IReadOnlyList<LayerSummary> Describe(ImageGeometry geometry)
+    {
+        CheckFits(geometry);
+        var layers = new List<LayerSummary>();
+        int channels = geometry.Channels, height = geometry.Height, width = geometry.Width;
+        for (var i = 0; i < ConvolutionChannels.Count; i++)
+        {
+            var name = $"features.block{i + 1}";
+            var outChannels = ConvolutionChannels[i];
+            (height, width) = (height - KernelSize + 1, width - KernelSize + 1);
+            layers.Add(new($"{name}.conv", $"Conv2d({channels}→{outChannels}, {KernelSize}×{KernelSize})", new[] { outChannels, height, width },
+                (long)channels * outChannels * KernelSize * KernelSize + outChannels));
+            layers.Add(new($"{name}.bn", $"BatchNorm2d({outChannels})", new[] { outChannels, height, width }, 2L * outChannels));
+            layers.Add(new($"{name}.relu", "ReLU", new[] { outChannels, height, width }, 0));
+            (height, width) = (height / PoolSize, width / PoolSize);
+            layers.Add(new($"{name}.pool", $"MaxPool2d({PoolSize})", new[] { outChannels, height, width }, 0));
+            channels = outChannels;
+        }
+        var units = channels * height * width;
+        layers.Add(new("flatten", "Flatten", new[] { units }, 0));
+        for (var i = 0; i < HiddenUnits.Count; i++)
+        {
+            var next = HiddenUnits[i];
+            layers.Add(new($"classifier.fc{i + 1}", $"Linear({units}→{next})", new[] { next }, (long)units * next + next));
+            layers.Add(new($"classifier.bn{i + 1}", $"BatchNorm1d({next})", new[] { next }, 2L * next));
+            layers.Add(new($"classifier.relu{i + 1}", "ReLU", new[] { next }, 0));
+            units = next;
+        }
+        layers.Add(new("classifier.out", $"Linear({units}→1)", new[] { 1 }, units + 1L));
+        return layers;
+    }
+
     /// <summary>Throws when the shape is not a usable network.</summary>
     public void Validate()
     {
