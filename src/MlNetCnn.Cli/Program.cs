@@ -1,14 +1,10 @@
-// Placeholder entry point; the commands land with the CLI issue.
-return MlNetCnn.Cli.Placeholder.Run(args);
+using MlNetCnn.Cli;
 
-namespace MlNetCnn.Cli
+// Ctrl+C stops training between batches; nothing half-written is left in --out.
+using var cancellation = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
 {
-    internal static class Placeholder
-    {
-        public static int Run(string[] args)
-        {
-            Console.Error.WriteLine("mlnetcnn: no commands yet.");
-            return 2;
-        }
-    }
-}
+    e.Cancel = true;
+    cancellation.Cancel();
+};
+return CliApp.Run(args, Console.Out, Console.Error, cancellation.Token);

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
 using MlNetCnn.Diagnostics;
@@ -24,8 +25,8 @@ internal static class CnnModelFormat
     public const string HistoryStream = "CnnHistory";
 
     // 0x00010001: first format.
-    // 0x00010002: adds the best epoch and the training history (stream CnnHistory). ML.NET checks that a reader
-    //             consumes the whole body, so 0x00010001 readers cannot read it.
+    // 0x00010002: adds the best epoch, a SHA-256 of the weights stream, and the training history (stream CnnHistory).
+    //             ML.NET checks that a reader consumes the whole body, so 0x00010001 readers cannot read it.
     private const uint VersionWithHistory = 0x00010002;
     private const uint VersionWritten = VersionWithHistory;
     private const uint VersionReadable = VersionWithHistory;
@@ -34,7 +35,12 @@ internal static class CnnModelFormat
     // Bounds for values read back: anything outside them is damage, not a model.
     private const int MaxDimension = 1 << 16;
     private const int MaxLayers = 64;
-    private const int MaxBatchSize = 1 << 20;
+    private const int MaxBatchSize = 1 << 16;
+    // A network larger than this is damage: 2^30 parameters is 4 GiB of weights.
+    private const long MaxParameters = 1L << 30;
+    // Besides parameters the weights stream holds batch-norm statistics (no more values than parameters) and names.
+    private const long WeightsStreamSlack = 1 << 20;
+    private const int HashSize = 32;
 
     private static VersionInfo GetVersionInfo() => new(
         modelSignature: ModelSignature,
@@ -53,6 +59,7 @@ internal static class CnnModelFormat
     // float: threshold, in [0, 1]
     // int: batch size for scoring
     // int: best epoch, the epoch whose weights these are (0x00010002 on)
+    // 32 bytes: SHA-256 of the CnnWeights stream (0x00010002 on)
     // stream CnnHistory: training history, see HistoryFormat (0x00010002 on)
     // stream CnnWeights: the network's state (TorchSharp Module.save), parameter and buffer names as CnnNetwork declares them
 
@@ -74,12 +81,16 @@ internal static class CnnModelFormat
         ctx.Writer.Write(transformer.Threshold);
         ctx.Writer.Write(transformer.BatchSize);
         ctx.Writer.Write(transformer.BestEpoch);
-        ctx.SaveBinaryStream(HistoryStream, writer => HistoryFormat.Write(writer, transformer.History));
-
+        byte[] weights;
         lock (transformer.Scorer)
         {
-            ctx.SaveBinaryStream(WeightsStream, writer => transformer.Scorer.Network.save(writer));
+            using var buffer = new MemoryStream();
+            transformer.Scorer.Network.save(buffer);
+            weights = buffer.ToArray();
         }
+        ctx.Writer.Write(SHA256.HashData(weights));
+        ctx.SaveBinaryStream(HistoryStream, writer => HistoryFormat.Write(writer, transformer.History));
+        ctx.SaveBinaryStream(WeightsStream, writer => writer.Write(weights));
     }
 
     public static CnnTransformer Load(IHostEnvironment env, ModelLoadContext ctx)
@@ -101,12 +112,16 @@ internal static class CnnModelFormat
             throw Damaged($"threshold {threshold} is not in [0, 1]");
         var batchSize = ReadCount(ctx, "batch size", MaxBatchSize);
         var bestEpoch = 0;
+        byte[]? weightsHash = null;
         IReadOnlyList<EpochRecord> history = Array.Empty<EpochRecord>();
         if (ctx.Header.ModelVerWritten >= VersionWithHistory)
         {
             bestEpoch = ctx.Reader.ReadInt32();
             if (bestEpoch < 0)
                 throw Damaged($"best epoch {bestEpoch} is negative");
+            weightsHash = ctx.Reader.ReadBytes(HashSize);
+            if (weightsHash.Length != HashSize)
+                throw Damaged("it ends inside the weights checksum");
             List<EpochRecord>? read = null;
             if (!ctx.TryLoadBinaryStream(HistoryStream, reader => read = HistoryFormat.Read(reader)) || read is null)
                 throw Damaged($"the history stream '{HistoryStream}' is missing");
@@ -114,31 +129,35 @@ internal static class CnnModelFormat
         }
 
         var shape = new NetworkShape(convolution, kernel, pool, hidden);
-        CnnNetwork network;
+        long parameters;
         try
         {
-            network = new CnnNetwork(geometry, shape);
+            parameters = checked(shape.Describe(geometry).Sum(l => l.Parameters));
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is ArgumentException or OverflowException)
         {
             throw Damaged($"its network ({shape}) does not fit its images ({geometry}): {e.Message}");
         }
+        if (parameters > MaxParameters || (long)batchSize * geometry.Size > Array.MaxLength)
+            throw Damaged($"its network ({shape}) on images of {geometry} with batches of {batchSize} is larger than any model this library makes");
 
+        // Read the weights whole (no more than such a network can need) and check them before building anything.
+        byte[]? weights = null;
+        var limit = 8 * parameters + WeightsStreamSlack;
+        if (!ctx.TryLoadBinaryStream(WeightsStream, reader => weights = ReadAtMost(reader.BaseStream, limit)) || weights is null)
+            throw Damaged($"the weights stream '{WeightsStream}' is missing");
+        if (weightsHash is not null && !SHA256.HashData(weights).AsSpan().SequenceEqual(weightsHash))
+            throw Damaged($"the weights stream '{WeightsStream}' does not match its checksum");
+
+        var network = new CnnNetwork(geometry, shape);
         try
         {
-            var found = ctx.TryLoadBinaryStream(WeightsStream, reader => network.load(reader, strict: true));
-            if (!found)
-                throw Damaged($"the weights stream '{WeightsStream}' is missing");
+            network.load(new BinaryReader(new MemoryStream(weights)), strict: true);
         }
-        catch (Exception e) when (e is not InvalidDataException)
+        catch (Exception e)
         {
             network.Dispose();
             throw Damaged($"its weights could not be read ({e.GetType().Name}: {e.Message})", e);
-        }
-        catch
-        {
-            network.Dispose();
-            throw;
         }
         return new CnnTransformer(env, new CnnScorer(network), featureColumn, threshold, batchSize, history, bestEpoch);
     }
@@ -157,6 +176,20 @@ internal static class CnnModelFormat
             throw new InvalidDataException(
                 $"This CNN model was saved in an older MlNetCnn model format (0x{header.ModelVerWritten:X8}) that this MlNetCnn no longer reads " +
                 $"(oldest readable: 0x{VersionWeCanReadBack:X8}). Retrain the model, or load it with the MlNetCnn release that saved it.");
+    }
+
+    private static byte[] ReadAtMost(Stream stream, long limit)
+    {
+        using var copy = new MemoryStream();
+        var buffer = new byte[81920];
+        int read;
+        while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
+        {
+            if (copy.Length + read > limit)
+                throw Damaged($"the weights stream '{WeightsStream}' is longer than its network can need ({limit:N0} bytes)");
+            copy.Write(buffer, 0, read);
+        }
+        return copy.ToArray();
     }
 
     private static void WriteCounts(BinaryWriter writer, IReadOnlyList<int> counts)

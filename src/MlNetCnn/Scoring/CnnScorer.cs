@@ -23,7 +23,10 @@ internal sealed class CnnScorer : IDisposable
     {
         lock (gate)
         {
-            ObjectDisposedException.ThrowIf(disposed, this);
+            if (disposed)
+                throw new ObjectDisposedException(nameof(CnnTransformer),
+                    "This CNN model has been disposed, and its network with it. A PredictionEngine disposes the transformer it was made from " +
+                    "unless it is created with new PredictionEngineOptions { OwnsTransformer = false }; use that to share one model between engines.");
             Forward(Network, features, logits);
         }
     }

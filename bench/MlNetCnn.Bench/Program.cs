@@ -1,0 +1,113 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using MlNetCnn;
+using MlNetCnn.Bench;
+using MlNetCnn.Native;
+using TorchSharp;
+
+// MlNetCnn benchmark for issue 5. Usage: dotnet run -c Release --project bench/MlNetCnn.Bench [-- --quick]
+//   --quick             about 2 minutes instead of about 15
+//   --threads N         intra-op threads for TorchSharp and PyTorch (default: all cores)
+//   --python PATH       Python with Debian's python3-torch (default /usr/bin/python3)
+//   --no-pytorch        skip rows (c) and the PyTorch scoring row
+//   --markdown FILE     also write the table to FILE
+if (args.Length > 0 && args[0] == MemoryProbe.ChildFlag)
+    return MemoryProbe.Child(args);
+
+var settings = BenchSettings.Parse(args);
+TorchRuntime.EnsureLoaded();
+torch.set_num_threads(settings.Threads);
+var total = System.Diagnostics.Stopwatch.StartNew();
+void Log(string message) => Console.Error.WriteLine($"[{total.Elapsed:mm\\:ss}] {message}");
+
+Log($"threads {torch.get_num_threads()}, {(settings.Quick ? "quick" : "full")} run");
+var peak = PlainTorch.MatmulGflops(settings.MatmulSide, repeats: 10);
+Log($"TorchSharp FP32 matmul peak {peak:F1} GFLOP/s");
+
+var results = new List<SizeResult>();
+double? pyTorchPeak = null;
+string? pyTorchVersion = null;
+foreach (var size in settings.Sizes)
+{
+    var result = new SizeResult(size);
+    results.Add(result);
+    using var set = ImageSet.Write(size.Images, size.Side, size.SourceSide);
+    Log($"{size.Side}×{size.Side}: wrote {set.Count} PNGs of {size.SourceSide}×{size.SourceSide}");
+    var ml = new MLContext(seed: 1);
+    set.ExtractPixels(ml);
+    result.ImageStages = set.Count / Timing.Median(Timing.Repeat(size.Repeats, () => set.ReadFeatures(ml, null)));
+    Log($"image stages {result.ImageStages:F0} images/s");
+
+    // (a) plain loop
+    using var plain = new PlainTorch(set, settings.BatchSize, seed: 1);
+    plain.Train(1, settings.WarmupSteps);
+    var trained = 0;
+    var plainSeconds = Timing.Repeat(size.Repeats, () => trained = plain.Train(size.Epochs));
+    result.PlainTrainSeconds = Timing.Median(plainSeconds);
+    result.PlainTrain = trained / result.PlainTrainSeconds;
+    result.PlainPhases = plain.PhaseSplit(settings.WarmupSteps);
+    Log($"(a) plain train {result.PlainTrain:F1} images/s [{string.Join(", ", plainSeconds.Select(x => x.ToString("F2")))} s]");
+
+    // (b) pipeline, after a small warm-up Fit
+    PipelineRuns.FitFromPng(set, 1, settings.BatchSize, take: settings.BatchSize * settings.WarmupSteps).Model.LastTransformer.Dispose();
+    TransformerChain<CnnTransformer>? model = null;
+    var fits = new List<FitTiming>();
+    for (var i = 0; i < size.Repeats; i++)
+    {
+        model?.LastTransformer.Dispose();
+        (model, var timing) = PipelineRuns.FitFromPng(set, size.Epochs, settings.BatchSize);
+        fits.Add(timing);
+    }
+    result.PipelineSplit = fits.OrderBy(f => f.Seconds).ElementAt(fits.Count / 2);
+    result.PipelineFit = (double)trained / Timing.Median(fits.Select(f => f.Seconds).ToList());
+    Log($"(b) pipeline Fit {result.PipelineFit:F1} images/s [{string.Join(", ", fits.Select(f => $"{f.Seconds:F2} (read {f.ReadSeconds:F2})"))} s]");
+
+    // A profiling row, not a target: run once.
+    var memoryFits = new List<FitTiming>();
+    for (var i = 0; i < 1; i++)
+    {
+        var (m, timing) = PipelineRuns.FitFromMemory(set, size.Epochs, settings.BatchSize);
+        m.Dispose();
+        memoryFits.Add(timing);
+    }
+    result.MemorySplit = memoryFits.OrderBy(f => f.Seconds).ElementAt(memoryFits.Count / 2);
+    result.MemoryFit = (double)trained / Timing.Median(memoryFits.Select(f => f.Seconds).ToList());
+    Log($"(b') in-memory Fit {result.MemoryFit:F1} images/s [{string.Join(", ", memoryFits.Select(f => $"{f.Seconds:F2} (read {f.ReadSeconds:F2})"))} s]");
+
+    // (d) scoring
+    var n = size.ScoreImages;
+    plain.Score(Math.Min(n, settings.BatchSize));
+    result.PlainForward = n / Timing.Median(Timing.Repeat(size.Repeats, () => plain.Score(n)));
+    var cnn = model!.LastTransformer;
+    var scoringMl = new MLContext(seed: 1);
+    var features = set.FeatureView(scoringMl, n);
+    PipelineRuns.Consume(cnn.Transform(set.FeatureView(scoringMl, Math.Min(n, settings.BatchSize))));
+    result.TransformMemory = n / Timing.Median(Timing.Repeat(size.Repeats, () => PipelineRuns.Consume(cnn.Transform(features))));
+    var pngRows = set.RowsView(scoringMl, n);
+    result.TransformPng = n / Timing.Median(Timing.Repeat(size.Repeats, () => PipelineRuns.Consume(model.Transform(pngRows))));
+    Log($"(d) plain forward {result.PlainForward:F1}, Transform in memory {result.TransformMemory:F1}, Transform from PNG {result.TransformPng:F1} images/s");
+    cnn.Dispose();
+
+    // (c) PyTorch, same tensors
+    if (!settings.SkipPyTorch)
+    {
+        var py = PyTorchRunner.Run(settings, size, set, matmul: pyTorchPeak is null);
+        if (py is not null)
+        {
+            result.PyTorchTrain = py.TrainImagesPerSecond;
+            result.PyTorchScore = py.ScoreImagesPerSecond;
+            pyTorchPeak ??= py.MatmulGflops;
+            pyTorchVersion = $"{py.Version} ({py.Threads} threads)";
+            Log($"(c) PyTorch train {py.TrainImagesPerSecond:F1}, eval {py.ScoreImagesPerSecond:F1} images/s");
+        }
+    }
+}
+
+Log($"memory probe: {settings.MemoryEpochs} epochs of Fit at 64×64 over {settings.MemoryImages} images");
+var memory = MemoryProbe.Run(64, settings.MemoryImages, settings.MemoryEpochs, settings.Threads);
+var table = Report.Build(settings, results, peak, pyTorchPeak, pyTorchVersion, memory);
+Console.WriteLine(table);
+if (settings.ResultsMarkdown is { } path)
+    File.WriteAllText(path, table);
+Log("done");
+return 0;

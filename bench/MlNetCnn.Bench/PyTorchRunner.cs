@@ -1,0 +1,54 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace MlNetCnn.Bench;
+
+/// <summary>What bench/pytorch_bench.py prints.</summary>
+internal sealed record PyTorchResult(
+    [property: JsonPropertyName("torch")] string Version,
+    [property: JsonPropertyName("threads")] int Threads,
+    [property: JsonPropertyName("train_images_per_second")] double TrainImagesPerSecond,
+    [property: JsonPropertyName("score_images_per_second")] double ScoreImagesPerSecond,
+    [property: JsonPropertyName("matmul_gflops")] double? MatmulGflops);
+
+/// <summary>Row (c) and the PyTorch scoring row of (d): the same network and tensors in PyTorch, as a subprocess.</summary>
+internal static class PyTorchRunner
+{
+    public static string Script => Path.Combine(AppContext.BaseDirectory, "pytorch_bench.py");
+
+    /// <summary>Null, with the reason on stderr, when PyTorch cannot run here.</summary>
+    public static PyTorchResult? Run(BenchSettings settings, SizeSettings size, ImageSet set, bool matmul)
+    {
+        var (images, labels) = set.WriteRaw();
+        var start = new ProcessStartInfo(settings.Python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[]
+                 {
+                     Script, "--images", images, "--labels", labels, "--count", $"{set.Count}", "--channels", $"{ImageSet.Channels}",
+                     "--side", $"{set.Side}", "--epochs", $"{size.Epochs}", "--batch", $"{settings.BatchSize}",
+                     "--lr", $"{CnnOptions.DefaultLearningRate}", "--threads", $"{settings.Threads}", "--repeats", $"{size.Repeats}",
+                     "--warmup-steps", $"{settings.WarmupSteps}", "--score-count", $"{size.ScoreImages}",
+                     "--matmul", matmul ? $"{settings.MatmulSide}" : "0",
+                 })
+            start.ArgumentList.Add(a);
+        try
+        {
+            using var process = Process.Start(start)!;
+            var stderr = process.StandardError.ReadToEndAsync();
+            var stdout = process.StandardOutput.ReadToEnd();
+            process.WaitForExit();
+            if (process.ExitCode != 0)
+            {
+                Console.Error.WriteLine($"PyTorch run failed ({settings.Python} exited {process.ExitCode}): {stderr.Result.Trim()}");
+                Console.Error.WriteLine("Install Debian's PyTorch with `apt-get install -y python3-torch`, or pass --python PATH.");
+                return null;
+            }
+            return JsonSerializer.Deserialize<PyTorchResult>(stdout.Split('\n').Last(l => l.StartsWith('{')));
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            Console.Error.WriteLine($"Cannot start {settings.Python}: {e.Message}. Install python3-torch or pass --python PATH.");
+            return null;
+        }
+    }
+}

@@ -1,0 +1,20 @@
+using System.CommandLine;
+
+namespace MlNetCnn.Cli.Commands;
+
+/// <summary>Options and checks that more than one command shares.</summary>
+internal static class CommonOptions
+{
+    /// <summary><c>--positive NAME</c>: which class subfolder is the positive class.</summary>
+    public static Option<string?> Positive() => new("--positive")
+    {
+        Description = "For a folder of two class subfolders: the name of the positive one (ignored when the folder has labels.csv).",
+    };
+
+    /// <summary>Throws unless <paramref name="folder"/> is a folder or does not exist yet.</summary>
+    public static void CheckOutFolder(string folder)
+    {
+        if (File.Exists(folder))
+            throw new CliException($"--out '{folder}' is a file; it must be a folder (it is created when missing).");
+    }
+}

@@ -1,0 +1,55 @@
+using System.CommandLine;
+using System.Globalization;
+using Microsoft.ML;
+using MlNetCnn.Cli.Data;
+using MlNetCnn.Cli.Output;
+using MlNetCnn.Cli.Reporting;
+
+namespace MlNetCnn.Cli.Commands;
+
+/// <summary><c>evaluate</c>: scores a labelled folder with a model.zip; prints the metrics and writes roc.png and metrics.json.</summary>
+internal sealed class EvaluateCommand
+{
+    private readonly CliConsole console;
+    private readonly Option<string> model = new("--model") { Description = "The model.zip that train wrote.", Required = true };
+    private readonly Option<string> data = new("--data") { Description = "Labelled folder: labels.csv or two class subfolders.", Required = true };
+    private readonly Option<string> output = new("--out") { Description = "Folder for roc.png and metrics.json.", DefaultValueFactory = _ => TrainCommand.DefaultOutFolder };
+    private readonly Option<string?> positive = CommonOptions.Positive();
+
+    /// <summary>A command that writes through <paramref name="console"/>.</summary>
+    public EvaluateCommand(CliConsole console) => this.console = console;
+
+    /// <summary>The System.CommandLine command.</summary>
+    public Command Build()
+    {
+        var command = new Command("evaluate", "Measure a trained model on a labelled folder: metrics, confusion matrix, roc.png, metrics.json.")
+        {
+            model, data, output, positive,
+        };
+        command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(data)!, parse.GetValue(output)!, parse.GetValue(positive)));
+        return command;
+    }
+
+    private int Run(string modelPath, string dataPath, string outPath, string? positiveName)
+    {
+        var folder = LabelledFolder.Load(dataPath, positiveName, "data");
+        CommonOptions.CheckOutFolder(outPath);
+        var ml = new MLContext(TrainCommand.DefaultSeed);
+        var loaded = ImagePipeline.LoadModel(ml, modelPath);
+        try
+        {
+            var evaluation = Evaluation.Run(ml, loaded, folder);
+            ReportTables.WriteMetrics(console.Ansi, evaluation);
+            var files = new OutputFiles(outPath);
+            Plots.WriteRoc(files.Roc, RocCurve.Points(evaluation.Probabilities, evaluation.Labels), evaluation.Metrics.AreaUnderRocCurve, $"{modelPath} on {folder}");
+            MetricsFile.Write(files.Metrics, evaluation, training: null, history: []);
+            console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"Accuracy {evaluation.Metrics.Accuracy:F4}, AUC {evaluation.Metrics.AreaUnderRocCurve:F4}. Wrote {files.Roc}, {files.Metrics}."));
+            return CliApp.Success;
+        }
+        finally
+        {
+            (loaded as IDisposable)?.Dispose();
+        }
+    }
+}

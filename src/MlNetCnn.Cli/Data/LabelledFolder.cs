@@ -1,0 +1,151 @@
+using System.Globalization;
+using SkiaSharp;
+
+namespace MlNetCnn.Cli.Data;
+
+/// <summary>
+/// A folder of labelled images, in one of two forms: a <c>labels.csv</c> (<c>ImagePath,Label</c>, paths relative to
+/// the folder, Label true/false), or exactly two class subfolders of which <c>--positive</c> names the positive one.
+/// </summary>
+internal sealed class LabelledFolder
+{
+    /// <summary>Name of the list a labelled folder may carry.</summary>
+    public const string LabelsFileName = "labels.csv";
+
+    /// <summary>File extensions read as images (what ML.NET's SkiaSharp loader decodes).</summary>
+    public static readonly IReadOnlySet<string> ImageExtensions =
+        new HashSet<string>(StringComparer.OrdinalIgnoreCase) { ".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp" };
+
+    private LabelledFolder(string path, IReadOnlyList<ImageRow> rows, string positiveName, string negativeName)
+    {
+        Path = path;
+        Rows = rows;
+        PositiveName = positiveName;
+        NegativeName = negativeName;
+    }
+
+    /// <summary>The folder as given.</summary>
+    public string Path { get; }
+
+    /// <summary>Every image with its label, paths absolute.</summary>
+    public IReadOnlyList<ImageRow> Rows { get; }
+
+    /// <summary>What Label true stands for: the positive subfolder's name, or "true".</summary>
+    public string PositiveName { get; }
+
+    /// <summary>What Label false stands for.</summary>
+    public string NegativeName { get; }
+
+    /// <summary>Images labelled true.</summary>
+    public int PositiveCount => Rows.Count(r => r.Label);
+
+    /// <summary>Reads <paramref name="folder"/>; <paramref name="positive"/> names the positive subfolder (class-subfolder form only).</summary>
+    /// <exception cref="CliException">The folder is missing, has no images, or an image cannot be decoded.</exception>
+    public static LabelledFolder Load(string folder, string? positive, string role)
+    {
+        if (!Directory.Exists(folder))
+            throw new CliException(File.Exists(folder)
+                ? $"The {role} folder '{folder}' is a file; pass a folder with labels.csv or two class subfolders."
+                : $"The {role} folder '{folder}' does not exist.");
+        var result = File.Exists(System.IO.Path.Combine(folder, LabelsFileName))
+            ? FromLabelsFile(folder, role)
+            : FromSubfolders(folder, positive, role);
+        foreach (var row in result.Rows)
+            CheckDecodes(row.ImagePath);
+        return result;
+    }
+
+    /// <summary>Throws, naming the file, unless <paramref name="path"/> decodes as an image.</summary>
+    public static void CheckDecodes(string path)
+    {
+        try
+        {
+            using var probe = File.OpenRead(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException($"The image '{path}' cannot be opened: {e.Message}", e);
+        }
+        using var bitmap = SKBitmap.Decode(path);
+        if (bitmap is null || bitmap.Width < 1 || bitmap.Height < 1)
+            throw new CliException($"The image '{path}' cannot be read: it is not a valid {System.IO.Path.GetExtension(path).TrimStart('.').ToUpperInvariant()} image (corrupt or truncated). Replace or remove it.");
+    }
+
+    private static LabelledFolder FromLabelsFile(string folder, string role)
+    {
+        var csvPath = System.IO.Path.Combine(folder, LabelsFileName);
+        var lines = File.ReadAllLines(csvPath);
+        if (lines.Length == 0 || !string.Equals(lines[0].Replace(" ", ""), "ImagePath,Label", StringComparison.OrdinalIgnoreCase))
+            throw new CliException($"'{csvPath}' must start with the header 'ImagePath,Label'; found '{lines.FirstOrDefault()}'.");
+        var rows = new List<ImageRow>();
+        for (var i = 1; i < lines.Length; i++)
+        {
+            if (string.IsNullOrWhiteSpace(lines[i]))
+                continue;
+            var cut = lines[i].LastIndexOf(',');
+            if (cut <= 0)
+                throw new CliException($"Line {i + 1} of '{csvPath}' is '{lines[i]}'; it needs 'path,true' or 'path,false'.");
+            var relative = lines[i][..cut].Trim().Trim('"');
+            var label = ParseLabel(lines[i][(cut + 1)..].Trim())
+                ?? throw new CliException($"Line {i + 1} of '{csvPath}' has label '{lines[i][(cut + 1)..].Trim()}'; use true or false (or 1 or 0).");
+            var full = System.IO.Path.GetFullPath(System.IO.Path.Combine(folder, relative));
+            if (!File.Exists(full))
+                throw new CliException($"Line {i + 1} of '{csvPath}' names '{relative}', which does not exist in '{folder}'.");
+            rows.Add(new ImageRow { ImagePath = full, Label = label });
+        }
+        if (rows.Count == 0)
+            throw new CliException($"The {role} folder '{folder}' has no images: '{LabelsFileName}' lists none.");
+        return new LabelledFolder(folder, rows, "true", "false");
+    }
+
+    private static bool? ParseLabel(string text) => text.ToLowerInvariant() switch
+    {
+        "true" or "1" => true,
+        "false" or "0" => false,
+        _ => null,
+    };
+
+    private static LabelledFolder FromSubfolders(string folder, string? positive, string role)
+    {
+        var classes = Directory.GetDirectories(folder)
+            .Where(d => !System.IO.Path.GetFileName(d).StartsWith('.'))
+            .OrderBy(d => d, StringComparer.Ordinal)
+            .ToArray();
+        if (classes.Length == 0)
+        {
+            var loose = ImagesIn(folder).Length;
+            throw new CliException(loose == 0
+                ? $"The {role} folder '{folder}' has no images: it needs a {LabelsFileName} or two class subfolders."
+                : $"The {role} folder '{folder}' holds {loose} images but no labels: add a {LabelsFileName} (ImagePath,Label) or sort them into two class subfolders.");
+        }
+        var names = classes.Select(d => System.IO.Path.GetFileName(d)).ToArray();
+        if (classes.Length != 2)
+            throw new CliException($"The {role} folder '{folder}' has {classes.Length} subfolders ({string.Join(", ", names)}); a binary classifier needs exactly two, or a {LabelsFileName}.");
+        foreach (var cls in classes)
+        {
+            if (ImagesIn(cls).Length == 0)
+                throw new CliException($"The class folder '{cls}' has no images ({string.Join(", ", ImageExtensions)}); both classes need examples.");
+        }
+        if (positive is null)
+            throw new CliException($"The {role} folder '{folder}' has class subfolders {names[0]} and {names[1]}; say which is positive with --positive {names[1]} (or --positive {names[0]}).");
+        var positiveIndex = Array.FindIndex(names, n => string.Equals(n, positive, StringComparison.Ordinal));
+        if (positiveIndex < 0)
+            throw new CliException($"--positive '{positive}' is not a class folder of '{folder}'; its classes are {names[0]} and {names[1]}.");
+
+        var rows = new List<ImageRow>();
+        for (var c = 0; c < classes.Length; c++)
+            rows.AddRange(ImagesIn(classes[c]).Select(p => new ImageRow { ImagePath = System.IO.Path.GetFullPath(p), Label = c == positiveIndex }));
+        return new LabelledFolder(folder, rows, names[positiveIndex], names[1 - positiveIndex]);
+    }
+
+    /// <summary>Image files directly in <paramref name="folder"/>, in ordinal name order.</summary>
+    public static string[] ImagesIn(string folder) =>
+        Directory.GetFiles(folder)
+            .Where(f => ImageExtensions.Contains(System.IO.Path.GetExtension(f)))
+            .OrderBy(f => f, StringComparer.Ordinal)
+            .ToArray();
+
+    /// <summary>A one-line description: count and class balance.</summary>
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"{Rows.Count} images in {Path} ({PositiveCount} {PositiveName}, {Rows.Count - PositiveCount} {NegativeName})");
+}

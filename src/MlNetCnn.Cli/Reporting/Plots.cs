@@ -1,0 +1,120 @@
+using MlNetCnn.Cli.Output;
+using MlNetCnn.Diagnostics;
+using OxyPlot;
+using OxyPlot.Axes;
+using OxyPlot.Legends;
+using OxyPlot.Series;
+using SkiaSharp;
+
+namespace MlNetCnn.Cli.Reporting;
+
+/// <summary>The two PNG plots: learning curves (loss and accuracy per epoch) and the ROC curve. Rendered by OxyPlot on SkiaSharp.</summary>
+internal static class Plots
+{
+    /// <summary>Font every plot uses; DejaVu ships with most Linux systems, and Skia falls back when it is missing.</summary>
+    public const string Font = "DejaVu Sans";
+    private const int PanelWidth = 640;
+    private const int PanelHeight = 480;
+
+    /// <summary>
+    /// Writes <paramref name="path"/>: left, training and validation loss per epoch; right, validation accuracy per epoch
+    /// against the majority-class baseline, on a 0–1 axis so that a flat or collapsed model is seen as such.
+    /// </summary>
+    public static void WriteCurves(string path, IReadOnlyList<EpochRecord> history)
+    {
+        var loss = NewModel("Loss per epoch");
+        AddAxes(loss, "epoch", "binary cross-entropy (nats)", yMinimum: 0, yMaximum: null, history.Count);
+        loss.Series.Add(Line("training (mean over the epoch's batches)", OxyColor.FromRgb(0x1f, 0x77, 0xb4), history.Select(r => (r.Epoch, r.TrainingLoss))));
+        if (history.Any(r => r.Validation is not null))
+            loss.Series.Add(Line("validation (whole set)", OxyColor.FromRgb(0xd6, 0x27, 0x28), Validated(history, v => v.Loss)));
+
+        var accuracy = NewModel("Validation accuracy per epoch");
+        AddAxes(accuracy, "epoch", "accuracy (whole validation set)", yMinimum: 0, yMaximum: 1.02, history.Count);
+        accuracy.Series.Add(Line("validation accuracy", OxyColor.FromRgb(0xd6, 0x27, 0x28), Validated(history, v => v.Accuracy)));
+        var baseline = Line("majority-class baseline", OxyColors.Gray, Validated(history, v => v.MajorityBaseline));
+        baseline.LineStyle = LineStyle.Dash;
+        baseline.MarkerType = MarkerType.None;
+        accuracy.Series.Add(baseline);
+
+        SideBySide(path, loss, accuracy);
+    }
+
+    /// <summary>Writes <paramref name="path"/>: the ROC curve with its AUC, and the diagonal of a random classifier.</summary>
+    public static void WriteRoc(string path, IReadOnlyList<(double FalsePositiveRate, double TruePositiveRate)> points, double auc, string subtitle)
+    {
+        var model = NewModel($"ROC curve (AUC {auc:F4})");
+        model.Subtitle = subtitle;
+        model.PlotType = PlotType.Cartesian;
+        model.Axes.Add(new LinearAxis { Position = AxisPosition.Bottom, Title = "false-positive rate", Minimum = 0, Maximum = 1, MajorGridlineStyle = LineStyle.Dot });
+        model.Axes.Add(new LinearAxis { Position = AxisPosition.Left, Title = "true-positive rate", Minimum = 0, Maximum = 1, MajorGridlineStyle = LineStyle.Dot });
+        var chance = new LineSeries { Title = "chance", Color = OxyColors.Gray, LineStyle = LineStyle.Dash };
+        chance.Points.Add(new DataPoint(0, 0));
+        chance.Points.Add(new DataPoint(1, 1));
+        model.Series.Add(chance);
+        var roc = new LineSeries { Title = "model", Color = OxyColor.FromRgb(0x1f, 0x77, 0xb4), StrokeThickness = 2 };
+        roc.Points.AddRange(points.Select(p => new DataPoint(p.FalsePositiveRate, p.TruePositiveRate)));
+        model.Series.Add(roc);
+        model.Legends.Add(new Legend { LegendPosition = LegendPosition.RightBottom, LegendBackground = OxyColors.White, LegendBorder = OxyColors.LightGray });
+        AtomicFile.Write(path, stream => Export(model, stream, PanelHeight + 40, PanelHeight + 40));
+    }
+
+    private static PlotModel NewModel(string title) => new()
+    {
+        Title = title,
+        DefaultFont = Font,
+        DefaultFontSize = 13,
+        Background = OxyColors.White,
+        PlotAreaBorderColor = OxyColors.Gray,
+    };
+
+    private static void AddAxes(PlotModel model, string xTitle, string yTitle, double yMinimum, double? yMaximum, int epochs)
+    {
+        model.Axes.Add(new LinearAxis
+        {
+            Position = AxisPosition.Bottom, Title = xTitle, Minimum = 0.5, Maximum = epochs + 0.5,
+            MajorStep = Math.Max(1, Math.Ceiling(epochs / 10.0)), MinorStep = 1, MajorGridlineStyle = LineStyle.Dot,
+        });
+        var y = new LinearAxis { Position = AxisPosition.Left, Title = yTitle, Minimum = yMinimum, MajorGridlineStyle = LineStyle.Dot };
+        if (yMaximum is double max)
+            y.Maximum = max;
+        else
+            y.MaximumPadding = 0.1;
+        model.Axes.Add(y);
+        // Below the plot area, so that no curve is hidden behind it.
+        model.Legends.Add(new Legend { LegendPlacement = LegendPlacement.Outside, LegendPosition = LegendPosition.BottomCenter, LegendOrientation = LegendOrientation.Horizontal });
+    }
+
+    private static IEnumerable<(int Epoch, double Value)> Validated(IReadOnlyList<EpochRecord> history, Func<BinaryMetrics, double> value) =>
+        history.Where(r => r.Validation is not null).Select(r => (r.Epoch, value(r.Validation!)));
+
+    private static LineSeries Line(string title, OxyColor color, IEnumerable<(int Epoch, double Value)> values)
+    {
+        var series = new LineSeries { Title = title, Color = color, StrokeThickness = 2, MarkerType = MarkerType.Circle, MarkerSize = 3, MarkerFill = color };
+        series.Points.AddRange(values.Select(v => new DataPoint(v.Epoch, v.Value)));
+        return series;
+    }
+
+    private static void Export(PlotModel model, Stream stream, int width, int height) =>
+        new OxyPlot.SkiaSharp.PngExporter { Width = width, Height = height }.Export(model, stream);
+
+    private static void SideBySide(string path, PlotModel left, PlotModel right)
+    {
+        using var canvasBitmap = new SKBitmap(2 * PanelWidth, PanelHeight);
+        using (var canvas = new SKCanvas(canvasBitmap))
+        {
+            canvas.Clear(SKColors.White);
+            var x = 0;
+            foreach (var panel in new[] { left, right })
+            {
+                using var png = new MemoryStream();
+                Export(panel, png, PanelWidth, PanelHeight);
+                png.Position = 0;
+                using var bitmap = SKBitmap.Decode(png);
+                canvas.DrawBitmap(bitmap, x, 0);
+                x += PanelWidth;
+            }
+        }
+        using var data = canvasBitmap.Encode(SKEncodedImageFormat.Png, 100);
+        AtomicFile.Write(path, stream => data.SaveTo(stream));
+    }
+}

@@ -1,0 +1,69 @@
+using System.Text.Json;
+using SkiaSharp;
+
+namespace MlNetCnn.Tests.Cli;
+
+[Collection(TinyModelCollection.Name)]
+public sealed class TrainCommandTests
+{
+    private readonly TinyModelFixture fixture;
+
+    public TrainCommandTests(TinyModelFixture fixture) => this.fixture = fixture;
+
+    [Fact]
+    public void Train_on_a_tiny_folder_exits_0_and_writes_model_curves_roc_and_metrics()
+    {
+        fixture.Run.Succeeded();
+        foreach (var file in new[] { "model.zip", "curves.png", "roc.png", "metrics.json" })
+            Assert.True(File.Exists(Path.Combine(fixture.Out, file)), $"{file} is missing");
+        Assert.Empty(Directory.GetFiles(fixture.Out, "*.tmp", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public void Train_writes_pngs_that_decode_with_the_plot_sizes()
+    {
+        fixture.Run.Succeeded();
+        using var curves = SKBitmap.Decode(Path.Combine(fixture.Out, "curves.png"));
+        using var roc = SKBitmap.Decode(Path.Combine(fixture.Out, "roc.png"));
+        Assert.Equal((1280, 480), (curves.Width, curves.Height));
+        Assert.Equal((520, 520), (roc.Width, roc.Height));
+        // A white background, not a transparent one.
+        Assert.Equal(SKColors.White, curves.GetPixel(2, 2));
+    }
+
+    [Fact]
+    public void Train_metrics_json_covers_the_whole_validation_folder_and_every_epoch()
+    {
+        fixture.Run.Succeeded();
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(fixture.Out, "metrics.json")));
+        var root = json.RootElement;
+        Assert.Equal(2 * TinyModelFixture.ValidPerClass, root.GetProperty("count").GetInt32());
+        var matrix = root.GetProperty("confusionMatrix");
+        var total = new[] { "truePositives", "falsePositives", "trueNegatives", "falseNegatives" }.Sum(k => matrix.GetProperty(k).GetInt32());
+        Assert.Equal(2 * TinyModelFixture.ValidPerClass, total);
+        Assert.InRange(root.GetProperty("accuracy").GetDouble(), 0, 1);
+        Assert.Equal(TinyModelFixture.Epochs, root.GetProperty("history").GetArrayLength());
+        Assert.Equal(2 * TinyModelFixture.TrainPerClass, root.GetProperty("training").GetProperty("trainCount").GetInt32());
+    }
+
+    [Fact]
+    public void Train_with_redirected_output_prints_a_plain_line_per_epoch_then_the_tables()
+    {
+        var output = fixture.Run.Succeeded().Out;
+        var epoch1 = output.IndexOf("Epoch 1/2: train loss", StringComparison.Ordinal);
+        var epoch2 = output.IndexOf("Epoch 2/2: train loss", StringComparison.Ordinal);
+        var confusion = output.IndexOf("Confusion matrix", StringComparison.Ordinal);
+        Assert.True(epoch1 >= 0 && epoch2 > epoch1 && confusion > epoch2, output);
+        foreach (var metric in new[] { "accuracy", "AUC", "F1", "precision", "recall", "log-loss" })
+            Assert.Contains(metric, output);
+    }
+
+    [Fact]
+    public void Train_rejects_an_image_size_too_small_for_the_network()
+    {
+        using var temp = new CliTempFolder();
+        CliRun.Of("train", "--train", fixture.Train, "--valid", fixture.Valid, "--out", temp.Path, "--image-size", "20")
+            .FailedWith("--image-size 20 is too small for the network");
+        Assert.Empty(Directory.GetFileSystemEntries(temp.Path));
+    }
+}
