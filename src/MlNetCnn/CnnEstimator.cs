@@ -5,6 +5,7 @@ using MlNetCnn.Data;
 using MlNetCnn.Native;
 using MlNetCnn.Scoring;
 using MlNetCnn.Training;
+using TorchSharp;
 using MlNetCnn.Diagnostics;
 
 namespace MlNetCnn;
@@ -66,42 +67,74 @@ public sealed class CnnEstimator : IEstimator<CnnTransformer>
             throw new ArgumentException("Early stopping and threshold selection measure a validation set: give ValidationSet or ValidationFraction.", nameof(options));
 
         var seed = options.Seed ?? host.Rand.Next();
-        var train = FeatureTable.Read(input, options.FeatureColumnName, options.LabelColumnName, geometry);
-        CheckTrainingRows(train);
-        FeatureTable? validation = null;
+        if (options.Threads is { } threads)
+            torch.set_num_threads(threads);
+        var cancellation = options.CancellationToken;
+        var reader = new RowReader(input, options.FeatureColumnName, options.LabelColumnName, geometry);
+        var train = TrainingData.Scan(reader, options.CacheImages, options.StreamingMemoryBytes, options.ValidationSet is null ? options.ValidationFraction : 0, seed, cancellation);
+        CheckTrainingRows(train.TrainCount, train.TrainPositives);
+        ValidationData? validation = null;
         if (options.ValidationSet is { } validationSet)
         {
             ColumnChecks.CheckLabel(validationSet.Schema, options.LabelColumnName);
             var validationGeometry = ColumnChecks.FeatureGeometry(validationSet.Schema, options);
             if (validationGeometry != geometry)
                 throw new ArgumentOutOfRangeException(nameof(options), $"The validation set holds images of {validationGeometry}; the training data holds {geometry}.");
-            validation = FeatureTable.Read(validationSet, options.FeatureColumnName, options.LabelColumnName, geometry);
+            var validationReader = new RowReader(validationSet, options.FeatureColumnName, options.LabelColumnName, geometry);
+            if (options.CacheImages)
+            {
+                validation = ValidationData.Cached(FeatureTable.Read(validationReader, null, cancellation));
+            }
+            else
+            {
+                // One pass over the labels alone (no image is decoded) to know the size and the classes.
+                var (count, positives) = CountLabels(validationSet);
+                validation = ValidationData.Streamed(validationReader, null, count, positives);
+            }
             if (validation.Count == 0)
                 throw new ArgumentException("The validation set has no rows.", nameof(options));
         }
-        else if (options.ValidationFraction > 0)
+        else if (train.ValidationPositions.Length > 0)
         {
-            (train, validation) = train.StratifiedSplit(options.ValidationFraction, seed);
-            CheckTrainingRows(train);
+            var held = train.ValidationPositions.ToHashSet();
+            validation = train.IsCached
+                ? ValidationData.Cached(train.Rows(train.ValidationPositions, cancellation))
+                : ValidationData.Streamed(reader, held.Contains, held.Count, train.ValidationPositions.Count(train.Label));
         }
 
         using var channel = host.Start("Training");
-        channel.Info($"Training {options.Network} on {train.Count} images of {geometry} ({train.PositiveCount} positive)" +
-            (validation is null ? "" : $", validating on {validation.Count} ({validation.PositiveCount} positive)") + $", seed {seed}.");
+        channel.Info($"Training {options.Network} on {train.TrainCount} images of {geometry} ({train.TrainPositives} positive)" +
+            (validation is null ? "" : $", validating on {validation.Count} ({validation.Positives} positive)") +
+            $", seed {seed}, {torch.get_num_threads()} threads, images {(train.IsCached ? "cached in memory" : $"streamed in chunks of {train.ChunkRows(options.BatchSize)}")}.");
         var result = new CnnTrainer(channel, options, seed).Fit(train, validation);
         return new CnnTransformer(host, new CnnScorer(result.Network), options.FeatureColumnName, result.Threshold, options.BatchSize, result.History, result.BestEpoch);
     }
 
-    private void CheckTrainingRows(FeatureTable train)
+    private (int Count, int Positives) CountLabels(IDataView data)
     {
-        if (train.Count == 0)
+        var column = data.Schema[options.LabelColumnName];
+        using var cursor = data.GetRowCursor(new[] { column });
+        var getter = cursor.GetGetter<bool>(column);
+        int count = 0, positives = 0;
+        var value = false;
+        while (cursor.MoveNext())
+        {
+            getter(ref value);
+            count++;
+            if (value) positives++;
+        }
+        return (count, positives);
+    }
+
+    private void CheckTrainingRows(int count, int positives)
+    {
+        if (count == 0)
             throw new ArgumentException("The training data has no rows.");
-        if (train.Count < 2)
-            throw new ArgumentException($"The training data has {train.Count} row; batch normalisation needs at least 2.");
-        var positives = train.PositiveCount;
-        if (positives == 0 || positives == train.Count)
+        if (count < 2)
+            throw new ArgumentException($"The training data has {count} row; batch normalisation needs at least 2.");
+        if (positives == 0 || positives == count)
             throw new ArgumentException(
-                $"{AlarmCodes.OneClass} one class: the training data holds one class only: all {train.Count} rows of '{options.LabelColumnName}' are {(positives == 0 ? "false" : "true")}. " +
+                $"{AlarmCodes.OneClass} one class: the training data holds one class only: all {count} rows of '{options.LabelColumnName}' are {(positives == 0 ? "false" : "true")}. " +
                 "A binary classifier needs examples of both classes; check the label column and how it was loaded.");
     }
 }

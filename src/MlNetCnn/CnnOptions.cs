@@ -20,6 +20,8 @@ public sealed class CnnOptions
     public const double DefaultLearningRate = 1e-3;
     /// <summary>Default of <see cref="Threshold"/>.</summary>
     public const float DefaultThreshold = 0.5f;
+    /// <summary>Default of <see cref="StreamingMemoryBytes"/>.</summary>
+    public const long DefaultStreamingMemoryBytes = 384L << 20;
     /// <summary>Default of <see cref="EarlyStoppingMinDelta"/>.</summary>
     public const double DefaultEarlyStoppingMinDelta = 1e-4;
     /// <summary>Default of <see cref="StepEpochs"/>.</summary>
@@ -133,6 +135,18 @@ public sealed class CnnOptions
     /// </summary>
     public CancellationToken CancellationToken { get; set; }
 
+    /// <summary>
+    /// Keep every decoded training image in memory (faster epochs for small sets). Default false: each epoch reads the
+    /// images again, in chunks that fit a fixed memory budget, decoding on a background thread while the network trains.
+    /// </summary>
+    public bool CacheImages { get; set; }
+
+    /// <summary>When not caching: memory for decoded images in flight (three chunks of whole batches), in bytes. Default 384 MiB.</summary>
+    public long StreamingMemoryBytes { get; set; } = DefaultStreamingMemoryBytes;
+
+    /// <summary>libtorch's intra-op threads, set for the whole process when Fit starts; null leaves libtorch's default (all cores).</summary>
+    public int? Threads { get; set; }
+
     /// <summary>Layer sizes. Default: the question's network (<see cref="NetworkShape.Default"/>).</summary>
     public NetworkShape Network { get; set; } = NetworkShape.Default;
 
@@ -180,6 +194,10 @@ public sealed class CnnOptions
             throw new ArgumentOutOfRangeException(nameof(PositiveClassWeight), PositiveClassWeight, "PositiveClassWeight must be a positive finite number when given.");
         if (PositiveClassWeight is not null && BalanceClasses)
             throw new ArgumentException("Give PositiveClassWeight or BalanceClasses, not both.", nameof(BalanceClasses));
+        if (StreamingMemoryBytes < 1)
+            throw new ArgumentOutOfRangeException(nameof(StreamingMemoryBytes), StreamingMemoryBytes, "StreamingMemoryBytes must be positive.");
+        if (Threads is < 1)
+            throw new ArgumentOutOfRangeException(nameof(Threads), Threads, "Threads must be at least 1 when given.");
         if (RandomShiftPixels < 0)
             throw new ArgumentOutOfRangeException(nameof(RandomShiftPixels), RandomShiftPixels, "RandomShiftPixels must be 0 or more.");
         if (ResumeFromCheckpoint && string.IsNullOrWhiteSpace(CheckpointFolder))

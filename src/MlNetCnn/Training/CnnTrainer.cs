@@ -16,10 +16,13 @@ namespace MlNetCnn.Training;
 /// </summary>
 internal sealed class CnnTrainer
 {
-    // The learnability check (CNN008): a few rows of each class, a few steps, and how far the loss must fall.
+    // The learnability check (CNN008): a few rows of each class, at most so many steps (it stops as soon as the loss
+    // has halved, usually within a few), at the user's learning rate or Adam's usual one if that is larger: the check
+    // asks whether the data can be fitted at all, and a small learning rate must not fail it.
     private const int ProbeRowsPerClass = 8;
-    private const int ProbeSteps = 30;
+    private const int ProbeMaxSteps = 30;
     private const double ProbeRequiredFall = 0.5;
+    private const double ProbeMinimumLearningRate = 1e-3;
 
     private readonly IChannel channel;
     private readonly CnnOptions options;
@@ -35,7 +38,7 @@ internal sealed class CnnTrainer
     }
 
     /// <summary>Trains a new network on <paramref name="train"/>, measuring <paramref name="validation"/> after every epoch.</summary>
-    public TrainingResult Fit(FeatureTable train, FeatureTable? validation)
+    public TrainingResult Fit(TrainingData train, ValidationData? validation)
     {
         var inputAlarms = CheckInputs(train);
         var network = CreateNetwork(train.Geometry);
@@ -50,14 +53,14 @@ internal sealed class CnnTrainer
         }
     }
 
-    private TrainingResult Run(CnnNetwork network, FeatureTable train, FeatureTable? validation, IReadOnlyList<Alarm> inputAlarms)
+    private TrainingResult Run(CnnNetwork network, TrainingData train, ValidationData? validation, IReadOnlyList<Alarm> inputAlarms)
     {
         using var optimizer = optim.Adam(network.parameters(), lr: options.LearningRate, weight_decay: options.WeightDecay);
         using var positiveWeight = PositiveWeight(train);
         var plan = new LearningRatePlan(options, validation is not null);
         var earlyStopping = new MetricTracker(options.EarlyStoppingMetric, options.EarlyStoppingMinDelta);
         var checkpoints = options.CheckpointFolder is { } folder ? new CheckpointStore(folder) : null;
-        var fingerprint = $"{train.Geometry} {network.Shape} seed {seed} rows {train.Count} batch {options.BatchSize}";
+        var fingerprint = $"{train.Geometry} {network.Shape} seed {seed} rows {train.TrainCount} batch {options.BatchSize}";
         byte[]? bestWeights = null;
         var firstEpoch = 1;
 
@@ -76,9 +79,7 @@ internal sealed class CnnTrainer
         }
 
         var augmenter = new Augmenter(options.RandomHorizontalFlip, options.RandomShiftPixels);
-        var order = Enumerable.Range(0, train.Count).ToArray();
-        var batch = new float[options.BatchSize * train.Geometry.Size];
-        var batchLabels = new float[options.BatchSize];
+        var order = (int[])train.TrainPositions.Clone();
         for (var epoch = firstEpoch; epoch <= options.Epochs; epoch++)
         {
             var clock = Stopwatch.StartNew();
@@ -90,9 +91,9 @@ internal sealed class CnnTrainer
             Array.Sort(order);
             random.Shuffle(order);
 
-            var (loss, images) = TrainEpoch(epoch, network, optimizer, positiveWeight, train, order, batch, batchLabels, augmenter, random, clock);
+            var (loss, images) = TrainEpoch(epoch, network, optimizer, positiveWeight, train, order, augmenter, random, clock);
             var trainSeconds = clock.Elapsed.TotalSeconds;
-            var metrics = validation is null ? null : Measure(network, validation, options.BatchSize, options.Threshold);
+            var metrics = validation is null ? null : Measure(network, validation);
             var record = new EpochRecord(epoch, loss, metrics, rate, clock.Elapsed.TotalSeconds, images / Math.Max(trainSeconds, 1e-9), Array.Empty<Alarm>());
             if (epoch == 1)
                 record = record.WithAlarms(inputAlarms);
@@ -113,7 +114,7 @@ internal sealed class CnnTrainer
             }
             checkpoints?.Save(new CheckpointStore.LoopState(epoch, seed, fingerprint, history, plan.Current, plan.Plateau.Snapshot, earlyStopping.Snapshot),
                 network, optimizer, bestWeights);
-            options.Progress?.Report(new TrainingProgress(epoch, options.Epochs, BatchCount(train.Count), BatchCount(train.Count), record.ImagesPerSecond, record));
+            options.Progress?.Report(new TrainingProgress(epoch, options.Epochs, BatchCount(train.TrainCount), BatchCount(train.TrainCount), record.ImagesPerSecond, record));
             if (stop)
             {
                 channel.Info($"Early stopping after epoch {epoch}: {options.EarlyStoppingMetric} has not improved for {options.EarlyStoppingPatience} epochs; restoring epoch {earlyStopping.BestEpoch}.");
@@ -131,28 +132,16 @@ internal sealed class CnnTrainer
         return new TrainingResult(network, history.ToArray(), threshold, bestEpoch);
     }
 
-    /// <summary>Metrics over every row of <paramref name="table"/>, in batches, in evaluation mode.</summary>
-    public static BinaryMetrics Measure(CnnNetwork network, FeatureTable table, int batchSize, float threshold) =>
-        BinaryMetrics.Compute(ScoreAll(network, table, batchSize), table.Labels.ToArray(), threshold);
-
-    /// <summary>One logit per row of <paramref name="table"/>.</summary>
-    public static float[] ScoreAll(CnnNetwork network, FeatureTable table, int batchSize)
+    /// <summary>Metrics over every validation row, in batches, in evaluation mode.</summary>
+    private BinaryMetrics Measure(CnnNetwork network, ValidationData validation)
     {
-        var logits = new float[table.Count];
-        var size = table.Geometry.Size;
-        var buffer = new float[batchSize * size];
-        for (var start = 0; start < table.Count; start += batchSize)
-        {
-            var count = Math.Min(batchSize, table.Count - start);
-            table.CopyRows(start, count, buffer);
-            CnnScorer.Forward(network, buffer.AsSpan(0, count * size), logits.AsSpan(start, count));
-        }
-        return logits;
+        var (logits, labels) = validation.Score(network, options.BatchSize, options.CancellationToken);
+        return BinaryMetrics.Compute(logits, labels, options.Threshold);
     }
 
-    private IReadOnlyList<Alarm> CheckInputs(FeatureTable train)
+    private IReadOnlyList<Alarm> CheckInputs(TrainingData train)
     {
-        var alarms = new[] { monitor.UnscaledInput(train.MaxValue()), monitor.NoVariance(train.AllRowsIdentical(), train.Count) }
+        var alarms = new[] { monitor.UnscaledInput(train.MaxValue), monitor.NoVariance(train.AllRowsIdentical, train.TrainCount) }
             .OfType<Alarm>().ToArray();
         foreach (var alarm in alarms)
             Raise(alarm);
@@ -160,19 +149,21 @@ internal sealed class CnnTrainer
     }
 
     /// <summary>CNN008 (and CNN004 if it blows up): fit one small batch for a few steps on a copy of the state, then put the state back.</summary>
-    private void CheckLearnable(CnnNetwork network, FeatureTable train, Tensor? positiveWeight)
+    private void CheckLearnable(CnnNetwork network, TrainingData train, Tensor? positiveWeight)
     {
-        var rows = train.FirstOfEachClass(ProbeRowsPerClass);
+        var probe = train.Rows(train.FirstOfEachClass(ProbeRowsPerClass), options.CancellationToken);
+        var rows = Enumerable.Range(0, probe.Count).ToArray();
         var initialState = Snapshot(network);
         var g = train.Geometry;
         var pixels = new float[rows.Length * g.Size];
-        train.CopyRows(rows, pixels);
-        var targets = rows.Select(i => train.Labels[i] ? 1f : 0f).ToArray();
+        probe.CopyRows(rows, pixels);
+        var targets = rows.Select(i => probe.Labels[i] ? 1f : 0f).ToArray();
         double first = double.NaN, last = double.NaN;
-        using (var optimizer = optim.Adam(network.parameters(), lr: options.LearningRate))
+        var steps = 0;
+        using (var optimizer = optim.Adam(network.parameters(), lr: Math.Max(options.LearningRate, ProbeMinimumLearningRate)))
         {
             network.train();
-            for (var step = 1; step <= ProbeSteps; step++)
+            for (var step = 1; step <= ProbeMaxSteps; step++)
             {
                 using var scope = NewDisposeScope();
                 optimizer.zero_grad();
@@ -185,21 +176,24 @@ internal sealed class CnnTrainer
                         $"diverged: the loss became {value} at step {step} of the learnability check, before epoch 1. " + DivergenceAdvice(), AlarmSeverity.Error));
                 if (step == 1) first = value;
                 last = value;
+                steps = step;
+                if (step > 1 && value < first * ProbeRequiredFall)
+                    break;
                 loss.backward();
                 optimizer.step();
             }
         }
         network.load(new MemoryStream(initialState));
-        channel.Info($"Learnability check: loss on {rows.Length} images fell from {first:F4} to {last:F4} in {ProbeSteps} steps.");
+        channel.Info($"Learnability check: loss on {rows.Length} images fell from {first:F4} to {last:F4} in {steps - 1} steps.");
         if (!(last < first * ProbeRequiredFall))
             throw Stop(monitor.Make(AlarmCodes.NotLearnable, 0,
-                $"not learnable: on one batch of {rows.Length} training images, {ProbeSteps} steps brought the loss only from {first:F3} to {last:F3}. " +
+                $"not learnable: on one batch of {rows.Length} training images, {ProbeMaxSteps - 1} steps brought the loss only from {first:F3} to {last:F3}. " +
                 "The network cannot fit even these: the labels may not depend on the images (identical or blank images, shuffled labels), " +
                 "or the learning rate is far off. Check the data before the full run (or set CheckLearnable = false).", AlarmSeverity.Error));
     }
 
-    private (double MeanLoss, int Images) TrainEpoch(int epoch, CnnNetwork network, optim.Optimizer optimizer, Tensor? positiveWeight, FeatureTable train,
-        int[] order, float[] batch, float[] batchLabels, Augmenter augmenter, Random random, Stopwatch clock)
+    private (double MeanLoss, int Images) TrainEpoch(int epoch, CnnNetwork network, optim.Optimizer optimizer, Tensor? positiveWeight, TrainingData train,
+        int[] order, Augmenter augmenter, Random random, Stopwatch clock)
     {
         network.train();
         var g = train.Geometry;
@@ -207,22 +201,15 @@ internal sealed class CnnTrainer
         double lossSum = 0;
         var images = 0;
         var done = 0;
-        for (var start = 0; start < order.Length; start += options.BatchSize)
+        foreach (var batch in train.Batches(order, options.BatchSize, options.CancellationToken))
         {
-            var count = Math.Min(options.BatchSize, order.Length - start);
-            // Batch norm cannot normalise a single row; a lone last row waits for the next epoch's shuffle.
-            if (count < 2)
-                continue;
             options.CancellationToken.ThrowIfCancellationRequested();
-            var rows = order.AsSpan(start, count);
-            train.CopyRows(rows, batch);
-            augmenter.Apply(batch, count, g, random);
-            for (var i = 0; i < count; i++)
-                batchLabels[i] = train.Labels[rows[i]] ? 1f : 0f;
+            var count = batch.Count;
+            augmenter.Apply(batch.Images, count, g, random);
 
             using var scope = NewDisposeScope();
-            var input = TensorBridge.FromSpan(batch.AsSpan(0, count * g.Size), count, g.Channels, g.Height, g.Width);
-            var target = TensorBridge.FromSpan(batchLabels.AsSpan(0, count), count);
+            var input = TensorBridge.FromSpan(batch.Images, count, g.Channels, g.Height, g.Width);
+            var target = TensorBridge.FromSpan(batch.Labels, count);
             optimizer.zero_grad();
             var loss = nn.functional.binary_cross_entropy_with_logits(network.forward(input), target, pos_weights: positiveWeight);
             var value = loss.item<float>();
@@ -243,11 +230,12 @@ internal sealed class CnnTrainer
         $"Likely causes: a learning rate too high ({options.LearningRate:G3}: try 10 times lower), or unscaled input " +
         "(pixels left at 0–255: pass scaleImage: 1f / 255 to ExtractPixels).";
 
-    private float ChooseThreshold(CnnNetwork network, FeatureTable? validation)
+    private float ChooseThreshold(CnnNetwork network, ValidationData? validation)
     {
         if (options.ThresholdSelection == ThresholdSelection.Fixed || validation is null)
             return options.Threshold;
-        var threshold = ThresholdSelector.Choose(ScoreAll(network, validation, options.BatchSize), validation.Labels.ToArray(), options.ThresholdSelection, options.Threshold);
+        var (logits, labels) = validation.Score(network, options.BatchSize, options.CancellationToken);
+        var threshold = ThresholdSelector.Choose(logits, labels, options.ThresholdSelection, options.Threshold);
         channel.Info($"Threshold chosen on validation by {options.ThresholdSelection}: {threshold:G6}.");
         return threshold;
     }
@@ -266,9 +254,9 @@ internal sealed class CnnTrainer
         return new CnnTrainingException(alarm, history.ToArray());
     }
 
-    private Tensor? PositiveWeight(FeatureTable train)
+    private Tensor? PositiveWeight(TrainingData train)
     {
-        var weight = options.BalanceClasses ? (double)(train.Count - train.PositiveCount) / train.PositiveCount : options.PositiveClassWeight;
+        var weight = options.BalanceClasses ? (double)(train.TrainCount - train.TrainPositives) / train.TrainPositives : options.PositiveClassWeight;
         return weight is { } w ? tensor(new[] { (float)w }) : null;
     }
 

@@ -1,0 +1,117 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace MlNetCnn.Data;
+
+/// <summary>
+/// Walks an <see cref="IDataView"/> in cursor order, handing each wanted row's image vector (and label) to a sink.
+/// Rows that are not wanted are passed over without reading their features, so an upstream image loader does not
+/// decode them. A row that cannot be read is reported with its position and the row's text columns (its image path).
+/// </summary>
+internal sealed class RowReader
+{
+    private readonly IDataView data;
+    private readonly DataViewSchema.Column features;
+    private readonly DataViewSchema.Column? label;
+    private readonly DataViewSchema.Column[] context;
+
+    /// <summary>Receives one row: its position in cursor order, its image vector (valid during the call) and its label.</summary>
+    public delegate void RowSink(int position, ReadOnlySpan<float> features, bool label);
+
+    public RowReader(IDataView data, string featureColumn, string? labelColumn, ImageGeometry geometry)
+    {
+        this.data = data;
+        Geometry = geometry;
+        features = data.Schema[featureColumn];
+        label = labelColumn is null ? null : data.Schema[labelColumn];
+        // Text columns name the row in errors (an image path, an id); reading them is cheap.
+        context = data.Schema.Where(c => !c.IsHidden && c.Type is TextDataViewType).ToArray();
+    }
+
+    /// <summary>The geometry of every row.</summary>
+    public ImageGeometry Geometry { get; }
+
+    /// <summary>Whether rows carry labels.</summary>
+    public bool HasLabels => label is not null;
+
+    /// <summary>Reads every row for which <paramref name="wanted"/> is true (all rows when null); returns the number of rows seen.</summary>
+    public int Read(Func<int, bool>? wanted, RowSink sink, CancellationToken cancellation = default)
+    {
+        var active = new List<DataViewSchema.Column> { features };
+        if (label is { } l) active.Add(l);
+        active.AddRange(context);
+        // One cursor, asked for as a set of one: ML.NET then builds no splitter that would decode every row ahead on
+        // worker threads, so getters stay lazy (rows not wanted are not decoded) and an error surfaces at its row.
+        var cursors = data.GetRowCursorSet(active, 1);
+        if (cursors.Length != 1)
+        {
+            foreach (var extra in cursors) extra.Dispose();
+            cursors = new[] { data.GetRowCursor(active) };
+        }
+        using var cursor = cursors[0];
+        var featureGetter = cursor.GetGetter<VBuffer<float>>(features);
+        var labelGetter = label is { } lc ? cursor.GetGetter<bool>(lc) : null;
+        var buffer = default(VBuffer<float>);
+        var dense = new float[Geometry.Size];
+        var position = 0;
+        while (true)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            try
+            {
+                if (!cursor.MoveNext())
+                    break;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                throw RowError(position, null, e);
+            }
+            if (wanted is null || wanted(position))
+            {
+                var value = false;
+                try
+                {
+                    featureGetter(ref buffer);
+                    labelGetter?.Invoke(ref value);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    throw RowError(position, cursor, e);
+                }
+                if (buffer.Length != Geometry.Size)
+                    throw new InvalidOperationException($"Row {position} of column '{features.Name}' has {buffer.Length} values; images of {Geometry} need {Geometry.Size}.");
+                buffer.CopyTo(dense);
+                sink(position, dense, value);
+            }
+            position++;
+        }
+        return position;
+    }
+
+    private InvalidOperationException RowError(int position, DataViewRowCursor? cursor, Exception e)
+    {
+        var described = cursor is null ? "" : Describe(cursor);
+        var cause = e.InnerException is { } inner && e.Message.Contains("consuming source data", StringComparison.Ordinal) ? inner : e;
+        return new InvalidOperationException(
+            $"Row {position}{described} could not be read for column '{features.Name}': {cause.Message}", e);
+    }
+
+    private string Describe(DataViewRowCursor cursor)
+    {
+        var parts = new List<string>();
+        foreach (var column in context)
+        {
+            try
+            {
+                var text = default(ReadOnlyMemory<char>);
+                cursor.GetGetter<ReadOnlyMemory<char>>(column)(ref text);
+                parts.Add($"{column.Name} = '{text}'");
+            }
+            catch (Exception)
+            {
+                // The row is already failing; describe it with what can be read.
+            }
+        }
+        return parts.Count == 0 ? "" : $" ({string.Join(", ", parts)})";
+    }
+}
