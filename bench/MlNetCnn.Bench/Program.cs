@@ -11,8 +11,11 @@ using TorchSharp;
 //   --python PATH       Python with Debian's python3-torch (default /usr/bin/python3)
 //   --no-pytorch        skip rows (c) and the PyTorch scoring row
 //   --markdown FILE     also write the table to FILE
+//   --leaks [--threads N]  instead of the benchmark: resident memory over 20 Fits and 10,000 predictions (LeakProbe.cs)
 if (args.Length > 0 && args[0] == MemoryProbe.ChildFlag)
     return MemoryProbe.Child(args);
+if (args.Contains(LeakProbe.Flag))
+    return LeakProbe.Run(args);
 
 var settings = BenchSettings.Parse(args);
 TorchRuntime.EnsureLoaded();

@@ -6,13 +6,16 @@ using Microsoft.ML;
 using MlNetCnn.Cli.Data;
 using MlNetCnn.Cli.Output;
 using MlNetCnn.Cli.Reporting;
+using MlNetCnn.Native;
 using MlNetCnn.Network;
+using TorchSharp;
 
 namespace MlNetCnn.Cli.Commands;
 
 /// <summary>
 /// <c>train</c>: fits image steps + CNN on a labelled folder, measures every epoch on a validation folder, and writes
 /// model.zip, curves.png, roc.png and metrics.json into <c>--out</c>. With no options it trains on the shipped data.
+/// With <c>--checkpoint DIR</c> each epoch's state is saved there, and <c>--resume</c> continues a killed run from it.
 /// </summary>
 internal sealed class TrainCommand
 {
@@ -51,6 +54,19 @@ internal sealed class TrainCommand
         Description = "Output channels of each convolution block, comma-separated.",
         DefaultValueFactory = _ => string.Join(",", NetworkShape.Default.ConvolutionChannels),
     };
+    private readonly Option<string?> checkpoint = new("--checkpoint")
+    {
+        Description = "Folder for a checkpoint after every epoch (DIR/epoch-NNNN; the two newest are kept). A run killed mid-way can go on with --resume.",
+    };
+    private readonly Option<bool> resume = new("--resume")
+    {
+        Description = "Continue from the newest complete checkpoint in --checkpoint (same data, image size, network, seed and batch size); " +
+            "with none there, start from epoch 1. Gives the losses and weights of an unbroken run.",
+    };
+    private readonly Option<int?> threads = new("--threads")
+    {
+        Description = "Threads libtorch uses for each operation (default: one per core). Runs are repeatable for the same seed, data and thread count.",
+    };
     private readonly Option<string> dense = new("--dense-units")
     {
         Description = "Units of each hidden dense layer, comma-separated (empty for none).",
@@ -65,18 +81,40 @@ internal sealed class TrainCommand
     {
         var command = new Command("train", "Train the CNN on a labelled folder; write model.zip, curves.png, roc.png and metrics.json.")
         {
-            train, valid, imageSize, epochs, batchSize, learningRate, seed, output, positive, convolutions, dense,
+            train, valid, imageSize, epochs, batchSize, learningRate, seed, output, positive, convolutions, dense, checkpoint, resume, threads,
         };
         command.SetAction(parse => Run(new Settings(
             parse.GetValue(train)!, parse.GetValue(valid)!, parse.GetValue(imageSize), parse.GetValue(epochs), parse.GetValue(batchSize),
             parse.GetValue(learningRate), parse.GetValue(seed), parse.GetValue(output)!, parse.GetValue(positive),
-            ParseCounts("--conv-channels", parse.GetValue(convolutions)!), ParseCounts("--dense-units", parse.GetValue(dense)!))));
+            ParseCounts("--conv-channels", parse.GetValue(convolutions)!), ParseCounts("--dense-units", parse.GetValue(dense)!),
+            parse.GetValue(checkpoint), parse.GetValue(resume), parse.GetValue(threads))));
         return command;
     }
 
-    private sealed record Settings(string Train, string Valid, int ImageSize, int Epochs, int BatchSize, double LearningRate, int Seed, string Out, string? Positive, int[] Convolutions, int[] Dense);
+    private sealed record Settings(string Train, string Valid, int ImageSize, int Epochs, int BatchSize, double LearningRate, int Seed, string Out, string? Positive, int[] Convolutions, int[] Dense,
+        string? Checkpoint, bool Resume, int? Threads);
 
     private int Run(Settings s)
+    {
+        if (s.Threads is not { } count)
+            return Train(s);
+        if (count < 1)
+            throw new CliException($"--threads {count} must be at least 1.");
+        // libtorch's thread count is global to the process: put it back for whoever runs the CLI in-process.
+        TorchRuntime.EnsureLoaded();
+        var previous = torch.get_num_threads();
+        torch.set_num_threads(count);
+        try
+        {
+            return Train(s);
+        }
+        finally
+        {
+            torch.set_num_threads(previous);
+        }
+    }
+
+    private int Train(Settings s)
     {
         var clock = Stopwatch.StartNew();
         var shape = new NetworkShape(s.Convolutions, NetworkShape.Default.KernelSize, NetworkShape.Default.PoolSize, s.Dense);
@@ -84,6 +122,8 @@ internal sealed class TrainCommand
         var trainFolder = LabelledFolder.Load(s.Train, s.Positive, "training");
         var validFolder = LabelledFolder.Load(s.Valid, s.Positive, "validation");
         CommonOptions.CheckOutFolder(s.Out);
+        if (s.Checkpoint is { } checkpointFolder && File.Exists(checkpointFolder))
+            throw new CliException($"--checkpoint '{checkpointFolder}' is a file; it must be a folder (it is created when missing).");
         console.Out.WriteLine($"Training on {trainFolder}; validating on {validFolder}.");
         console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Images {s.ImageSize}×{s.ImageSize} grey; network {shape}; {s.Epochs} epochs, batch {s.BatchSize}, learning rate {s.LearningRate}, seed {s.Seed}."));
@@ -105,6 +145,8 @@ internal sealed class TrainCommand
             ValidationSet = imageSteps.Fit(validView).Transform(validView),
             Progress = progress,
             CancellationToken = console.Cancellation,
+            CheckpointFolder = s.Checkpoint,
+            ResumeFromCheckpoint = s.Resume,
         };
         var fitClock = Stopwatch.StartNew();
         var model = progress.Run(() => imageSteps.Append(new CnnEstimator(ml, options)).Fit(trainView));
@@ -112,6 +154,8 @@ internal sealed class TrainCommand
         {
             var trainingSeconds = fitClock.Elapsed.TotalSeconds;
             var history = model.LastTransformer.History;
+            if (s.Resume)
+                console.Out.WriteLine(DescribeResume(s, progress.FirstEpoch, history.Count));
             ReportTables.WriteHistory(console.Ansi, history);
             // The library's health checks (e.g. predictions collapsed to one class): warnings, not failures.
             foreach (var alarm in model.LastTransformer.Alarms)
@@ -144,9 +188,18 @@ internal sealed class TrainCommand
             throw new CliException($"--batch-size {s.BatchSize} must be at least 2 (batch normalisation needs two images per step).");
         if (!(s.LearningRate > 0) || double.IsInfinity(s.LearningRate))
             throw new CliException($"--lr {s.LearningRate.ToString(CultureInfo.InvariantCulture)} must be a positive number.");
+        if (s.Resume && s.Checkpoint is null)
+            throw new CliException("--resume needs --checkpoint DIR: the folder of the run to continue.");
         if (s.ImageSize < shape.MinimumImageSide)
             throw new CliException($"--image-size {s.ImageSize} is too small for the network ({shape}): it needs at least {shape.MinimumImageSide}.");
     }
+
+    private static string DescribeResume(Settings s, int? firstTrained, int epochsInHistory) => firstTrained switch
+    {
+        1 => $"No checkpoint in '{s.Checkpoint}' to resume from: trained from epoch 1.",
+        { } first => $"Resumed from the checkpoint in '{s.Checkpoint}' after epoch {first - 1}.",
+        null => $"The checkpoint in '{s.Checkpoint}' already held all {epochsInHistory} epochs: nothing left to train.",
+    };
 
     private static JsonObject Describe(Settings s, NetworkShape shape, LabelledFolder trainFolder, double seconds, IReadOnlyList<Diagnostics.EpochRecord> history) => new()
     {
@@ -157,6 +210,9 @@ internal sealed class TrainCommand
         ["batchSize"] = s.BatchSize,
         ["learningRate"] = s.LearningRate,
         ["seed"] = s.Seed,
+        ["threads"] = torch.get_num_threads(),
+        ["checkpoint"] = s.Checkpoint is null ? null : Path.GetFullPath(s.Checkpoint),
+        ["resumed"] = s.Resume,
         ["network"] = shape.ToString(),
         ["seconds"] = seconds,
         ["imagesPerSecond"] = MeanImagesPerSecond(history),

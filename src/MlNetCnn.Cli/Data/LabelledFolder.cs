@@ -55,20 +55,40 @@ internal sealed class LabelledFolder
         return result;
     }
 
-    /// <summary>Throws, naming the file, unless <paramref name="path"/> decodes as an image.</summary>
+    /// <summary>Throws, naming the file, unless <paramref name="path"/> decodes as an image, whole.</summary>
+    /// <remarks>
+    /// SKBitmap.Decode (and so ML.NET's LoadImages) accepts a truncated PNG and fills the missing rows with zeros; the
+    /// codec reports it as incomplete input, so this check decodes through the codec and refuses anything short of success.
+    /// </remarks>
     public static void CheckDecodes(string path)
     {
+        FileStream file;
         try
         {
-            using var probe = File.OpenRead(path);
+            file = File.OpenRead(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new CliException($"The image '{path}' cannot be opened: {e.Message}", e);
         }
-        using var bitmap = SKBitmap.Decode(path);
-        if (bitmap is null || bitmap.Width < 1 || bitmap.Height < 1)
-            throw new CliException($"The image '{path}' cannot be read: it is not a valid {System.IO.Path.GetExtension(path).TrimStart('.').ToUpperInvariant()} image (corrupt or truncated). Replace or remove it.");
+        var kind = System.IO.Path.GetExtension(path).TrimStart('.').ToUpperInvariant();
+        using (file)
+        {
+            if (file.Length == 0)
+                throw new CliException($"The image '{path}' is empty (0 bytes). Replace or remove it.");
+            using var codec = SKCodec.Create(file, out var opened);
+            if (codec is null || codec.Info.Width < 1 || codec.Info.Height < 1)
+                throw new CliException($"The image '{path}' cannot be read: it is not a valid {kind} image or any format SkiaSharp decodes ({opened}). Replace or remove it.");
+            var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Premul);
+            using var bitmap = new SKBitmap();
+            if (!bitmap.TryAllocPixels(info))
+                throw new CliException($"The image '{path}' is {info.Width}×{info.Height} pixels, too large to decode in memory. Shrink or remove it.");
+            var result = codec.GetPixels(info, bitmap.GetPixels());
+            if (result != SKCodecResult.Success)
+                throw new CliException(result == SKCodecResult.IncompleteInput
+                    ? $"The image '{path}' cannot be read: it is truncated (the {codec.EncodedFormat} data ends before the last row of its {info.Width}×{info.Height} pixels). Replace or remove it."
+                    : $"The image '{path}' cannot be read: decoding it as {codec.EncodedFormat} failed ({result}). Replace or remove it.");
+        }
     }
 
     private static LabelledFolder FromLabelsFile(string folder, string role)

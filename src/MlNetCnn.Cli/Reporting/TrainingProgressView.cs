@@ -45,9 +45,13 @@ internal sealed class TrainingProgressView : IProgress<TrainingProgress>
             });
     }
 
+    /// <summary>The epoch of the first report: 1, or the one after a resumed checkpoint; null before any report.</summary>
+    public int? FirstEpoch { get; private set; }
+
     /// <summary>Takes one report from the trainer.</summary>
     public void Report(TrainingProgress value)
     {
+        FirstEpoch ??= value.Epoch;
         if (live is null)
         {
             if (value.Completed is { } record)
