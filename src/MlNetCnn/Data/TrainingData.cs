@@ -51,6 +51,9 @@ internal sealed class TrainingData
 
     public bool IsCached => cache is not null;
 
+    /// <summary>A checksum of the labels and pixels, so that a checkpoint is not resumed on other data.</summary>
+    public string Fingerprint { get; private init; } = "";
+
     public bool Label(int position) => labels[position];
 
     /// <summary>The first pass: labels, checks, the validation split, and every image when <paramref name="cacheImages"/>.</summary>
@@ -61,9 +64,11 @@ internal sealed class TrainingData
         var max = float.NegativeInfinity;
         float[]? first = null;
         var identical = true;
+        var pixelSum = 0.0;
         reader.Read(null, (position, features, label) =>
         {
             labels.Add(label);
+            pixelSum += System.Numerics.Tensors.TensorPrimitives.Sum(features) * (1 + position % 7);
             var rowMax = System.Numerics.Tensors.TensorPrimitives.Max(features);
             if (rowMax > max) max = rowMax;
             if (first is null) first = features.ToArray();
@@ -75,7 +80,11 @@ internal sealed class TrainingData
         var (train, validation) = validationFraction > 0
             ? StratifiedSplit(labelArray, validationFraction, seed)
             : (Enumerable.Range(0, labelArray.Length).ToArray(), Array.Empty<int>());
-        return new TrainingData(reader, labelArray, cache, train, validation, max, identical && labelArray.Length > 1, streamingBudget);
+        var labelHash = labelArray.Aggregate(17L, (h, l) => unchecked(h * 31 + (l ? 1 : 0)));
+        return new TrainingData(reader, labelArray, cache, train, validation, max, identical && labelArray.Length > 1, streamingBudget)
+        {
+            Fingerprint = $"{labelHash:x}/{pixelSum:R}",
+        };
     }
 
     /// <summary>Holds out <paramref name="fraction"/> of each class (at least one row of a class with two or more), seeded.</summary>

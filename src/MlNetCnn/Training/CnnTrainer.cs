@@ -60,7 +60,7 @@ internal sealed class CnnTrainer
         var plan = new LearningRatePlan(options, validation is not null);
         var earlyStopping = new MetricTracker(options.EarlyStoppingMetric, options.EarlyStoppingMinDelta);
         var checkpoints = options.CheckpointFolder is { } folder ? new CheckpointStore(folder) : null;
-        var fingerprint = $"{train.Geometry} {network.Shape} seed {seed} rows {train.TrainCount} batch {options.BatchSize}";
+        var fingerprint = $"{train.Geometry} {network.Shape} seed {seed} rows {train.TrainCount} batch {options.BatchSize} data {train.Fingerprint}";
         byte[]? bestWeights = null;
         var firstEpoch = 1;
 
@@ -264,7 +264,7 @@ internal sealed class CnnTrainer
     {
         lock (TorchGate.Seeding)
         {
-            torch.manual_seed(seed);
+            using var generator = torch.manual_seed(seed);
             return new CnnNetwork(geometry, options.Network);
         }
     }

@@ -77,6 +77,9 @@ public sealed class TrainingControlTests
         using (new CnnEstimator(ml, options).Fit(SyntheticImages.DataView(ml, 64, 1))) { }
 
         options.ResumeFromCheckpoint = true;
+        var otherData = Assert.Throws<InvalidOperationException>(() => new CnnEstimator(ml, options).Fit(SyntheticImages.DataView(ml, 64, 2)));
+        Assert.Contains("another run", otherData.Message);
+
         options.Seed = 99;
         var error = Assert.Throws<InvalidOperationException>(() => new CnnEstimator(ml, options).Fit(SyntheticImages.DataView(ml, 64, 1)));
         Assert.Contains("another run", error.Message);
