@@ -18,7 +18,7 @@ internal sealed record BenchSettings(IReadOnlyList<SizeSettings> Sizes, int Thre
         // Source PNGs are a quarter larger than the network's input, so ResizeImages does real work.
         var sizes = quick
             ? new[] { new SizeSettings(64, 80, 128, 1, 128, 1), new SizeSettings(244, 305, 32, 1, 32, 1) }
-            : new[] { new SizeSettings(64, 80, 512, 1, 512, 3), new SizeSettings(244, 305, 64, 1, 32, 3) };
+            : new[] { new SizeSettings(64, 80, 1024, 2, 512, 3), new SizeSettings(244, 305, 96, 1, 32, 3) };
         return new BenchSettings(sizes, threads, DefaultBatchSize, WarmupSteps: quick ? 1 : 2,
             MemoryImages: quick ? 64 : 128, MemoryEpochs: 10, DefaultMatmulSide, python,
             SkipPyTorch: args.Contains("--no-pytorch"), quick, Value(args, "--markdown"));

@@ -11,6 +11,7 @@ using TorchSharp;
 //   --python PATH       Python with Debian's python3-torch (default /usr/bin/python3)
 //   --no-pytorch        skip rows (c) and the PyTorch scoring row
 //   --markdown FILE     also write the table to FILE
+//   --memory            only the memory row (10 epochs at 64×64, fresh process)
 //   --leaks [--threads N]  instead of the benchmark: resident memory over 20 Fits and 10,000 predictions (LeakProbe.cs)
 if (args.Length > 0 && args[0] == MemoryProbe.ChildFlag)
     return MemoryProbe.Child(args);
@@ -18,6 +19,13 @@ if (args.Contains(LeakProbe.Flag))
     return LeakProbe.Run(args);
 
 var settings = BenchSettings.Parse(args);
+if (args.Contains("--memory"))
+{
+    // Only the memory row: resident memory per epoch of a 10-epoch Fit in a fresh process.
+    var only = MemoryProbe.Run(64, settings.MemoryImages, settings.MemoryEpochs, settings.Threads);
+    Console.WriteLine(only is null ? "memory probe failed" : $"VmRSS per epoch (MiB): {string.Join(" · ", only.RssMiBPerEpoch.Select((m, i) => $"{i + 1}: {m:F0}"))}; growth after epoch 2: {only.GrowthAfterEpoch2Percent:F1} %; peak {only.PeakMiB:F0} MiB");
+    return 0;
+}
 TorchRuntime.EnsureLoaded();
 torch.set_num_threads(settings.Threads);
 var total = System.Diagnostics.Stopwatch.StartNew();
@@ -76,6 +84,9 @@ foreach (var size in settings.Sizes)
     result.MemorySplit = memoryFits.OrderBy(f => f.Seconds).ElementAt(memoryFits.Count / 2);
     result.MemoryFit = (double)trained / Timing.Median(memoryFits.Select(f => f.Seconds).ToList());
     Log($"(b') in-memory Fit {result.MemoryFit:F1} images/s [{string.Join(", ", memoryFits.Select(f => $"{f.Seconds:F2} (read {f.ReadSeconds:F2})"))} s]");
+
+    result.CheckSeconds = PipelineRuns.CheckCost(set, settings.BatchSize);
+    Log($"learnability check adds {result.CheckSeconds:F2} s to a Fit");
 
     // (d) scoring
     var n = size.ScoreImages;

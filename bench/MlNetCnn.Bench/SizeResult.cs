@@ -15,5 +15,6 @@ internal sealed record SizeResult(SizeSettings Size)
     public FitTiming PipelineSplit { get; set; } = new(0, 0);
     public FitTiming MemorySplit { get; set; } = new(0, 0);
     public double PlainTrainSeconds { get; set; }
+    public double CheckSeconds { get; set; }
     public StepPhases PlainPhases { get; set; } = new(0, 0, 0, 0);
 }

@@ -18,6 +18,9 @@ internal sealed class TrainingData
     private readonly bool[] labels;
     private readonly List<float[]>? cache;
     private readonly long streamingBudget;
+    // Chunk buffers live as long as the data: each epoch reuses them rather than leaving the last epoch's to the GC.
+    private BlockingCollection<Chunk>? chunkPool;
+    private int pooledChunkRows;
 
     private TrainingData(RowReader reader, bool[] labels, List<float[]>? cache, int[] train, int[] validation, float max, bool allIdentical, long streamingBudget)
     {
@@ -198,6 +201,19 @@ internal sealed class TrainingData
         public void Release() => pool.Add(this);
     }
 
+    /// <summary>The reusable chunk buffers, topped up to <paramref name="count"/> (an epoch cut short may have kept one).</summary>
+    private BlockingCollection<Chunk> ChunkPool(int chunkRows, int count)
+    {
+        if (chunkPool is null || pooledChunkRows != chunkRows)
+        {
+            chunkPool = new BlockingCollection<Chunk>();
+            pooledChunkRows = chunkRows;
+        }
+        while (chunkPool.Count < count)
+            chunkPool.Add(new Chunk(chunkRows, Geometry.Size, chunkPool));
+        return chunkPool;
+    }
+
     /// <summary>Fills chunks on a background thread, one cursor pass each, and hands them over in order.</summary>
     private IEnumerable<Chunk> StreamChunks(int[] order, int batchSize, CancellationToken cancellation)
     {
@@ -208,8 +224,7 @@ internal sealed class TrainingData
         for (var i = 0; i < order.Length; i++) rank[order[i]] = i;
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-        using var pool = new BlockingCollection<Chunk>();
-        for (var i = 0; i < Math.Min(ChunksInFlight, chunkCount); i++) pool.Add(new Chunk(chunkRows, size, pool));
+        var pool = ChunkPool(chunkRows, Math.Min(ChunksInFlight, chunkCount));
         using var ready = new BlockingCollection<Chunk>(boundedCapacity: ChunksInFlight);
         var producer = Task.Run(() =>
         {
