@@ -8,6 +8,7 @@ using MlNetCnn.Cli.Output;
 using MlNetCnn.Cli.Reporting;
 using MlNetCnn.Native;
 using MlNetCnn.Network;
+using MlNetCnn.Training;
 using TorchSharp;
 
 namespace MlNetCnn.Cli.Commands;
@@ -45,7 +46,7 @@ internal sealed class TrainCommand
     private readonly Option<int> imageSize = new("--image-size") { Description = "Images are resized to this many pixels a side.", DefaultValueFactory = _ => DefaultImageSize };
     private readonly Option<int> epochs = new("--epochs") { Description = "Passes over the training folder.", DefaultValueFactory = _ => DefaultEpochs };
     private readonly Option<int> batchSize = new("--batch-size") { Description = "Images per training step.", DefaultValueFactory = _ => DefaultBatchSize };
-    private readonly Option<double> learningRate = new("--lr") { Description = "Adam's learning rate.", DefaultValueFactory = _ => DefaultLearningRate };
+    private readonly Option<double> learningRate = new("--lr") { Description = "Adam's initial learning rate; it follows a cosine schedule down to 0 over the epochs.", DefaultValueFactory = _ => DefaultLearningRate };
     private readonly Option<int> seed = new("--seed") { Description = "Seed of weights and shuffling.", DefaultValueFactory = _ => DefaultSeed };
     private readonly Option<string> output = new("--out") { Description = "Folder for model.zip, curves.png, roc.png, metrics.json.", DefaultValueFactory = _ => DefaultOutFolder };
     private readonly Option<string?> positive = CommonOptions.Positive();
@@ -140,6 +141,8 @@ internal sealed class TrainCommand
             Epochs = s.Epochs,
             BatchSize = s.BatchSize,
             LearningRate = s.LearningRate,
+            // Cosine annealing settles the last epochs, so the model written is not one caught mid-swing.
+            LearningRateSchedule = LearningRateSchedule.Cosine,
             Seed = s.Seed,
             Network = shape,
             ValidationSet = imageSteps.Fit(validView).Transform(validView),

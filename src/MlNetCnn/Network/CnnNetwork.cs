@@ -30,7 +30,7 @@ public sealed class CnnNetwork : Module<Tensor, Tensor>
             var outChannels = shape.ConvolutionChannels[i];
             blocks.Add(($"block{i + 1}", Sequential(
                 ("conv", Conv2d(channels, outChannels, shape.KernelSize)),
-                ("bn", BatchNorm2d(outChannels)),
+                ("bn", WithoutBatchCounter(BatchNorm2d(outChannels))),
                 ("relu", ReLU()),
                 ("pool", MaxPool2d(shape.PoolSize)))));
             channels = outChannels;
@@ -43,7 +43,7 @@ public sealed class CnnNetwork : Module<Tensor, Tensor>
         {
             var units = shape.HiddenUnits[i];
             dense.Add(($"fc{i + 1}", Linear(width, units)));
-            dense.Add(($"bn{i + 1}", BatchNorm1d(units)));
+            dense.Add(($"bn{i + 1}", WithoutBatchCounter(BatchNorm1d(units))));
             dense.Add(($"relu{i + 1}", ReLU()));
             width = units;
         }
@@ -51,6 +51,17 @@ public sealed class CnnNetwork : Module<Tensor, Tensor>
         classifier = Sequential(dense);
 
         RegisterComponents();
+    }
+
+    /// <summary>
+    /// Drops batch norm's num_batches_tracked counter. With a fixed momentum nothing reads it, and TorchSharp 0.107
+    /// bumps it with <c>add_(1)</c> through a temporary Scalar it does not keep alive across the native call (a
+    /// collection at the wrong moment frees it: "Unknown scalar type"). The weight format has no such entry.
+    /// </summary>
+    private static T WithoutBatchCounter<T>(T norm) where T : TorchSharp.Modules.NormBase
+    {
+        norm.num_batches_tracked = null;
+        return norm;
     }
 
     /// <summary>The input geometry the network was built for.</summary>

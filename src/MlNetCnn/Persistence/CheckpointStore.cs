@@ -18,7 +18,8 @@ internal sealed class CheckpointStore
     private const string OptimizerFile = "optimizer.bin";
     private const string BestWeightsFile = "best-weights.bin";
     private const int Kept = 2;
-    private const int FormatVersion = 1;
+    // 2: the optimiser's own state format (AdamOptimizer) and networks without batch counters.
+    private const int FormatVersion = 2;
 
     private readonly string folder;
 
@@ -35,7 +36,7 @@ internal sealed class CheckpointStore
         MetricTracker.State EarlyStopping);
 
     /// <summary>Writes the state after an epoch.</summary>
-    public void Save(LoopState state, CnnNetwork network, TorchSharp.Modules.OptimizerHelper optimizer, byte[]? bestWeights)
+    public void Save(LoopState state, CnnNetwork network, AdamOptimizer optimizer, byte[]? bestWeights)
     {
         Directory.CreateDirectory(folder);
         var name = $"{Prefix}{state.EpochsDone:D4}";
@@ -44,7 +45,8 @@ internal sealed class CheckpointStore
         Directory.CreateDirectory(temp);
 
         network.save(Path.Combine(temp, WeightsFile));
-        optimizer.save_state_dict(Path.Combine(temp, OptimizerFile));
+        using (var writer = new BinaryWriter(File.Create(Path.Combine(temp, OptimizerFile))))
+            optimizer.Save(writer);
         if (bestWeights is not null)
             File.WriteAllBytes(Path.Combine(temp, BestWeightsFile), bestWeights);
         using (var writer = new BinaryWriter(File.Create(Path.Combine(temp, StateFile))))
@@ -70,7 +72,7 @@ internal sealed class CheckpointStore
     public string? Newest() => Complete().FirstOrDefault();
 
     /// <summary>Reads the newest checkpoint into <paramref name="network"/> and <paramref name="optimizer"/>; null when there is none.</summary>
-    public (LoopState State, byte[]? BestWeights)? Restore(CnnNetwork network, TorchSharp.Modules.OptimizerHelper optimizer, string fingerprint)
+    public (LoopState State, byte[]? BestWeights)? Restore(CnnNetwork network, AdamOptimizer optimizer, string fingerprint)
     {
         var newest = Newest();
         if (newest is null)
@@ -93,9 +95,10 @@ internal sealed class CheckpointStore
             var early = ReadTracker(reader);
             state = new LoopState(epochs, seed, storedFingerprint, HistoryFormat.Read(reader), rate, plateau, early);
             network.load(Path.Combine(newest, WeightsFile));
-            optimizer.load_state_dict(Path.Combine(newest, OptimizerFile));
+            using (var optimizerReader = new BinaryReader(File.OpenRead(Path.Combine(newest, OptimizerFile))))
+                optimizer.Load(optimizerReader);
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or System.Runtime.InteropServices.ExternalException)
+        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or System.Runtime.InteropServices.ExternalException or EndOfStreamException)
         {
             throw new InvalidDataException($"The checkpoint in {newest} cannot be read ({e.Message}). Delete that folder to resume from the one before it.", e);
         }

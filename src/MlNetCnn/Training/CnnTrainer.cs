@@ -55,7 +55,7 @@ internal sealed class CnnTrainer
 
     private TrainingResult Run(CnnNetwork network, TrainingData train, ValidationData? validation, IReadOnlyList<Alarm> inputAlarms)
     {
-        using var optimizer = optim.Adam(network.parameters(), lr: options.LearningRate, weight_decay: options.WeightDecay);
+        using var optimizer = new AdamOptimizer(network.parameters(), options.LearningRate, options.WeightDecay);
         using var positiveWeight = PositiveWeight(train);
         var plan = new LearningRatePlan(options, validation is not null);
         var earlyStopping = new MetricTracker(options.EarlyStoppingMetric, options.EarlyStoppingMinDelta);
@@ -84,8 +84,7 @@ internal sealed class CnnTrainer
         {
             var clock = Stopwatch.StartNew();
             var rate = plan.ForEpoch(epoch);
-            foreach (var group in optimizer.ParamGroups)
-                group.LearningRate = rate;
+            optimizer.LearningRate = rate;
             // Each epoch's randomness comes from (seed, epoch) alone, so a resumed run draws what an unbroken one would.
             var random = new Random(EpochSeed(epoch));
             Array.Sort(order);
@@ -160,13 +159,13 @@ internal sealed class CnnTrainer
         var targets = rows.Select(i => probe.Labels[i] ? 1f : 0f).ToArray();
         double first = double.NaN, last = double.NaN;
         var steps = 0;
-        using (var optimizer = optim.Adam(network.parameters(), lr: Math.Max(options.LearningRate, ProbeMinimumLearningRate)))
+        using (var optimizer = new AdamOptimizer(network.parameters(), Math.Max(options.LearningRate, ProbeMinimumLearningRate), weightDecay: 0))
         {
             network.train();
             for (var step = 1; step <= ProbeMaxSteps; step++)
             {
                 using var scope = NewDisposeScope();
-                optimizer.zero_grad();
+                optimizer.ZeroGrad();
                 var loss = nn.functional.binary_cross_entropy_with_logits(
                     network.forward(TensorBridge.FromSpan(pixels, rows.Length, g.Channels, g.Height, g.Width)),
                     TensorBridge.FromSpan(targets, rows.Length), pos_weights: positiveWeight);
@@ -180,7 +179,7 @@ internal sealed class CnnTrainer
                 if (step > 1 && value < first * ProbeRequiredFall)
                     break;
                 loss.backward();
-                optimizer.step();
+                optimizer.Step();
             }
         }
         network.load(new MemoryStream(initialState));
@@ -192,7 +191,7 @@ internal sealed class CnnTrainer
                 "or the learning rate is far off. Check the data before the full run (or set CheckLearnable = false).", AlarmSeverity.Error));
     }
 
-    private (double MeanLoss, int Images) TrainEpoch(int epoch, CnnNetwork network, optim.Optimizer optimizer, Tensor? positiveWeight, TrainingData train,
+    private (double MeanLoss, int Images) TrainEpoch(int epoch, CnnNetwork network, AdamOptimizer optimizer, Tensor? positiveWeight, TrainingData train,
         int[] order, Augmenter augmenter, Random random, Stopwatch clock)
     {
         network.train();
@@ -210,7 +209,7 @@ internal sealed class CnnTrainer
             using var scope = NewDisposeScope();
             var input = TensorBridge.FromSpan(batch.Images, count, g.Channels, g.Height, g.Width);
             var target = TensorBridge.FromSpan(batch.Labels, count);
-            optimizer.zero_grad();
+            optimizer.ZeroGrad();
             var loss = nn.functional.binary_cross_entropy_with_logits(network.forward(input), target, pos_weights: positiveWeight);
             var value = loss.item<float>();
             done++;
@@ -218,7 +217,7 @@ internal sealed class CnnTrainer
                 throw Stop(monitor.Make(AlarmCodes.Diverged, epoch,
                     $"diverged: the loss became {value} at epoch {epoch}, batch {done} of {batches}. " + DivergenceAdvice(), AlarmSeverity.Error));
             loss.backward();
-            optimizer.step();
+            optimizer.Step();
             lossSum += value * count;
             images += count;
             options.Progress?.Report(new TrainingProgress(epoch, options.Epochs, done, batches, images / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), null));
