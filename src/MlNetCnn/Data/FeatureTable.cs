@@ -60,11 +60,6 @@ internal sealed class FeatureTable
             rows[indices[i]].CopyTo(destination.Slice(i * size, size));
     }
 
-    /// <summary>Copies <paramref name="count"/> consecutive rows from <paramref name="start"/> into <paramref name="destination"/>.</summary>
-    public void CopyRows(int start, int count, Span<float> destination)
-    {
-        var size = Geometry.Size;
-        for (var i = 0; i < count; i++)
-            rows[start + i].CopyTo(destination.Slice(i * size, size));
-    }
+    /// <summary>Row <paramref name="index"/>'s image vector.</summary>
+    public ReadOnlySpan<float> Row(int index) => rows[index];
 }

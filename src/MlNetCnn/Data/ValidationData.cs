@@ -56,12 +56,8 @@ internal sealed class ValidationData
 
         if (table is not null)
         {
-            var row = new float[size];
             for (var i = 0; i < table.Count; i++)
-            {
-                table.CopyRows(i, 1, row);
-                Add(row, table.Labels[i]);
-            }
+                Add(table.Row(i), table.Labels[i]);
         }
         else
         {

@@ -70,19 +70,10 @@ internal sealed class CnnRowMapper : IRowToRowMapper
         public override ValueGetter<DataViewRowId> GetIdGetter() => input.GetIdGetter();
 
         public override bool IsColumnActive(DataViewSchema.Column column) =>
-            column.Index < mapper.InputSchema.Count
-                ? input.IsColumnActive(mapper.InputSchema[column.Index])
-                : active[column.Index - mapper.InputSchema.Count];
+            OutputColumns.IsActive(column, mapper.InputSchema, input, active);
 
-        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
-        {
-            var inputCount = mapper.InputSchema.Count;
-            if (column.Index < inputCount)
-                return input.GetGetter<TValue>(mapper.InputSchema[column.Index]);
-            if (!IsColumnActive(column))
-                throw new InvalidOperationException($"Column '{column.Name}' was not requested from this row.");
-            return OutputColumns.Typed<TValue>(getters[column.Index - inputCount], column);
-        }
+        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column) =>
+            OutputColumns.GetGetter<TValue>(column, mapper.InputSchema, input, active, getters);
 
         private float Logit()
         {

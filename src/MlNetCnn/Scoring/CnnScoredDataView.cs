@@ -96,21 +96,11 @@ internal sealed class CnnScoredDataView : IDataView
 
         public override ValueGetter<DataViewRowId> GetIdGetter() => main.GetIdGetter();
 
-        public override bool IsColumnActive(DataViewSchema.Column column)
-        {
-            var inputCount = view.input.Schema.Count;
-            return column.Index < inputCount ? main.IsColumnActive(view.input.Schema[column.Index]) : active[column.Index - inputCount];
-        }
+        public override bool IsColumnActive(DataViewSchema.Column column) =>
+            OutputColumns.IsActive(column, view.input.Schema, main, active);
 
-        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
-        {
-            var inputCount = view.input.Schema.Count;
-            if (column.Index < inputCount)
-                return main.GetGetter<TValue>(view.input.Schema[column.Index]);
-            if (!IsColumnActive(column))
-                throw new InvalidOperationException($"Column '{column.Name}' was not requested from this cursor.");
-            return OutputColumns.Typed<TValue>(getters[column.Index - inputCount], column);
-        }
+        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column) =>
+            OutputColumns.GetGetter<TValue>(column, view.input.Schema, main, active, getters);
 
         public override bool MoveNext()
         {

@@ -49,10 +49,20 @@ internal static class OutputColumns
         _ => throw new ArgumentOutOfRangeException(nameof(offset)),
     };
 
-    /// <summary>Casts an output getter to the type the caller asked for, or says which type the column has.</summary>
-    public static ValueGetter<T> Typed<T>(Delegate getter, DataViewSchema.Column column) =>
-        getter as ValueGetter<T> ?? throw new InvalidOperationException(
+    /// <summary>Whether <paramref name="column"/> of the output is active: an input column as <paramref name="source"/> says, an output column as <paramref name="active"/> says.</summary>
+    public static bool IsActive(DataViewSchema.Column column, DataViewSchema input, DataViewRow source, bool[] active) =>
+        column.Index < input.Count ? source.IsColumnActive(input[column.Index]) : active[column.Index - input.Count];
+
+    /// <summary>The getter of output <paramref name="column"/>: passed through from <paramref name="source"/>, or one of <paramref name="getters"/>.</summary>
+    public static ValueGetter<T> GetGetter<T>(DataViewSchema.Column column, DataViewSchema input, DataViewRow source, bool[] active, Delegate[] getters)
+    {
+        if (column.Index < input.Count)
+            return source.GetGetter<T>(input[column.Index]);
+        if (!active[column.Index - input.Count])
+            throw new InvalidOperationException($"Column '{column.Name}' was not requested.");
+        return getters[column.Index - input.Count] as ValueGetter<T> ?? throw new InvalidOperationException(
             $"Column '{column.Name}' is {column.Type}; a getter of {typeof(T).Name} was asked for.");
+    }
 
     private static DataViewSchema.Annotations Marks(string valueKind)
     {
