@@ -71,7 +71,10 @@ public sealed class CnnEstimator : IEstimator<CnnTransformer>
             torch.set_num_threads(threads);
         var cancellation = options.CancellationToken;
         var reader = new RowReader(input, options.FeatureColumnName, options.LabelColumnName, geometry);
-        var train = TrainingData.Scan(reader, options.CacheImages, options.StreamingMemoryBytes, options.ValidationSet is null ? options.ValidationFraction : 0, seed, cancellation);
+        var train = TrainingData.Scan(reader, options.CacheImages, options.StreamingMemoryBytes, options.ValidationSet is null ? options.ValidationFraction : 0, seed,
+            options.SkipUnreadableRows, cancellation);
+        if (train.RowCount > 0 && train.Unreadable.Count == train.RowCount)
+            throw new ArgumentException($"None of the {train.RowCount} training rows could be read (SkipUnreadableRows left them all out); the first: {train.Unreadable[0]}.");
         CheckTrainingRows(train.TrainCount, train.TrainPositives);
         ValidationData? validation = null;
         if (options.ValidationSet is { } validationSet)
@@ -81,9 +84,18 @@ public sealed class CnnEstimator : IEstimator<CnnTransformer>
             if (validationGeometry != geometry)
                 throw new ArgumentOutOfRangeException(nameof(options), $"The validation set holds images of {validationGeometry}; the training data holds {geometry}.");
             var validationReader = new RowReader(validationSet, options.FeatureColumnName, options.LabelColumnName, geometry);
+            var unreadable = options.SkipUnreadableRows ? new List<UnreadableRow>() : null;
             if (options.CacheImages)
             {
-                validation = ValidationData.Cached(FeatureTable.Read(validationReader, null, cancellation));
+                validation = ValidationData.Cached(FeatureTable.Read(validationReader, null, cancellation, unreadable), unreadable);
+            }
+            else if (unreadable is not null)
+            {
+                // One pass that decodes every validation image, to know which rows cannot be read before measuring.
+                int count = 0, positives = 0;
+                validationReader.Read(null, (_, _, label) => { count++; if (label) positives++; }, cancellation, unreadable);
+                var left = unreadable.Select(r => r.Position).ToHashSet();
+                validation = ValidationData.Streamed(validationReader, left.Count == 0 ? null : p => !left.Contains(p), count, positives, unreadable);
             }
             else
             {
@@ -92,7 +104,9 @@ public sealed class CnnEstimator : IEstimator<CnnTransformer>
                 validation = ValidationData.Streamed(validationReader, null, count, positives);
             }
             if (validation.Count == 0)
-                throw new ArgumentException("The validation set has no rows.", nameof(options));
+                throw new ArgumentException(validation.Unreadable.Count == 0
+                    ? "The validation set has no rows."
+                    : $"None of the {validation.Unreadable.Count} validation rows could be read (SkipUnreadableRows left them all out); the first: {validation.Unreadable[0]}.", nameof(options));
         }
         else if (train.ValidationPositions.Length > 0)
         {

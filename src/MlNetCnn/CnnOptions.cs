@@ -144,6 +144,13 @@ public sealed class CnnOptions
     /// <summary>When not caching: memory for decoded images in flight (three chunks of whole batches), in bytes. Default 384 MiB.</summary>
     public long StreamingMemoryBytes { get; set; } = DefaultStreamingMemoryBytes;
 
+    /// <summary>
+    /// Training and validation rows whose image (or label) cannot be read — a missing, empty, truncated or non-image
+    /// file upstream — are left out and counted (<see cref="Diagnostics.EpochRecord.SkippedRows"/>, alarm CNN009)
+    /// instead of failing Fit. Default false: the first such row fails Fit with an error naming it.
+    /// </summary>
+    public bool SkipUnreadableRows { get; set; }
+
     /// <summary>libtorch's intra-op threads, set for the whole process when Fit starts; null leaves libtorch's default (all cores).</summary>
     public int? Threads { get; set; }
 

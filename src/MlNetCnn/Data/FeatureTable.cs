@@ -29,8 +29,11 @@ internal sealed class FeatureTable
     /// <summary>Number of rows labelled true.</summary>
     public int PositiveCount => labels.Count(l => l);
 
-    /// <summary>Reads the rows <paramref name="wanted"/> picks (all when null), images and labels, into memory.</summary>
-    public static FeatureTable Read(RowReader reader, Func<int, bool>? wanted = null, CancellationToken cancellation = default)
+    /// <summary>
+    /// Reads the rows <paramref name="wanted"/> picks (all when null), images and labels, into memory; rows that cannot
+    /// be read go to <paramref name="unreadable"/> when it is given, else fail the read.
+    /// </summary>
+    public static FeatureTable Read(RowReader reader, Func<int, bool>? wanted = null, CancellationToken cancellation = default, List<UnreadableRow>? unreadable = null)
     {
         var table = new FeatureTable(reader.Geometry, reader.HasLabels);
         reader.Read(wanted, (_, features, label) =>
@@ -38,7 +41,7 @@ internal sealed class FeatureTable
             table.rows.Add(features.ToArray());
             if (table.HasLabels)
                 table.labels.Add(label);
-        }, cancellation);
+        }, cancellation, unreadable);
         return table;
     }
 

@@ -6,7 +6,8 @@ namespace MlNetCnn.Data;
 /// <summary>
 /// Walks an <see cref="IDataView"/> in cursor order, handing each wanted row's image vector (and label) to a sink.
 /// Rows that are not wanted are passed over without reading their features, so an upstream image loader does not
-/// decode them. A row that cannot be read is reported with its position and the row's text columns (its image path).
+/// decode them. A row that cannot be read is reported with its position and the row's text columns (its image path),
+/// or, when the caller collects unreadable rows, left out and added to that list.
 /// </summary>
 internal sealed class RowReader
 {
@@ -35,7 +36,14 @@ internal sealed class RowReader
     public bool HasLabels => label is not null;
 
     /// <summary>Reads every row for which <paramref name="wanted"/> is true (all rows when null); returns the number of rows seen.</summary>
-    public int Read(Func<int, bool>? wanted, RowSink sink, CancellationToken cancellation = default)
+    /// <param name="wanted">Which positions to read; null for all.</param>
+    /// <param name="sink">Receives each row read.</param>
+    /// <param name="cancellation">Stops the pass between rows.</param>
+    /// <param name="unreadable">
+    /// When given, a wanted row whose image or label cannot be read is added here and passed over; when null, it fails
+    /// the pass. A failure of the cursor itself (it cannot move on) always fails the pass.
+    /// </param>
+    public int Read(Func<int, bool>? wanted, RowSink sink, CancellationToken cancellation = default, List<UnreadableRow>? unreadable = null)
     {
         var active = new List<DataViewSchema.Column> { features };
         if (label is { } l) active.Add(l);
@@ -76,7 +84,11 @@ internal sealed class RowReader
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    throw RowError(position, cursor, e);
+                    if (unreadable is null)
+                        throw RowError(position, cursor, e);
+                    unreadable.Add(new UnreadableRow(position, Describe(cursor), Cause(e).Message));
+                    position++;
+                    continue;
                 }
                 if (buffer.Length != Geometry.Size)
                     throw new InvalidOperationException($"Row {position} of column '{features.Name}' has {buffer.Length} values; images of {Geometry} need {Geometry.Size}.");
@@ -91,10 +103,13 @@ internal sealed class RowReader
     private InvalidOperationException RowError(int position, DataViewRowCursor? cursor, Exception e)
     {
         var described = cursor is null ? "" : Describe(cursor);
-        var cause = e.InnerException is { } inner && e.Message.Contains("consuming source data", StringComparison.Ordinal) ? inner : e;
         return new InvalidOperationException(
-            $"Row {position}{described} could not be read for column '{features.Name}': {cause.Message}", e);
+            $"Row {position}{described} could not be read for column '{features.Name}': {Cause(e).Message}", e);
     }
+
+    // ML.NET wraps an upstream failure in "… consuming source data"; the inner exception says what went wrong.
+    private static Exception Cause(Exception e) =>
+        e.InnerException is { } inner && e.Message.Contains("consuming source data", StringComparison.Ordinal) ? inner : e;
 
     private string Describe(DataViewRowCursor cursor)
     {

@@ -16,13 +16,13 @@ internal sealed class TrainingData
 
     private readonly RowReader reader;
     private readonly bool[] labels;
-    private readonly List<float[]>? cache;
+    private readonly List<float[]?>? cache;
     private readonly long streamingBudget;
     // Chunk buffers live as long as the data: each epoch reuses them rather than leaving the last epoch's to the GC.
     private BlockingCollection<Chunk>? chunkPool;
     private int pooledChunkRows;
 
-    private TrainingData(RowReader reader, bool[] labels, List<float[]>? cache, int[] train, int[] validation, float max, bool allIdentical, long streamingBudget)
+    private TrainingData(RowReader reader, bool[] labels, List<float[]?>? cache, int[] train, int[] validation, float max, bool allIdentical, long streamingBudget)
     {
         this.streamingBudget = streamingBudget;
         this.reader = reader;
@@ -54,51 +54,85 @@ internal sealed class TrainingData
 
     public bool IsCached => cache is not null;
 
+    /// <summary>Rows of the input in all, read or not.</summary>
+    public int RowCount { get; private init; }
+
+    /// <summary>Rows left out because their image could not be read (only when asked to skip them), in cursor order.</summary>
+    public IReadOnlyList<UnreadableRow> Unreadable { get; private init; } = [];
+
     /// <summary>A checksum of the labels and pixels, so that a checkpoint is not resumed on other data.</summary>
     public string Fingerprint { get; private init; } = "";
 
     public bool Label(int position) => labels[position];
 
     /// <summary>The first pass: labels, checks, the validation split, and every image when <paramref name="cacheImages"/>.</summary>
-    public static TrainingData Scan(RowReader reader, bool cacheImages, long streamingBudget, double validationFraction, int seed, CancellationToken cancellation)
+    /// <param name="reader">The training rows.</param>
+    /// <param name="cacheImages">Keep every image in memory.</param>
+    /// <param name="streamingBudget">Bytes of images in memory at once when not caching.</param>
+    /// <param name="validationFraction">Share of each class held out for validation; 0 for none.</param>
+    /// <param name="seed">Seeds the validation split.</param>
+    /// <param name="skipUnreadable">Leave out rows whose image cannot be read (listed in <see cref="Unreadable"/>) instead of failing.</param>
+    /// <param name="cancellation">Stops the pass.</param>
+    public static TrainingData Scan(RowReader reader, bool cacheImages, long streamingBudget, double validationFraction, int seed, bool skipUnreadable, CancellationToken cancellation)
     {
         var labels = new List<bool>();
-        var cache = cacheImages ? new List<float[]>() : null;
+        var cache = cacheImages ? new List<float[]?>() : null;
+        var readable = new List<int>();
+        var unreadable = skipUnreadable ? new List<UnreadableRow>() : null;
         var max = float.NegativeInfinity;
         float[]? first = null;
         var identical = true;
         var pixelSum = 0.0;
-        reader.Read(null, (position, features, label) =>
+        var rowCount = reader.Read(null, (position, features, label) =>
         {
+            // Rows left out before this one keep their places, so positions stay cursor positions.
+            while (labels.Count < position)
+            {
+                labels.Add(false);
+                cache?.Add(null);
+            }
             labels.Add(label);
+            readable.Add(position);
             pixelSum += System.Numerics.Tensors.TensorPrimitives.Sum(features) * (1 + position % 7);
             var rowMax = System.Numerics.Tensors.TensorPrimitives.Max(features);
             if (rowMax > max) max = rowMax;
             if (first is null) first = features.ToArray();
             else if (identical && !features.SequenceEqual(first)) identical = false;
             cache?.Add(features.ToArray());
-        }, cancellation);
+        }, cancellation, unreadable);
+        while (labels.Count < rowCount)
+        {
+            labels.Add(false);
+            cache?.Add(null);
+        }
 
         var labelArray = labels.ToArray();
+        var candidates = readable.ToArray();
         var (train, validation) = validationFraction > 0
-            ? StratifiedSplit(labelArray, validationFraction, seed)
-            : (Enumerable.Range(0, labelArray.Length).ToArray(), Array.Empty<int>());
-        var labelHash = labelArray.Aggregate(17L, (h, l) => unchecked(h * 31 + (l ? 1 : 0)));
-        return new TrainingData(reader, labelArray, cache, train, validation, max, identical && labelArray.Length > 1, streamingBudget)
+            ? StratifiedSplit(labelArray, candidates, validationFraction, seed)
+            : (candidates, Array.Empty<int>());
+        var labelHash = candidates.Aggregate(17L, (h, p) => unchecked(h * 31 + (labelArray[p] ? 1 : 0)));
+        var skippedHash = (unreadable ?? []).Aggregate(19L, (h, r) => unchecked(h * 31 + r.Position));
+        return new TrainingData(reader, labelArray, cache, train, validation, max, identical && candidates.Length > 1, streamingBudget)
         {
-            Fingerprint = $"{labelHash:x}/{pixelSum:R}",
+            Fingerprint = unreadable is { Count: > 0 } ? $"{labelHash:x}/{pixelSum:R}/skipped {unreadable.Count} {skippedHash:x}" : $"{labelHash:x}/{pixelSum:R}",
+            Unreadable = unreadable ?? [],
+            RowCount = rowCount,
         };
     }
 
-    /// <summary>Holds out <paramref name="fraction"/> of each class (at least one row of a class with two or more), seeded.</summary>
-    public static (int[] Train, int[] Validation) StratifiedSplit(bool[] labels, double fraction, int seed)
+    /// <summary>
+    /// Holds out <paramref name="fraction"/> of each class of the rows at <paramref name="positions"/> (at least one row
+    /// of a class with two or more), seeded.
+    /// </summary>
+    public static (int[] Train, int[] Validation) StratifiedSplit(bool[] labels, int[] positions, double fraction, int seed)
     {
         var random = new Random(seed);
         var train = new List<int>();
         var validation = new List<int>();
         foreach (var cls in new[] { false, true })
         {
-            var members = Enumerable.Range(0, labels.Length).Where(i => labels[i] == cls).ToArray();
+            var members = positions.Where(i => labels[i] == cls).ToArray();
             random.Shuffle(members);
             var take = members.Length < 2 ? 0 : Math.Clamp((int)Math.Round(members.Length * fraction), 1, members.Length - 1);
             validation.AddRange(members.Take(take));
@@ -116,7 +150,7 @@ internal sealed class TrainingData
         if (cache is not null)
         {
             foreach (var p in positions)
-                table.Add(cache[p], labels[p]);
+                table.Add(cache[p]!, labels[p]);
             return table;
         }
         var slot = new Dictionary<int, int>();
@@ -149,7 +183,7 @@ internal sealed class TrainingData
                 if (count < 2) yield break;
                 for (var i = 0; i < count; i++)
                 {
-                    cache[order[start + i]].CopyTo(pixels, i * size);
+                    cache[order[start + i]]!.CopyTo(pixels, i * size);
                     targets[i] = labels[order[start + i]] ? 1f : 0f;
                 }
                 yield return new TrainingBatch(pixels, 0, targets, 0, count, size);

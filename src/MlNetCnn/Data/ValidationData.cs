@@ -26,10 +26,14 @@ internal sealed class ValidationData
 
     public int Positives { get; }
 
-    public static ValidationData Cached(FeatureTable table) => new(table, null, null, table.Count, table.PositiveCount);
+    /// <summary>Rows of the validation input left out because they could not be read (when asked to skip them).</summary>
+    public IReadOnlyList<UnreadableRow> Unreadable { get; private init; } = [];
 
-    public static ValidationData Streamed(RowReader reader, Func<int, bool>? wanted, int count, int positives) =>
-        new(null, reader, wanted, count, positives);
+    public static ValidationData Cached(FeatureTable table, IReadOnlyList<UnreadableRow>? unreadable = null) =>
+        new(table, null, null, table.Count, table.PositiveCount) { Unreadable = unreadable ?? [] };
+
+    public static ValidationData Streamed(RowReader reader, Func<int, bool>? wanted, int count, int positives, IReadOnlyList<UnreadableRow>? unreadable = null) =>
+        new(null, reader, wanted, count, positives) { Unreadable = unreadable ?? [] };
 
     /// <summary>One logit per row, with the rows' labels, in batches of <paramref name="batchSize"/>, in evaluation mode.</summary>
     public (float[] Logits, bool[] Labels) Score(CnnNetwork network, int batchSize, CancellationToken cancellation)

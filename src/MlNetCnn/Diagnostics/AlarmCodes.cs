@@ -27,9 +27,12 @@ public static class AlarmCodes
     /// <summary>The loss cannot fall even on one small batch; training stops.</summary>
     public const string NotLearnable = "CNN008";
 
+    /// <summary>Rows left out because their image could not be read (only with SkipUnreadableRows).</summary>
+    public const string UnreadableRows = "CNN009";
+
     /// <summary>Every code, in order.</summary>
     public static IReadOnlyList<string> All { get; } = new[]
     {
-        CollapsedPredictions, LossFallsAccuracyDoesNot, InvertedLabels, Diverged, UnscaledInput, NoVariance, OneClass, NotLearnable,
+        CollapsedPredictions, LossFallsAccuracyDoesNot, InvertedLabels, Diverged, UnscaledInput, NoVariance, OneClass, NotLearnable, UnreadableRows,
     };
 }

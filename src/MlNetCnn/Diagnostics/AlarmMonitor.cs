@@ -1,3 +1,5 @@
+using MlNetCnn.Data;
+
 namespace MlNetCnn.Diagnostics;
 
 /// <summary>
@@ -16,6 +18,12 @@ internal sealed class AlarmMonitor
 
     /// <summary>Validation rows of each class needed before CNN003 trusts an AUC.</summary>
     public const int MinimumRowsPerClassForAuc = 5;
+
+    /// <summary>Unreadable rows named in CNN009's message; the rest are counted.</summary>
+    public const int MaxRowsNamed = 3;
+
+    // A row's description in CNN009 is cut to this many characters, so the message stays one readable line.
+    private const int MaxRowTextLength = 300;
 
     private readonly HashSet<string> raised = new(StringComparer.Ordinal);
 
@@ -66,6 +74,23 @@ internal sealed class AlarmMonitor
     public Alarm? NoVariance(bool allRowsIdentical, int rows) => !allRowsIdentical ? null : Make(AlarmCodes.NoVariance, 0,
         $"no variance: all {rows} training images are identical. Images that failed to load, blank images, or the wrong feature column " +
         "give this: check the image paths and the column the estimator reads.");
+
+    /// <summary>CNN009, when rows were left out because they could not be read; names the first few.</summary>
+    public Alarm? UnreadableRows(IReadOnlyList<UnreadableRow> training, int trainingRows, IReadOnlyList<UnreadableRow> validation, int validationRows)
+    {
+        if (training.Count + validation.Count == 0)
+            return null;
+        var counts = new List<string>();
+        if (training.Count > 0) counts.Add($"{training.Count:N0} of {trainingRows:N0} training rows");
+        if (validation.Count > 0) counts.Add($"{validation.Count:N0} of {validationRows:N0} validation rows");
+        var first = training.Concat(validation).Take(MaxRowsNamed).Select(r => Shorten(r.ToString()));
+        var more = training.Count + validation.Count > MaxRowsNamed ? "; …" : "";
+        return Make(AlarmCodes.UnreadableRows, 0,
+            $"unreadable rows: {string.Join(" and ", counts)} could not be read and were left out (SkipUnreadableRows): {string.Join("; ", first)}{more}. " +
+            "Training used the rest; fix or remove those images.");
+    }
+
+    private static string Shorten(string text) => text.Length <= MaxRowTextLength ? text : text[..(MaxRowTextLength - 1)] + "…";
 
     /// <summary>Whether accuracy is within two standard errors of the majority-class rate (or below it).</summary>
     public static bool AtMajorityRate(BinaryMetrics v)

@@ -10,6 +10,12 @@ namespace MlNetCnn.Diagnostics;
 /// <param name="Alarms">Alarms raised after this epoch (empty for a healthy epoch).</param>
 public sealed record EpochRecord(int Epoch, double TrainingLoss, BinaryMetrics? Validation, double LearningRate, double Seconds, double ImagesPerSecond, IReadOnlyList<Alarm> Alarms)
 {
+    /// <summary>
+    /// Rows of the training and validation input left out of this epoch because they could not be read
+    /// (<see cref="CnnOptions.SkipUnreadableRows"/>); 0 when none were, or when skipping was not asked for.
+    /// </summary>
+    public int SkippedRows { get; init; }
+
     /// <summary>The same record with <paramref name="alarms"/> added.</summary>
     public EpochRecord WithAlarms(IEnumerable<Alarm> alarms) => this with { Alarms = Alarms.Concat(alarms).ToArray() };
 }

@@ -19,7 +19,9 @@ internal sealed class CheckpointStore
     private const string BestWeightsFile = "best-weights.bin";
     private const int Kept = 2;
     // 2: the optimiser's own state format (AdamOptimizer) and networks without batch counters.
-    private const int FormatVersion = 2;
+    // 3: the history carries each epoch's skipped-row count; 2 is still read.
+    private const int FormatVersion = 3;
+    private const int OldestReadable = 2;
 
     private readonly string folder;
 
@@ -82,8 +84,8 @@ internal sealed class CheckpointStore
         {
             using var reader = new BinaryReader(File.OpenRead(Path.Combine(newest, StateFile)));
             var version = reader.ReadInt32();
-            if (version != FormatVersion)
-                throw new InvalidDataException($"checkpoint format {version} is not {FormatVersion}");
+            if (version < OldestReadable || version > FormatVersion)
+                throw new InvalidDataException($"checkpoint format {version} is not one of {OldestReadable}–{FormatVersion}");
             var epochs = reader.ReadInt32();
             var seed = reader.ReadInt32();
             var storedFingerprint = reader.ReadString();
@@ -93,7 +95,7 @@ internal sealed class CheckpointStore
             var rate = reader.ReadDouble();
             var plateau = ReadTracker(reader);
             var early = ReadTracker(reader);
-            state = new LoopState(epochs, seed, storedFingerprint, HistoryFormat.Read(reader), rate, plateau, early);
+            state = new LoopState(epochs, seed, storedFingerprint, HistoryFormat.Read(reader, withSkippedRows: version >= 3), rate, plateau, early);
             network.load(Path.Combine(newest, WeightsFile));
             using (var optimizerReader = new BinaryReader(File.OpenRead(Path.Combine(newest, OptimizerFile))))
                 optimizer.Load(optimizerReader);

@@ -27,8 +27,11 @@ internal static class CnnModelFormat
     // 0x00010001: first format.
     // 0x00010002: adds the best epoch, a SHA-256 of the weights stream, and the training history (stream CnnHistory).
     //             ML.NET checks that a reader consumes the whole body, so 0x00010001 readers cannot read it.
+    // 0x00010003: the history stream ends with each epoch's skipped-row count. Readers of 0x00010002 stop before it,
+    //             so they can still read this format.
     private const uint VersionWithHistory = 0x00010002;
-    private const uint VersionWritten = VersionWithHistory;
+    private const uint VersionWithSkippedRows = 0x00010003;
+    private const uint VersionWritten = VersionWithSkippedRows;
     private const uint VersionReadable = VersionWithHistory;
     private const uint VersionWeCanReadBack = 0x00010001;
 
@@ -123,7 +126,7 @@ internal static class CnnModelFormat
             if (weightsHash.Length != HashSize)
                 throw Damaged("it ends inside the weights checksum");
             List<EpochRecord>? read = null;
-            if (!ctx.TryLoadBinaryStream(HistoryStream, reader => read = HistoryFormat.Read(reader)) || read is null)
+            if (!ctx.TryLoadBinaryStream(HistoryStream, reader => read = HistoryFormat.Read(reader, ctx.Header.ModelVerWritten >= VersionWithSkippedRows)) || read is null)
                 throw Damaged($"the history stream '{HistoryStream}' is missing");
             history = read;
         }

@@ -16,7 +16,9 @@ internal static class HistoryFormat
     //   byte: 1 when validation metrics follow, else 0;
     //   [int count; double loss, accuracy, AUC, log-loss, positive rate, majority baseline, probability spread; int positives]
     //   int: alarm count; per alarm: string code; byte severity; int epoch; string message
-    // strings: int byte length, then UTF-8 bytes
+    // then (model format 0x00010003 on, checkpoint format 3 on): int record count again; per record: int skipped rows.
+    //   Readers of earlier formats stop before this block, so they still read the records.
+    // strings: int byte length (at most 4096; longer text is cut when written), then UTF-8 bytes
 
     public static void Write(BinaryWriter writer, IReadOnlyList<EpochRecord> history)
     {
@@ -45,9 +47,13 @@ internal static class HistoryFormat
                 WriteString(writer, a.Message);
             }
         }
+        writer.Write(history.Count);
+        foreach (var r in history)
+            writer.Write(r.SkippedRows);
     }
 
-    public static List<EpochRecord> Read(BinaryReader reader)
+    /// <summary>Reads what <see cref="Write"/> wrote; <paramref name="withSkippedRows"/> when the format has the skipped-rows block.</summary>
+    public static List<EpochRecord> Read(BinaryReader reader, bool withSkippedRows)
     {
         var count = Bounded(reader.ReadInt32(), 0, MaxRecords, "history record count");
         var history = new List<EpochRecord>(Math.Min(count, 1024));
@@ -85,11 +91,20 @@ internal static class HistoryFormat
             }
             history.Add(new EpochRecord(epoch, loss, validation, rate, seconds, speed, alarms));
         }
+        if (withSkippedRows)
+        {
+            Bounded(reader.ReadInt32(), count, count, "skipped-rows record count");
+            for (var i = 0; i < count; i++)
+                history[i] = history[i] with { SkippedRows = Bounded(reader.ReadInt32(), 0, int.MaxValue, "skipped rows") };
+        }
         return history;
     }
 
     private static void WriteString(BinaryWriter writer, string value)
     {
+        // Never write what Read would refuse: cut long text at a character boundary.
+        while (Encoding.UTF8.GetByteCount(value) > MaxStringBytes)
+            value = value[..(value.Length * 3 / 4)];
         var bytes = Encoding.UTF8.GetBytes(value);
         writer.Write(bytes.Length);
         writer.Write(bytes);

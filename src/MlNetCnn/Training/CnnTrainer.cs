@@ -40,7 +40,7 @@ internal sealed class CnnTrainer
     /// <summary>Trains a new network on <paramref name="train"/>, measuring <paramref name="validation"/> after every epoch.</summary>
     public TrainingResult Fit(TrainingData train, ValidationData? validation)
     {
-        var inputAlarms = CheckInputs(train);
+        var inputAlarms = CheckInputs(train, validation);
         var network = CreateNetwork(train.Geometry);
         try
         {
@@ -93,7 +93,10 @@ internal sealed class CnnTrainer
             var (loss, images) = TrainEpoch(epoch, network, optimizer, positiveWeight, train, order, augmenter, random, clock);
             var trainSeconds = clock.Elapsed.TotalSeconds;
             var metrics = validation is null ? null : Measure(network, validation);
-            var record = new EpochRecord(epoch, loss, metrics, rate, clock.Elapsed.TotalSeconds, images / Math.Max(trainSeconds, 1e-9), Array.Empty<Alarm>());
+            var record = new EpochRecord(epoch, loss, metrics, rate, clock.Elapsed.TotalSeconds, images / Math.Max(trainSeconds, 1e-9), Array.Empty<Alarm>())
+            {
+                SkippedRows = train.Unreadable.Count + (validation?.Unreadable.Count ?? 0),
+            };
             if (epoch == 1)
                 record = record.WithAlarms(inputAlarms);
             record = record.WithAlarms(monitor.AfterEpoch(history, record, options.Epochs));
@@ -138,10 +141,15 @@ internal sealed class CnnTrainer
         return BinaryMetrics.Compute(logits, labels, options.Threshold);
     }
 
-    private IReadOnlyList<Alarm> CheckInputs(TrainingData train)
+    private IReadOnlyList<Alarm> CheckInputs(TrainingData train, ValidationData? validation)
     {
-        var alarms = new[] { monitor.UnscaledInput(train.MaxValue), monitor.NoVariance(train.AllRowsIdentical, train.TrainCount) }
-            .OfType<Alarm>().ToArray();
+        var validationUnreadable = validation?.Unreadable ?? [];
+        var alarms = new[]
+        {
+            monitor.UnreadableRows(train.Unreadable, train.RowCount, validationUnreadable, (validation?.Count ?? 0) + validationUnreadable.Count),
+            monitor.UnscaledInput(train.MaxValue),
+            monitor.NoVariance(train.AllRowsIdentical, train.TrainCount),
+        }.OfType<Alarm>().ToArray();
         foreach (var alarm in alarms)
             Raise(alarm);
         return alarms;

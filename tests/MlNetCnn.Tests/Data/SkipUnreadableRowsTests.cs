@@ -1,0 +1,159 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using MlNetCnn.Diagnostics;
+using MlNetCnn.Tests.Support;
+
+namespace MlNetCnn.Tests.Data;
+
+/// <summary>CnnOptions.SkipUnreadableRows: bad images are left out and counted instead of failing Fit.</summary>
+public sealed class SkipUnreadableRowsTests : IDisposable
+{
+    private const int Rows = 40;
+    // A text file named .png, an empty file, a file that is gone.
+    private static readonly int[] Broken = [7, 12, 20];
+
+    private readonly MLContext ml = new(seed: 1);
+    private readonly TempFolder folder = new();
+    private readonly List<PngFolder.Entry> entries;
+
+    public SkipUnreadableRowsTests()
+    {
+        entries = PngFolder.Write(folder.Path, Rows, seed: 1);
+        File.WriteAllText(PathOf(Broken[0]), "not a png");
+        File.WriteAllBytes(PathOf(Broken[1]), []);
+        File.Delete(PathOf(Broken[2]));
+    }
+
+    public void Dispose() => folder.Dispose();
+
+    private string PathOf(int row) => Path.Combine(folder.Path, entries[row].ImagePath);
+
+    private IDataView View(IEnumerable<int> rows) =>
+        ml.Data.LoadFromEnumerable(rows.Select(i => new ImagePipelineTests.ImageInput { ImagePath = PathOf(i), Label = entries[i].Label }).ToList());
+
+    private IEnumerable<int> Good => Enumerable.Range(0, Rows).Except(Broken);
+
+    private IEstimator<ITransformer> ImageStages() =>
+        ml.Transforms.LoadImages("Image", null, "ImagePath")
+            .Append(ml.Transforms.ResizeImages("Image", 36, 36))
+            .Append(ml.Transforms.ExtractPixels("Features", "Image", scaleImage: 1f / 255));
+
+    private EstimatorChain<CnnTransformer> Pipeline(CnnOptions options) => ImageStages().Append(new CnnEstimator(ml, options));
+
+    private static CnnOptions Options(bool skip, bool cache = false)
+    {
+        var options = SyntheticImages.FastOptions(epochs: 2);
+        options.SkipUnreadableRows = skip;
+        options.CacheImages = cache;
+        options.StreamingMemoryBytes = 100_000;
+        return options;
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Fit_leaves_out_unreadable_images_and_trains_exactly_as_on_the_readable_ones(bool cache)
+    {
+        var scoring = View(Good.Take(16));
+
+        using var skipping = Pipeline(Options(skip: true, cache)).Fit(View(Enumerable.Range(0, Rows)));
+        using var clean = Pipeline(Options(skip: false, cache)).Fit(View(Good));
+
+        var cnn = skipping.LastTransformer;
+        Assert.All(cnn.History, r => Assert.Equal(Broken.Length, r.SkippedRows));
+        Assert.All(clean.LastTransformer.History, r => Assert.Equal(0, r.SkippedRows));
+        Assert.Equal(clean.LastTransformer.History.Select(r => r.TrainingLoss), cnn.History.Select(r => r.TrainingLoss));
+        Assert.Equal(Scores.Column(clean.Transform(scoring)), Scores.Column(skipping.Transform(scoring)));
+    }
+
+    [Fact]
+    public void Skipped_rows_raise_CNN009_naming_them_and_the_counts()
+    {
+        var log = new LogCapture(ml);
+
+        using var model = Pipeline(Options(skip: true)).Fit(View(Enumerable.Range(0, Rows)));
+
+        var alarm = Assert.Single(model.LastTransformer.Alarms, a => a.Code == AlarmCodes.UnreadableRows);
+        Assert.Equal(AlarmSeverity.Warning, alarm.Severity);
+        Assert.StartsWith("CNN009", alarm.Message);
+        Assert.Contains($"{Broken.Length} of {Rows} training rows", alarm.Message);
+        foreach (var row in Broken)
+            Assert.Contains(entries[row].ImagePath, alarm.Message);
+        Assert.Contains(log.Warnings, w => w.Contains("CNN009", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Without_the_option_the_first_unreadable_image_still_fails_Fit_by_name()
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => Pipeline(Options(skip: false)).Fit(View(Enumerable.Range(0, Rows))));
+
+        Assert.Contains(entries[Broken[0]].ImagePath, error.Message);
+    }
+
+    [Fact]
+    public void CNN009_as_an_error_stops_Fit()
+    {
+        var options = Options(skip: true);
+        options.AlarmsAsErrors.Add(AlarmCodes.UnreadableRows);
+
+        var error = Assert.Throws<CnnTrainingException>(() => Pipeline(options).Fit(View(Enumerable.Range(0, Rows))));
+
+        Assert.Equal(AlarmCodes.UnreadableRows, error.Alarm.Code);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Unreadable_validation_rows_are_left_out_of_every_measurement_and_counted(bool cache)
+    {
+        var options = Options(skip: true, cache);
+        var validationRows = View(Enumerable.Range(0, Rows));
+        options.ValidationSet = ImageStages().Fit(validationRows).Transform(validationRows);
+        var trainRows = Good.Take(24).ToArray();
+
+        using var model = Pipeline(options).Fit(View(trainRows));
+
+        var history = model.LastTransformer.History;
+        Assert.All(history, r => Assert.Equal(Rows - Broken.Length, r.Validation!.Count));
+        Assert.All(history, r => Assert.Equal(Broken.Length, r.SkippedRows));
+        Assert.Contains($"{Broken.Length} of {Rows} validation rows", Assert.Single(model.LastTransformer.Alarms, a => a.Code == AlarmCodes.UnreadableRows).Message);
+    }
+
+    [Fact]
+    public void A_held_out_share_is_drawn_from_the_readable_rows_only()
+    {
+        var options = Options(skip: true);
+        options.ValidationFraction = 0.25;
+
+        using var model = Pipeline(options).Fit(View(Enumerable.Range(0, Rows)));
+
+        // 37 readable rows: 19 of one class, 18 of the other; a quarter of each, rounded, is held out
+        var readable = Good.Select(i => entries[i].Label).ToArray();
+        var expected = (int)Math.Round(readable.Count(l => l) * 0.25) + (int)Math.Round(readable.Count(l => !l) * 0.25);
+        Assert.All(model.LastTransformer.History, r => Assert.Equal(expected, r.Validation!.Count));
+    }
+
+    [Fact]
+    public void When_no_row_can_be_read_Fit_says_so()
+    {
+        var error = Assert.Throws<ArgumentException>(() => Pipeline(Options(skip: true)).Fit(View(Broken)));
+
+        Assert.Contains($"None of the {Broken.Length} training rows could be read", error.Message);
+        Assert.Contains(entries[Broken[0]].ImagePath, error.Message);
+    }
+
+    [Fact]
+    public void The_skipped_count_is_saved_with_the_model()
+    {
+        using var model = Pipeline(Options(skip: true)).Fit(View(Enumerable.Range(0, Rows)));
+        var path = Path.Combine(folder.Path, "model.zip");
+        ml.Model.Save(model, null, path);
+
+        var loaded = (TransformerChain<ITransformer>)new MLContext(seed: 2).Model.Load(path, out _);
+
+        var cnn = Assert.IsType<CnnTransformer>(loaded.LastTransformer);
+        Assert.Equal(model.LastTransformer.History.Select(r => r.SkippedRows), cnn.History.Select(r => r.SkippedRows));
+        Assert.Contains(cnn.Alarms, a => a.Code == AlarmCodes.UnreadableRows);
+        cnn.Dispose();
+    }
+}
