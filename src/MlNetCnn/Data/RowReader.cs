@@ -26,7 +26,7 @@ internal sealed class RowReader
         features = data.Schema[featureColumn];
         label = labelColumn is null ? null : data.Schema[labelColumn];
         // Text columns name the row in errors (an image path, an id); reading them is cheap.
-        context = data.Schema.Where(c => !c.IsHidden && c.Type is TextDataViewType).ToArray();
+        context = RowDescription.TextColumns(data.Schema);
     }
 
     /// <summary>The geometry of every row.</summary>
@@ -72,7 +72,7 @@ internal sealed class RowReader
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                throw RowError(position, null, e);
+                throw RowDescription.Locate(data, features, position, e);
             }
             if (wanted is null || wanted(position))
             {
@@ -86,7 +86,7 @@ internal sealed class RowReader
                 {
                     if (unreadable is null)
                         throw RowError(position, cursor, e);
-                    unreadable.Add(new UnreadableRow(position, Describe(cursor), Cause(e).Message));
+                    unreadable.Add(new UnreadableRow(position, RowDescription.Of(cursor, context), RowDescription.Cause(e).Message));
                     position++;
                     continue;
                 }
@@ -100,33 +100,6 @@ internal sealed class RowReader
         return position;
     }
 
-    private InvalidOperationException RowError(int position, DataViewRowCursor? cursor, Exception e)
-    {
-        var described = cursor is null ? "" : Describe(cursor);
-        return new InvalidOperationException(
-            $"Row {position}{described} could not be read for column '{features.Name}': {Cause(e).Message}", e);
-    }
-
-    // ML.NET wraps an upstream failure in "… consuming source data"; the inner exception says what went wrong.
-    private static Exception Cause(Exception e) =>
-        e.InnerException is { } inner && e.Message.Contains("consuming source data", StringComparison.Ordinal) ? inner : e;
-
-    private string Describe(DataViewRowCursor cursor)
-    {
-        var parts = new List<string>();
-        foreach (var column in context)
-        {
-            try
-            {
-                var text = default(ReadOnlyMemory<char>);
-                cursor.GetGetter<ReadOnlyMemory<char>>(column)(ref text);
-                parts.Add($"{column.Name} = '{text}'");
-            }
-            catch (Exception)
-            {
-                // The row is already failing; describe it with what can be read.
-            }
-        }
-        return parts.Count == 0 ? "" : $" ({string.Join(", ", parts)})";
-    }
+    private InvalidOperationException RowError(int position, DataViewRowCursor cursor, Exception e) =>
+        RowDescription.Unreadable(position, RowDescription.Of(cursor, context), features.Name, e);
 }

@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using MlNetCnn.Data;
 
 namespace MlNetCnn.Scoring;
 
@@ -79,7 +80,14 @@ internal sealed class CnnRowMapper : IRowToRowMapper
         {
             if (scoredPosition != input.Position)
             {
-                features!(ref buffer);
+                try
+                {
+                    features!(ref buffer);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    throw RowDescription.Unreadable(input.Position, RowDescription.Of(input, RowDescription.TextColumns(mapper.InputSchema)), mapper.featureColumn.Name, e);
+                }
                 if (buffer.Length != pixels.Length)
                     throw new InvalidOperationException($"Row {input.Position} has {buffer.Length} feature values; the model needs {pixels.Length} ({mapper.parent.Geometry}).");
                 buffer.CopyTo(pixels);

@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using MlNetCnn.Data;
 
 namespace MlNetCnn.Scoring;
 
@@ -120,9 +121,19 @@ internal sealed class CnnScoredDataView : IDataView
         {
             var size = view.parent.Geometry.Size;
             var count = 0;
-            while (count < logits.Length && ahead!.MoveNext())
+            while (count < logits.Length)
             {
-                features!(ref buffer);
+                var position = ahead!.Position + 1;
+                try
+                {
+                    if (!ahead.MoveNext())
+                        break;
+                    features!(ref buffer);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    throw RowDescription.Locate(view.input, view.featureColumn, position, e);
+                }
                 if (buffer.Length != size)
                     throw new InvalidOperationException($"Row {ahead.Position} has {buffer.Length} feature values; the model needs {size} ({view.parent.Geometry}).");
                 buffer.CopyTo(pixels.AsSpan(count * size, size));
