@@ -15,6 +15,7 @@ internal sealed class EvaluateCommand
     private readonly Option<string> data = new("--data") { Description = "Labelled folder: labels.csv or two class subfolders.", Required = true };
     private readonly Option<string> output = new("--out") { Description = "Folder for roc.png and metrics.json.", DefaultValueFactory = _ => TrainCommand.DefaultOutFolder };
     private readonly Option<string?> positive = CommonOptions.Positive();
+    private readonly Option<bool> skipBadImages = CommonOptions.SkipBadImages();
 
     /// <summary>A command that writes through <paramref name="console"/>.</summary>
     public EvaluateCommand(CliConsole console) => this.console = console;
@@ -24,25 +25,27 @@ internal sealed class EvaluateCommand
     {
         var command = new Command("evaluate", "Measure a trained model on a labelled folder: metrics, confusion matrix, roc.png, metrics.json.")
         {
-            model, data, output, positive,
+            model, data, output, positive, skipBadImages,
         };
-        command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(data)!, parse.GetValue(output)!, parse.GetValue(positive)));
+        command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(data)!, parse.GetValue(output)!, parse.GetValue(positive), parse.GetValue(skipBadImages)));
         return command;
     }
 
-    private int Run(string modelPath, string dataPath, string outPath, string? positiveName)
+    private int Run(string modelPath, string dataPath, string outPath, string? positiveName, bool skip)
     {
-        var folder = LabelledFolder.Load(dataPath, positiveName, "data");
+        var folder = LabelledFolder.Load(dataPath, positiveName, "data", skip);
         CommonOptions.CheckOutFolder(outPath);
         var ml = new MLContext(TrainCommand.DefaultSeed);
         var loaded = ImagePipeline.LoadModel(ml, modelPath);
         try
         {
+            SkipWarning.Write(console.Error, folder.Skipped, folder.ListedCount, "data images", "all in metrics.json");
             var evaluation = Evaluation.Run(ml, loaded, folder);
             ReportTables.WriteMetrics(console.Ansi, evaluation);
             var files = new OutputFiles(outPath);
             Plots.WriteRoc(files.Roc, RocCurve.Points(evaluation.Probabilities, evaluation.Labels), evaluation.Metrics.AreaUnderRocCurve, $"{modelPath} on {folder}");
-            MetricsFile.Write(files.Metrics, evaluation, training: null, history: []);
+            MetricsFile.Write(files.Metrics, evaluation, training: null, history: [],
+                skip ? new Dictionary<string, IReadOnlyList<SkippedImage>> { ["data"] = folder.Skipped } : null);
             console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"Accuracy {evaluation.Metrics.Accuracy:F4}, AUC {evaluation.Metrics.AreaUnderRocCurve:F4}. Wrote {files.Roc}, {files.Metrics}."));
             return CliApp.Success;

@@ -3,19 +3,28 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.ML;
 using MlNetCnn.Cli.Data;
+using MlNetCnn.Cli.Reporting;
 
 namespace MlNetCnn.Cli.Commands;
 
 /// <summary>
 /// <c>predict</c>: scores image files (and the images directly inside given folders) with a model.zip; one line per
 /// image, or with <c>--json</c> a JSON array of {path, label, probability}. Probabilities are printed so that they
-/// read back as the exact Single the model produced.
+/// read back as the exact Single the model produced. With <c>--skip-bad-images</c>, an image that cannot be read is
+/// not scored: it gets a line <c>path TAB skipped TAB reason</c>, or in JSON an entry {path, error}, in its place.
 /// </summary>
 internal sealed class PredictCommand
 {
+    /// <summary>The second field of a line for an image that <c>--skip-bad-images</c> left out, where a label would be.</summary>
+    public const string SkippedField = "skipped";
+
     private readonly CliConsole console;
     private readonly Option<string> model = new("--model") { Description = "The model.zip that train wrote.", Required = true };
-    private readonly Option<bool> json = new("--json") { Description = "Write a JSON array of {\"path\", \"label\", \"probability\"} instead of lines." };
+    private readonly Option<bool> json = new("--json")
+    {
+        Description = "Write a JSON array of {\"path\", \"label\", \"probability\"} instead of lines ({\"path\", \"error\"} for an image --skip-bad-images left out).",
+    };
+    private readonly Option<bool> skipBadImages = CommonOptions.SkipBadImages();
     private readonly Argument<string[]> paths = new("paths") { Description = "Image files, or folders whose images to score.", Arity = ArgumentArity.OneOrMore };
 
     /// <summary>A command that writes through <paramref name="console"/>.</summary>
@@ -26,31 +35,32 @@ internal sealed class PredictCommand
     {
         var command = new Command("predict", "Score images with a trained model: path, predicted label, probability of the positive class.")
         {
-            model, json, paths,
+            model, json, skipBadImages, paths,
         };
-        command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(paths)!, parse.GetValue(json)));
+        command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(paths)!, parse.GetValue(json), parse.GetValue(skipBadImages)));
         return command;
     }
 
-    private int Run(string modelPath, string[] inputs, bool asJson)
+    private int Run(string modelPath, string[] inputs, bool asJson, bool skip)
     {
         var images = Expand(inputs);
+        var reasons = CheckImages(images, skip);
         var ml = new MLContext(TrainCommand.DefaultSeed);
         var loaded = ImagePipeline.LoadModel(ml, modelPath);
         try
         {
-            var rows = images.Select(p => new ImageRow { ImagePath = Path.GetFullPath(p) }).ToArray();
+            var skipped = images.Select((p, i) => reasons[i] is { } reason ? new SkippedImage(p, reason) : null).OfType<SkippedImage>().ToArray();
+            SkipWarning.Write(console.Error, skipped, images.Count, "images", "each has its place in the output");
+            var readable = images.Where((_, i) => reasons[i] is null).ToArray();
+            var rows = readable.Select(p => new ImageRow { ImagePath = Path.GetFullPath(p) }).ToArray();
             var scored = loaded.Transform(ImagePipeline.Load(ml, rows));
             var results = ml.Data.CreateEnumerable<ScoredRow>(scored, reuseRowObject: false).ToArray();
-            var probabilities = results.Select(r => r.Probability).ToArray();
-            var labels = results.Select(r => r.PredictedLabel).ToArray();
+            if (results.Length != rows.Length)
+                throw new InvalidOperationException($"The model scored {results.Length} of {rows.Length} images.");
             if (asJson)
-                WriteJson(images, labels, probabilities);
+                WriteJson(images, reasons, results);
             else
-            {
-                for (var i = 0; i < images.Count; i++)
-                    console.Out.WriteLine($"{images[i]}\t{(labels[i] ? "true" : "false")}\t{probabilities[i].ToString("R", CultureInfo.InvariantCulture)}");
-            }
+                WriteLines(images, reasons, results);
             return CliApp.Success;
         }
         finally
@@ -59,19 +69,62 @@ internal sealed class PredictCommand
         }
     }
 
-    private void WriteJson(IReadOnlyList<string> images, bool[] labels, float[] probabilities)
+    /// <summary>
+    /// Checks that every image decodes: throws at the first that does not, or under <paramref name="skip"/> returns why
+    /// each one does not (null for those that do), failing only when none does.
+    /// </summary>
+    private static string?[] CheckImages(IReadOnlyList<string> images, bool skip)
+    {
+        var reasons = new string?[images.Count];
+        for (var i = 0; i < images.Count; i++)
+        {
+            if (!skip)
+                LabelledFolder.CheckDecodes(images[i]);
+            else if (!LabelledFolder.TryCheckDecodes(images[i], out var reason))
+                reasons[i] = reason;
+        }
+        if (images.Count > 0 && reasons.All(r => r is not null))
+            throw new CliException(string.Create(CultureInfo.InvariantCulture,
+                $"Every image was skipped: none of the {images.Count} given can be read, so there is nothing to score. The first: {reasons[0]}"));
+        return reasons;
+    }
+
+    // Input order throughout; results holds the scores of the readable images only, in the same order.
+    private void WriteLines(IReadOnlyList<string> images, string?[] reasons, ScoredRow[] results)
+    {
+        var next = 0;
+        for (var i = 0; i < images.Count; i++)
+        {
+            if (reasons[i] is { } reason)
+            {
+                console.Out.WriteLine($"{images[i]}\t{SkippedField}\t{reason}");
+                continue;
+            }
+            var r = results[next++];
+            console.Out.WriteLine($"{images[i]}\t{(r.PredictedLabel ? "true" : "false")}\t{r.Probability.ToString("R", CultureInfo.InvariantCulture)}");
+        }
+    }
+
+    private void WriteJson(IReadOnlyList<string> images, string?[] reasons, ScoredRow[] results)
     {
         using var stream = new MemoryStream();
         using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
         {
             writer.WriteStartArray();
+            var next = 0;
             for (var i = 0; i < images.Count; i++)
             {
                 writer.WriteStartObject();
                 writer.WriteString("path", images[i]);
-                writer.WriteBoolean("label", labels[i]);
-                // Utf8JsonWriter writes a Single in its shortest round-trip form.
-                writer.WriteNumber("probability", probabilities[i]);
+                if (reasons[i] is { } reason)
+                    writer.WriteString("error", reason);
+                else
+                {
+                    var r = results[next++];
+                    writer.WriteBoolean("label", r.PredictedLabel);
+                    // Utf8JsonWriter writes a Single in its shortest round-trip form.
+                    writer.WriteNumber("probability", r.Probability);
+                }
                 writer.WriteEndObject();
             }
             writer.WriteEndArray();
@@ -97,8 +150,6 @@ internal sealed class PredictCommand
             else
                 throw new CliException($"'{input}' is neither an image file nor a folder.");
         }
-        foreach (var image in images)
-            LabelledFolder.CheckDecodes(image);
         return images;
     }
 }

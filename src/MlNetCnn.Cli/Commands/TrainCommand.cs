@@ -50,6 +50,7 @@ internal sealed class TrainCommand
     private readonly Option<int> seed = new("--seed") { Description = "Seed of weights and shuffling.", DefaultValueFactory = _ => DefaultSeed };
     private readonly Option<string> output = new("--out") { Description = "Folder for model.zip, curves.png, roc.png, metrics.json.", DefaultValueFactory = _ => DefaultOutFolder };
     private readonly Option<string?> positive = CommonOptions.Positive();
+    private readonly Option<bool> skipBadImages = CommonOptions.SkipBadImages();
     private readonly Option<string> convolutions = new("--conv-channels")
     {
         Description = "Output channels of each convolution block, comma-separated.",
@@ -82,18 +83,18 @@ internal sealed class TrainCommand
     {
         var command = new Command("train", "Train the CNN on a labelled folder; write model.zip, curves.png, roc.png and metrics.json.")
         {
-            train, valid, imageSize, epochs, batchSize, learningRate, seed, output, positive, convolutions, dense, checkpoint, resume, threads,
+            train, valid, imageSize, epochs, batchSize, learningRate, seed, output, positive, convolutions, dense, checkpoint, resume, threads, skipBadImages,
         };
         command.SetAction(parse => Run(new Settings(
             parse.GetValue(train)!, parse.GetValue(valid)!, parse.GetValue(imageSize), parse.GetValue(epochs), parse.GetValue(batchSize),
             parse.GetValue(learningRate), parse.GetValue(seed), parse.GetValue(output)!, parse.GetValue(positive),
             ParseCounts("--conv-channels", parse.GetValue(convolutions)!), ParseCounts("--dense-units", parse.GetValue(dense)!),
-            parse.GetValue(checkpoint), parse.GetValue(resume), parse.GetValue(threads))));
+            parse.GetValue(checkpoint), parse.GetValue(resume), parse.GetValue(threads), parse.GetValue(skipBadImages))));
         return command;
     }
 
     private sealed record Settings(string Train, string Valid, int ImageSize, int Epochs, int BatchSize, double LearningRate, int Seed, string Out, string? Positive, int[] Convolutions, int[] Dense,
-        string? Checkpoint, bool Resume, int? Threads);
+        string? Checkpoint, bool Resume, int? Threads, bool SkipBadImages);
 
     private int Run(Settings s)
     {
@@ -120,11 +121,14 @@ internal sealed class TrainCommand
         var clock = Stopwatch.StartNew();
         var shape = new NetworkShape(s.Convolutions, NetworkShape.Default.KernelSize, NetworkShape.Default.PoolSize, s.Dense);
         CheckSettings(s, shape);
-        var trainFolder = LabelledFolder.Load(s.Train, s.Positive, "training");
-        var validFolder = LabelledFolder.Load(s.Valid, s.Positive, "validation");
+        var trainFolder = LabelledFolder.Load(s.Train, s.Positive, "training", s.SkipBadImages);
+        var validFolder = LabelledFolder.Load(s.Valid, s.Positive, "validation", s.SkipBadImages);
         CommonOptions.CheckOutFolder(s.Out);
         if (s.Checkpoint is { } checkpointFolder && File.Exists(checkpointFolder))
             throw new CliException($"--checkpoint '{checkpointFolder}' is a file; it must be a folder (it is created when missing).");
+        // After the input checks, so that bad input gives its one error line alone.
+        SkipWarning.Write(console.Error, trainFolder.Skipped, trainFolder.ListedCount, "training images", "all in metrics.json");
+        SkipWarning.Write(console.Error, validFolder.Skipped, validFolder.ListedCount, "validation images", "all in metrics.json");
         console.Out.WriteLine($"Training on {trainFolder}; validating on {validFolder}.");
         console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Images {s.ImageSize}×{s.ImageSize} grey; network {shape}; {s.Epochs} epochs, batch {s.BatchSize}, learning rate {s.LearningRate}, seed {s.Seed}."));
@@ -170,7 +174,8 @@ internal sealed class TrainCommand
             AtomicFile.Write(files.Model, stream => ml.Model.Save(model, trainView.Schema, stream));
             Plots.WriteCurves(files.Curves, history);
             Plots.WriteRoc(files.Roc, RocCurve.Points(evaluation.Probabilities, evaluation.Labels), evaluation.Metrics.AreaUnderRocCurve, $"validation: {validFolder}");
-            MetricsFile.Write(files.Metrics, evaluation, Describe(s, shape, trainFolder, trainingSeconds, history), history);
+            MetricsFile.Write(files.Metrics, evaluation, Describe(s, shape, trainFolder, trainingSeconds, history), history,
+                s.SkipBadImages ? new Dictionary<string, IReadOnlyList<SkippedImage>> { ["train"] = trainFolder.Skipped, ["valid"] = validFolder.Skipped } : null);
             console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"Validation accuracy {evaluation.Metrics.Accuracy:F4}, AUC {evaluation.Metrics.AreaUnderRocCurve:F4}; " +
                 $"training took {trainingSeconds:F1} s ({MeanImagesPerSecond(history):F0} images/s), the whole command {clock.Elapsed.TotalSeconds:F1} s."));

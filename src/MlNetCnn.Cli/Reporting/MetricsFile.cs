@@ -1,12 +1,16 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using MlNetCnn.Cli.Data;
 using MlNetCnn.Cli.Output;
 using MlNetCnn.Diagnostics;
 
 namespace MlNetCnn.Cli.Reporting;
 
-/// <summary>metrics.json: the final metrics, the confusion matrix, and (after training) the settings and per-epoch history.</summary>
+/// <summary>
+/// metrics.json: the final metrics, the confusion matrix, the images <c>--skip-bad-images</c> left out (when given),
+/// and (after training) the settings and per-epoch history.
+/// </summary>
 internal static class MetricsFile
 {
     private static readonly JsonSerializerOptions Json = new()
@@ -17,8 +21,13 @@ internal static class MetricsFile
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    /// <summary>Writes <paramref name="path"/> atomically; <paramref name="training"/> holds the run's settings, or null after evaluate.</summary>
-    public static void Write(string path, Evaluation evaluation, JsonObject? training, IReadOnlyList<EpochRecord> history)
+    /// <summary>
+    /// Writes <paramref name="path"/> atomically; <paramref name="training"/> holds the run's settings, or null after evaluate.
+    /// <paramref name="skipped"/> holds, per folder role ("train", "valid", "data"), the images left out under
+    /// <c>--skip-bad-images</c>; null without that option, and then the file has no <c>skippedImages</c> at all.
+    /// </summary>
+    public static void Write(string path, Evaluation evaluation, JsonObject? training, IReadOnlyList<EpochRecord> history,
+        IReadOnlyDictionary<string, IReadOnlyList<SkippedImage>>? skipped)
     {
         var m = evaluation.Metrics;
         var root = new JsonObject
@@ -42,6 +51,12 @@ internal static class MetricsFile
                 ["falseNegatives"] = evaluation.FalseNegatives,
             },
         };
+        if (skipped is not null)
+        {
+            // Written even when nothing was skipped: the reader sees that the option was on and every image was read.
+            root["skippedImages"] = new JsonObject(skipped.Select(role => KeyValuePair.Create(role.Key, (JsonNode?)new JsonArray(
+                role.Value.Select(s => (JsonNode)new JsonObject { ["path"] = s.Path, ["reason"] = s.Reason }).ToArray()))));
+        }
         if (training is not null)
             root["training"] = training;
         if (history.Count > 0)

@@ -13,15 +13,15 @@ public sealed class CliBadImageTests
 
     public CliBadImageTests(TinyModelFixture fixture) => this.fixture = fixture;
 
-    /// <summary>The kinds of damage <see cref="Damage"/> does to a PNG.</summary>
-    public static TheoryData<string> Damages => ["zero-byte", "truncated", "text"];
+    /// <summary>The kinds of damage <see cref="OddPng.Damage"/> does to a PNG.</summary>
+    public static TheoryData<string> Damages => [.. OddPng.Damages];
 
     [Theory]
     [MemberData(nameof(Damages))]
     public void Train_with_a_damaged_image_fails_naming_the_file(string damage)
     {
         var data = TinyImageFolder.Write(fixture.Scratch("bad"), perClass: 4, seed: 3);
-        var broken = Damage(Path.Combine(data, "neg", "002.png"), damage);
+        var broken = OddPng.Damage(Path.Combine(data, "neg", "002.png"), damage);
         var output = fixture.Scratch("out");
 
         CliRun.Of(TinyModelFixture.TrainArgs(data, fixture.Valid, output)).FailedWith($"The image '{broken}'");
@@ -39,7 +39,7 @@ public sealed class CliBadImageTests
         File.Copy(Path.Combine(fixture.Valid, "pos", "000.png"), Path.Combine(folder, "a.png"));
         var broken = Path.Combine(folder, "b.png");
         File.Copy(Path.Combine(fixture.Valid, "pos", "001.png"), broken);
-        Damage(broken, damage);
+        OddPng.Damage(broken, damage);
 
         CliRun.Of("predict", "--model", fixture.Model, folder).FailedWith($"The image '{broken}'");
     }
@@ -48,7 +48,7 @@ public sealed class CliBadImageTests
     public void A_truncated_png_is_named_as_truncated_although_the_image_loader_would_read_zeros()
     {
         var data = TinyImageFolder.Write(fixture.Scratch("bad"), perClass: 4, seed: 3);
-        var broken = Damage(Path.Combine(data, "pos", "003.png"), "truncated");
+        var broken = OddPng.Damage(Path.Combine(data, "pos", "003.png"), "truncated");
         CliRun.Of(TinyModelFixture.TrainArgs(data, fixture.Valid, fixture.Scratch("out"))).FailedWith("is truncated");
         CliRun.Of("predict", "--model", fixture.Model, broken).FailedWith("is truncated");
     }
@@ -102,26 +102,5 @@ public sealed class CliBadImageTests
         var run = CliRun.Of(["predict", "--model", fixture.Model, "--json", folder, .. more]).Succeeded();
         using var json = JsonDocument.Parse(run.Out);
         return json.RootElement.EnumerateArray().ToDictionary(e => e.GetProperty("path").GetString()!, e => e.GetProperty("probability").GetSingle());
-    }
-
-    private static string Damage(string path, string damage)
-    {
-        switch (damage)
-        {
-            case "zero-byte":
-                File.WriteAllBytes(path, []);
-                break;
-            case "truncated":
-                // Enlarged first, so that the header and the start of the pixel data survive the cut.
-                OddPng.WriteEnlarged(path, OddPng.ReadGrey(path), factor: 8);
-                OddPng.Truncate(path, 0.6);
-                break;
-            case "text":
-                File.WriteAllText(path, "ImagePath,Label\nthis is not an image\n");
-                break;
-            default:
-                throw new ArgumentOutOfRangeException(nameof(damage), damage, "unknown damage");
-        }
-        return path;
     }
 }

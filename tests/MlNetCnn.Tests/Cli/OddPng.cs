@@ -58,6 +58,31 @@ public static class OddPng
         data.SaveTo(file);
     }
 
+    /// <summary>The kinds of damage <see cref="Damage"/> does: emptied, cut short, or replaced by text.</summary>
+    public static readonly IReadOnlyList<string> Damages = ["zero-byte", "truncated", "text"];
+
+    /// <summary>Damages the PNG at <paramref name="path"/> in place as <paramref name="damage"/> (one of <see cref="Damages"/>) says; returns the path.</summary>
+    public static string Damage(string path, string damage)
+    {
+        switch (damage)
+        {
+            case "zero-byte":
+                File.WriteAllBytes(path, []);
+                break;
+            case "truncated":
+                // Enlarged first, so that the header and the start of the pixel data survive the cut.
+                WriteEnlarged(path, ReadGrey(path), factor: 8);
+                Truncate(path, 0.6);
+                break;
+            case "text":
+                File.WriteAllText(path, "ImagePath,Label\nthis is not an image\n");
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(damage), damage, "unknown damage");
+        }
+        return path;
+    }
+
     /// <summary>Cuts <paramref name="path"/> to <paramref name="fraction"/> of its length: header intact, pixel data ending early.</summary>
     public static void Truncate(string path, double fraction)
     {
