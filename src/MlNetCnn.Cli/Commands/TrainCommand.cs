@@ -154,6 +154,8 @@ internal sealed class TrainCommand
             CancellationToken = console.Cancellation,
             CheckpointFolder = s.Checkpoint,
             ResumeFromCheckpoint = s.Resume,
+            // The folders were checked above; an image that changes after that is left out (CNN009) rather than fatal.
+            SkipUnreadableRows = s.SkipBadImages,
         };
         var fitClock = Stopwatch.StartNew();
         var model = progress.Run(() => imageSteps.Append(new CnnEstimator(ml, options)).Fit(trainView));
