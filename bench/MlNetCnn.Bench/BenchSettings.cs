@@ -24,9 +24,14 @@ internal sealed record BenchSettings(IReadOnlyList<SizeSettings> Sizes, int Thre
             SkipPyTorch: args.Contains("--no-pytorch"), quick, Value(args, "--markdown"));
     }
 
-    private static string? Value(string[] args, string name)
+    /// <summary>The argument after <paramref name="name"/>, or null.</summary>
+    public static string? Value(string[] args, string name)
     {
         var i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
+
+    /// <summary>The whole number after <paramref name="name"/>, or <paramref name="fallback"/>.</summary>
+    public static int Value(string[] args, string name, int fallback) =>
+        Value(args, name) is { } text ? int.Parse(text, System.Globalization.CultureInfo.InvariantCulture) : fallback;
 }

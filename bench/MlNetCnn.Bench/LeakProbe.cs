@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MlNetCnn.Native;
@@ -24,8 +23,8 @@ internal static class LeakProbe
 
     public static int Run(string[] args)
     {
-        var threads = Value(args, "--threads", 1);
-        var predictions = Value(args, "--predictions", DefaultPredictions);
+        var threads = BenchSettings.Value(args, "--threads", 1);
+        var predictions = BenchSettings.Value(args, "--predictions", DefaultPredictions);
         TorchRuntime.EnsureLoaded();
         torch.set_num_threads(threads);
         var clock = Stopwatch.StartNew();
@@ -65,8 +64,6 @@ internal static class LeakProbe
         return 0;
     }
 
-    private static int Value(string[] args, string name, int fallback) =>
-        args.SkipWhile(a => a != name).Skip(1).Select(a => int.Parse(a, CultureInfo.InvariantCulture)).FirstOrDefault(fallback);
 
     private static double Rss()
     {

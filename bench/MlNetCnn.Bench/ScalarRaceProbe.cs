@@ -32,10 +32,10 @@ internal static class ScalarRaceProbe
     public static int Run(string[] args)
     {
         if (args[0] == ChildFlag)
-            return Child(args[1], Value(args, "--seconds", 60));
-        var seconds = Value(args, "--seconds", 60);
-        var rounds = Value(args, "--rounds", 1);
-        var only = args.SkipWhile(a => a != "--scenario").Skip(1).FirstOrDefault();
+            return Child(args[1], BenchSettings.Value(args, "--seconds", 60));
+        var seconds = BenchSettings.Value(args, "--seconds", 60);
+        var rounds = BenchSettings.Value(args, "--rounds", 1);
+        var only = BenchSettings.Value(args, "--scenario");
         Console.WriteLine($"Scalar race probe: each scenario {rounds} × {seconds} s in a child process, DOTNET_TieredCompilation=0, a thread forcing GCs.");
         foreach (var (name, what) in Scenarios.Where(s => only is null || s.Name == only))
         {
@@ -180,8 +180,6 @@ internal static class ScalarRaceProbe
         return fits;
     }
 
-    private static int Value(string[] args, string name, int fallback) =>
-        args.SkipWhile(a => a != name).Skip(1).Select(a => int.Parse(a, CultureInfo.InvariantCulture)).FirstOrDefault(fallback);
 
     private sealed class Row
     {

@@ -45,10 +45,7 @@ internal static class RowDescription
         var text = TextColumns(data.Schema);
         try
         {
-            // A set of one cursor: ML.NET builds no splitter, so getters stay lazy and a failure surfaces at its row.
-            var cursors = data.GetRowCursorSet(text.Append(feature).DistinctBy(c => c.Index), 1);
-            foreach (var extra in cursors.Skip(1)) extra.Dispose();
-            using var cursor = cursors[0];
+            using var cursor = RowReader.LazyCursor(data, text.Append(feature));
             var getter = cursor.GetGetter<VBuffer<float>>(feature);
             var buffer = default(VBuffer<float>);
             while (cursor.MoveNext())

@@ -48,15 +48,7 @@ internal sealed class RowReader
         var active = new List<DataViewSchema.Column> { features };
         if (label is { } l) active.Add(l);
         active.AddRange(context);
-        // One cursor, asked for as a set of one: ML.NET then builds no splitter that would decode every row ahead on
-        // worker threads, so getters stay lazy (rows not wanted are not decoded) and an error surfaces at its row.
-        var cursors = data.GetRowCursorSet(active, 1);
-        if (cursors.Length != 1)
-        {
-            foreach (var extra in cursors) extra.Dispose();
-            cursors = new[] { data.GetRowCursor(active) };
-        }
-        using var cursor = cursors[0];
+        using var cursor = LazyCursor(data, active);
         var featureGetter = cursor.GetGetter<VBuffer<float>>(features);
         var labelGetter = label is { } lc ? cursor.GetGetter<bool>(lc) : null;
         var buffer = default(VBuffer<float>);
@@ -98,6 +90,20 @@ internal sealed class RowReader
             position++;
         }
         return position;
+    }
+
+    /// <summary>
+    /// One cursor, asked for as a set of one: ML.NET then builds no splitter that would decode every row ahead on
+    /// worker threads, so getters stay lazy (rows not read are not decoded) and an error surfaces at its row.
+    /// </summary>
+    public static DataViewRowCursor LazyCursor(IDataView data, IEnumerable<DataViewSchema.Column> columns)
+    {
+        var active = columns.DistinctBy(c => c.Index).ToArray();
+        var cursors = data.GetRowCursorSet(active, 1);
+        if (cursors.Length == 1)
+            return cursors[0];
+        foreach (var extra in cursors) extra.Dispose();
+        return data.GetRowCursor(active);
     }
 
     private InvalidOperationException RowError(int position, DataViewRowCursor cursor, Exception e) =>
