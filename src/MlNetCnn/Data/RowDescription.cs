@@ -62,7 +62,7 @@ internal static class RowDescription
                 }
             }
         }
-        catch (Exception) when (original is not OperationCanceledException)
+        catch (Exception)
         {
             // The second pass failed as a whole: report the first failure as it came.
         }

@@ -83,14 +83,18 @@ internal sealed class TrainingData
         float[]? first = null;
         var identical = true;
         var pixelSum = 0.0;
-        var rowCount = reader.Read(null, (position, features, label) =>
+        // Rows left out keep their places, so positions stay cursor positions.
+        void KeepPlacesUpTo(int position)
         {
-            // Rows left out before this one keep their places, so positions stay cursor positions.
             while (labels.Count < position)
             {
                 labels.Add(false);
                 cache?.Add(null);
             }
+        }
+        var rowCount = reader.Read(null, (position, features, label) =>
+        {
+            KeepPlacesUpTo(position);
             labels.Add(label);
             readable.Add(position);
             pixelSum += System.Numerics.Tensors.TensorPrimitives.Sum(features) * (1 + position % 7);
@@ -100,11 +104,7 @@ internal sealed class TrainingData
             else if (identical && !features.SequenceEqual(first)) identical = false;
             cache?.Add(features.ToArray());
         }, cancellation, unreadable);
-        while (labels.Count < rowCount)
-        {
-            labels.Add(false);
-            cache?.Add(null);
-        }
+        KeepPlacesUpTo(rowCount);
 
         var labelArray = labels.ToArray();
         var candidates = readable.ToArray();
