@@ -71,6 +71,7 @@ public static class TorchRuntime
     {
         if (!OperatingSystem.IsLinux() || Interlocked.Exchange(ref registered, 1) == 1)
             return;
+        OneDnnGuard.Apply();
         try
         {
             NativeLibrary.SetDllImportResolver(typeof(torch).Assembly, Resolve);

@@ -1,0 +1,32 @@
+namespace MlNetCnn.Native;
+
+/// <summary>
+/// Keeps libtorch's oneDNN off its AVX-512 kernels on machines that hide their cache sizes from the guest.
+/// </summary>
+/// <remarks>
+/// Seen on a 2-vCPU AMD EPYC (Zen 5) virtual machine with no <c>/sys/devices/system/cpu/cpu0/cache</c>: with more
+/// than one thread, oneDNN's AVX-512 convolution kernels (every ISA level from AVX512_CORE up) made the loss NaN
+/// within three epochs of a healthy run, every time; capped at AVX2, or with one thread, the same run is healthy.
+/// oneDNN sizes its work blocks from the caches the CPU reports, and this machine reports none. The cap is a
+/// default: a process that sets <c>ONEDNN_MAX_CPU_ISA</c> (or the older <c>DNNL_MAX_CPU_ISA</c>) itself keeps its own.
+/// </remarks>
+internal static class OneDnnGuard
+{
+    /// <summary>The variable oneDNN reads for its highest instruction set.</summary>
+    public const string Variable = "ONEDNN_MAX_CPU_ISA";
+
+    private const string LegacyVariable = "DNNL_MAX_CPU_ISA";
+    private const string CacheFolder = "/sys/devices/system/cpu/cpu0/cache";
+
+    /// <summary>The cap applied in this process, or null when none was.</summary>
+    public static string? Applied { get; private set; }
+
+    /// <summary>Applies the cap where it is needed; must run before libtorch loads.</summary>
+    public static void Apply()
+    {
+        if (!OperatingSystem.IsLinux() || Directory.Exists(CacheFolder) || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable(LegacyVariable)))
+            return;
+        if (NativeEnvironment.SetDefault(Variable, "AVX2"))
+            Applied = "AVX2";
+    }
+}
