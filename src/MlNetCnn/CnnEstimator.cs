@@ -3,6 +3,7 @@ using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using MlNetCnn.Data;
 using MlNetCnn.Native;
+using MlNetCnn.Network;
 using MlNetCnn.Scoring;
 using MlNetCnn.Training;
 using TorchSharp;
@@ -121,7 +122,11 @@ public sealed class CnnEstimator : IEstimator<CnnTransformer>
             (validation is null ? "" : $", validating on {validation.Count} ({validation.Positives} positive)") +
             $", seed {seed}, {torch.get_num_threads()} threads, images {(train.IsCached ? "cached in memory" : $"streamed in chunks of {train.ChunkRows(options.BatchSize)}")}.");
         var result = new CnnTrainer(channel, options, seed).Fit(train, validation);
-        return new CnnTransformer(host, new CnnScorer(result.Network), options.FeatureColumnName, result.Threshold, options.BatchSize, result.History, result.BestEpoch);
+        NetworkWeights weights;
+        using (var network = result.Network)
+            weights = NetworkWeights.Of(network);
+        var scorer = new CnnScorer(host, options.Network, geometry, weights, options.ScoringEngine, options.ScoringThreads);
+        return new CnnTransformer(host, scorer, options.FeatureColumnName, result.Threshold, options.BatchSize, result.History, result.BestEpoch);
     }
 
     private (int Count, int Positives) CountLabels(IDataView data)

@@ -154,6 +154,18 @@ public sealed class CnnOptions
     /// <summary>libtorch's intra-op threads, set for the whole process when Fit starts; null leaves libtorch's default (all cores).</summary>
     public int? Threads { get; set; }
 
+    /// <summary>
+    /// The runtime the trained model scores with (saved with it): ONNX Runtime by default, on a graph built in memory
+    /// from the weights; LibTorch to score with TorchSharp. A loaded model changes it with <see cref="CnnTransformer.WithScoringEngine"/>.
+    /// </summary>
+    public ScoringEngine ScoringEngine { get; set; } = ScoringEngine.OnnxRuntime;
+
+    /// <summary>
+    /// Intra-op threads the trained model scores with (saved with it); null for the engine's default (ONNX Runtime: one
+    /// per physical core; LibTorch: the process's setting). ONNX Runtime's idle threads sleep rather than spin.
+    /// </summary>
+    public int? ScoringThreads { get; set; }
+
     /// <summary>Layer sizes. Default: the question's network (<see cref="NetworkShape.Default"/>).</summary>
     public NetworkShape Network { get; set; } = NetworkShape.Default;
 
@@ -205,6 +217,7 @@ public sealed class CnnOptions
             throw new ArgumentOutOfRangeException(nameof(StreamingMemoryBytes), StreamingMemoryBytes, "StreamingMemoryBytes must be positive.");
         if (Threads is < 1)
             throw new ArgumentOutOfRangeException(nameof(Threads), Threads, "Threads must be at least 1 when given.");
+        CheckScoring(ScoringEngine, ScoringThreads);
         if (RandomShiftPixels < 0)
             throw new ArgumentOutOfRangeException(nameof(RandomShiftPixels), RandomShiftPixels, "RandomShiftPixels must be 0 or more.");
         if (ResumeFromCheckpoint && string.IsNullOrWhiteSpace(CheckpointFolder))
@@ -216,6 +229,18 @@ public sealed class CnnOptions
         ArgumentNullException.ThrowIfNull(Network, nameof(Network));
         Network.Validate();
     }
+
+    /// <summary>Throws, naming the setting, when a scoring engine or thread count is out of range.</summary>
+    internal static void CheckScoring(ScoringEngine engine, int? threads)
+    {
+        if (!Enum.IsDefined(engine))
+            throw new ArgumentOutOfRangeException(nameof(ScoringEngine), engine, $"ScoringEngine must be one of {string.Join(", ", Enum.GetNames<ScoringEngine>())}.");
+        if (threads is < 1 or > MaxScoringThreads)
+            throw new ArgumentOutOfRangeException(nameof(ScoringThreads), threads, $"ScoringThreads must be in [1, {MaxScoringThreads}] when given.");
+    }
+
+    /// <summary>The most scoring threads accepted (and stored in a model).</summary>
+    internal const int MaxScoringThreads = 1024;
 
     /// <summary>A copy whose later changes do not reach the estimator.</summary>
     internal CnnOptions Clone()

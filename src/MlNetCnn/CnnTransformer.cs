@@ -6,6 +6,8 @@ using MlNetCnn.Diagnostics;
 using MlNetCnn.Network;
 using MlNetCnn.Persistence;
 using MlNetCnn.Scoring;
+using MlNetCnn.Onnx;
+using System.Globalization;
 
 [assembly: LoadableClass(typeof(CnnTransformer), null, typeof(SignatureLoadModel), "CNN binary image classifier", CnnModelFormat.LoaderSignature)]
 
@@ -32,6 +34,7 @@ public sealed class CnnTransformer : ITransformer, IDisposable
 
     internal CnnTransformer(IHostEnvironment env, CnnScorer scorer, string featureColumnName, float threshold, int batchSize, IReadOnlyList<EpochRecord> history, int bestEpoch)
     {
+        Environment = env;
         BestEpoch = bestEpoch;
         Host = env.Register(nameof(CnnTransformer));
         Scorer = scorer;
@@ -41,6 +44,8 @@ public sealed class CnnTransformer : ITransformer, IDisposable
         History = history;
     }
 
+    internal IHostEnvironment Environment { get; }
+
     internal IHost Host { get; }
 
     internal CnnScorer Scorer { get; }
@@ -49,10 +54,10 @@ public sealed class CnnTransformer : ITransformer, IDisposable
     public string FeatureColumnName { get; }
 
     /// <summary>The image geometry the network was trained on; scoring input must match it.</summary>
-    public ImageGeometry Geometry => Scorer.Network.Geometry;
+    public ImageGeometry Geometry => Scorer.Geometry;
 
     /// <summary>The network's layer sizes.</summary>
-    public NetworkShape Network => Scorer.Network.Shape;
+    public NetworkShape Network => Scorer.Shape;
 
     /// <summary>PredictedLabel is Probability ≥ Threshold.</summary>
     public float Threshold { get; }
@@ -69,11 +74,35 @@ public sealed class CnnTransformer : ITransformer, IDisposable
     /// <summary>Every alarm raised while training, in order.</summary>
     public IReadOnlyList<Alarm> Alarms => History.SelectMany(r => r.Alarms).ToArray();
 
+    /// <summary>The scoring engine asked for (saved with the model); see <see cref="ActiveScoringEngine"/> for the one in use.</summary>
+    public ScoringEngine ScoringEngine => Scorer.Requested;
+
+    /// <summary>Scoring threads asked for (saved with the model); null for the engine's default.</summary>
+    public int? ScoringThreads => Scorer.Threads;
+
+    /// <summary>
+    /// The engine that scores: <see cref="ScoringEngine"/>, or LibTorch where ONNX Runtime could not start (a warning
+    /// went to the log). Starts the engine if it has not started yet.
+    /// </summary>
+    public ScoringEngine ActiveScoringEngine => Scorer.Active;
+
     /// <summary>The network's layers with their output shapes and parameter counts.</summary>
     public IReadOnlyList<LayerSummary> DescribeNetwork() => Network.Describe(Geometry);
 
     /// <summary>Trainable parameters of the network.</summary>
-    public long ParameterCount => Scorer.Network.ParameterCount;
+    public long ParameterCount => DescribeNetwork().Sum(l => l.Parameters);
+
+    /// <summary>
+    /// The same trained model scoring with <paramref name="engine"/> and <paramref name="threads"/> intra-op threads
+    /// (null: the engine's default). The weights are shared; this transformer is unchanged. The choice is saved with
+    /// the new transformer. To change the engine of a whole loaded pipeline, see <see cref="CnnModel.WithScoringEngine"/>.
+    /// </summary>
+    public CnnTransformer WithScoringEngine(ScoringEngine engine, int? threads = null)
+    {
+        CnnOptions.CheckScoring(engine, threads);
+        Scorer.ThrowIfDisposed();
+        return new CnnTransformer(Environment, new CnnScorer(Host, Network, Geometry, Scorer.Weights, engine, threads), FeatureColumnName, Threshold, BatchSize, History, BestEpoch);
+    }
 
     /// <summary>
     /// Writes the network's weights in TorchSharp's own format (<c>Module.save</c>). A TorchSharp program loads them
@@ -82,12 +111,54 @@ public sealed class CnnTransformer : ITransformer, IDisposable
     public void ExportWeights(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        var temp = path + ".tmp";
-        lock (Scorer)
+        Scorer.ThrowIfDisposed();
+        AtomicFile.Write(path, stream => stream.Write(Scorer.Weights.ToBytes()));
+    }
+
+    /// <summary>
+    /// Writes the model as ONNX to <paramref name="path"/> (atomically: the file is whole or not there). Input
+    /// <c>Features</c>, float <c>[N, C, H, W]</c> (the values ExtractPixels gives, scaled as in training); outputs
+    /// <c>Score</c> (float <c>[N]</c>, the logit), <c>Probability</c> (float <c>[N]</c>) and <c>PredictedLabel</c>
+    /// (bool <c>[N]</c>, Probability ≥ <see cref="Threshold"/>); N is dynamic. The model's facts are in the metadata
+    /// (keys <c>mlnetcnn.*</c>). To record the pipeline's image steps too, export the pipeline with
+    /// <see cref="CnnModel.ExportOnnx(ITransformer, string)"/>.
+    /// </summary>
+    public void ExportOnnx(string path) => ExportOnnx(path, Array.Empty<KeyValuePair<string, string>>());
+
+    /// <summary>Writes the model as ONNX to <paramref name="stream"/>; see <see cref="ExportOnnx(string)"/>.</summary>
+    public void ExportOnnx(Stream stream) => ExportOnnx(stream, Array.Empty<KeyValuePair<string, string>>());
+
+    internal void ExportOnnx(string path, IEnumerable<KeyValuePair<string, string>> metadata)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        var model = OnnxModel(metadata);
+        AtomicFile.Write(path, model.WriteTo);
+    }
+
+    internal void ExportOnnx(Stream stream, IEnumerable<KeyValuePair<string, string>> metadata)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        OnnxModel(metadata).WriteTo(stream);
+    }
+
+    private Onnx.ProtoMessage OnnxModel(IEnumerable<KeyValuePair<string, string>> metadata)
+    {
+        Scorer.ThrowIfDisposed();
+        var facts = new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            Scorer.Network.save(temp);
-        }
-        File.Move(temp, path, overwrite: true);
+            [OnnxMetadata.FormatVersion] = CnnModelFormat.VersionText,
+            [OnnxMetadata.Channels] = Geometry.Channels.ToString(CultureInfo.InvariantCulture),
+            [OnnxMetadata.Height] = Geometry.Height.ToString(CultureInfo.InvariantCulture),
+            [OnnxMetadata.Width] = Geometry.Width.ToString(CultureInfo.InvariantCulture),
+            [OnnxMetadata.Threshold] = Threshold.ToString("R", CultureInfo.InvariantCulture),
+            [OnnxMetadata.Network] = Network.ToString(),
+            [OnnxMetadata.FeatureColumn] = FeatureColumnName,
+            [OnnxMetadata.BestEpoch] = BestEpoch.ToString(CultureInfo.InvariantCulture),
+            [OnnxMetadata.PixelScaling] = OnnxMetadata.PixelScalingUnknown,
+        };
+        foreach (var (key, value) in metadata)
+            facts[key] = value;
+        return Scorer.Onnx(Threshold, facts);
     }
 
     bool ITransformer.IsRowToRowMapper => true;

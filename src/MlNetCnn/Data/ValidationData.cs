@@ -47,7 +47,7 @@ internal sealed class ValidationData
         void Flush()
         {
             if (filled == 0) return;
-            CnnScorer.Forward(network, buffer.AsSpan(0, filled * size), scores.AsSpan(0, filled));
+            LibTorchEngine.Forward(network, buffer.AsSpan(0, filled * size), scores.AsSpan(0, filled));
             logits.AddRange(scores.AsSpan(0, filled).ToArray());
             filled = 0;
         }

@@ -24,14 +24,20 @@ internal static class CnnModelFormat
     /// <summary>The binary stream that holds the training history (format 0x00010002 on).</summary>
     public const string HistoryStream = "CnnHistory";
 
+    /// <summary>The binary stream that holds the scoring engine and its threads (format 0x00010004 on).</summary>
+    public const string ScoringStream = "CnnScoring";
+
     // 0x00010001: first format.
     // 0x00010002: adds the best epoch, a SHA-256 of the weights stream, and the training history (stream CnnHistory).
     //             ML.NET checks that a reader consumes the whole body, so 0x00010001 readers cannot read it.
     // 0x00010003: the history stream ends with each epoch's skipped-row count. Readers of 0x00010002 stop before it,
     //             so they can still read this format.
+    // 0x00010004: adds stream CnnScoring (engine and threads). The body is unchanged, so readers of 0x00010002 still
+    //             read it (and score with their own engine). The weights are read without libtorch from this one on.
     private const uint VersionWithHistory = 0x00010002;
     private const uint VersionWithSkippedRows = 0x00010003;
-    private const uint VersionWritten = VersionWithSkippedRows;
+    private const uint VersionWithScoring = 0x00010004;
+    private const uint VersionWritten = VersionWithScoring;
     private const uint VersionReadable = VersionWithHistory;
     private const uint VersionWeCanReadBack = 0x00010001;
 
@@ -44,6 +50,9 @@ internal static class CnnModelFormat
     // Besides parameters the weights stream holds batch-norm statistics (no more values than parameters) and names.
     private const long WeightsStreamSlack = 1 << 20;
     private const int HashSize = 32;
+
+    /// <summary>The format this build writes, as text (0x00010004).</summary>
+    public static string VersionText => $"0x{VersionWritten:X8}";
 
     private static VersionInfo GetVersionInfo() => new(
         modelSignature: ModelSignature,
@@ -65,6 +74,8 @@ internal static class CnnModelFormat
     // 32 bytes: SHA-256 of the CnnWeights stream (0x00010002 on)
     // stream CnnHistory: training history, see HistoryFormat (0x00010002 on)
     // stream CnnWeights: the network's state (TorchSharp Module.save), parameter and buffer names as CnnNetwork declares them
+    // stream CnnScoring (0x00010004 on; absent: ONNX Runtime, default threads):
+    //   int: scoring engine (0 ONNX Runtime, 1 LibTorch); int: scoring threads (0 for the engine's default)
 
     public static void Save(CnnTransformer transformer, ModelSaveContext ctx)
     {
@@ -84,16 +95,16 @@ internal static class CnnModelFormat
         ctx.Writer.Write(transformer.Threshold);
         ctx.Writer.Write(transformer.BatchSize);
         ctx.Writer.Write(transformer.BestEpoch);
-        byte[] weights;
-        lock (transformer.Scorer)
-        {
-            using var buffer = new MemoryStream();
-            transformer.Scorer.Network.save(buffer);
-            weights = buffer.ToArray();
-        }
+        transformer.Scorer.ThrowIfDisposed();
+        var weights = transformer.Scorer.Weights.ToBytes();
         ctx.Writer.Write(SHA256.HashData(weights));
         ctx.SaveBinaryStream(HistoryStream, writer => HistoryFormat.Write(writer, transformer.History));
         ctx.SaveBinaryStream(WeightsStream, writer => writer.Write(weights));
+        ctx.SaveBinaryStream(ScoringStream, writer =>
+        {
+            writer.Write((int)transformer.ScoringEngine);
+            writer.Write(transformer.ScoringThreads ?? 0);
+        });
     }
 
     public static CnnTransformer Load(IHostEnvironment env, ModelLoadContext ctx)
@@ -102,7 +113,6 @@ internal static class CnnModelFormat
         ArgumentNullException.ThrowIfNull(ctx);
         CheckVersion(ctx);
         ctx.CheckAtModel(GetVersionInfo());
-        Native.TorchRuntime.EnsureLoaded();
 
         var featureColumn = ctx.LoadNonEmptyString();
         var geometry = new ImageGeometry(ReadCount(ctx, "channels", MaxDimension), ReadCount(ctx, "height", MaxDimension), ReadCount(ctx, "width", MaxDimension));
@@ -152,17 +162,34 @@ internal static class CnnModelFormat
         if (weightsHash is not null && !SHA256.HashData(weights).AsSpan().SequenceEqual(weightsHash))
             throw Damaged($"the weights stream '{WeightsStream}' does not match its checksum");
 
-        var network = new CnnNetwork(geometry, shape);
+        NetworkWeights state;
         try
         {
-            network.load(new BinaryReader(new MemoryStream(weights)), strict: true);
+            state = NetworkWeights.Read(weights);
+            state.CheckFits(shape, geometry);
         }
-        catch (Exception e)
+        catch (InvalidDataException e)
         {
-            network.Dispose();
-            throw Damaged($"its weights could not be read ({e.GetType().Name}: {e.Message})", e);
+            throw Damaged($"its weights could not be read ({e.Message})", e);
         }
-        return new CnnTransformer(env, new CnnScorer(network), featureColumn, threshold, batchSize, history, bestEpoch);
+
+        var (engine, threads) = (ScoringEngine.OnnxRuntime, (int?)null);
+        if (ctx.Header.ModelVerWritten >= VersionWithScoring
+            && !ctx.TryLoadBinaryStream(ScoringStream, reader => (engine, threads) = ReadScoring(reader)))
+            throw Damaged($"the scoring stream '{ScoringStream}' is missing");
+        var host = env.Register(nameof(CnnTransformer));
+        return new CnnTransformer(env, new CnnScorer(host, shape, geometry, state, engine, threads), featureColumn, threshold, batchSize, history, bestEpoch);
+    }
+
+    private static (ScoringEngine, int?) ReadScoring(BinaryReader reader)
+    {
+        var engine = (ScoringEngine)reader.ReadInt32();
+        if (!Enum.IsDefined(engine))
+            throw Damaged($"scoring engine {(int)engine} is not one this MlNetCnn knows ({string.Join(", ", Enum.GetValues<ScoringEngine>().Select(e => $"{(int)e} {e}"))})");
+        var threads = reader.ReadInt32();
+        if (threads < 0 || threads > CnnOptions.MaxScoringThreads)
+            throw Damaged($"scoring threads {threads} is not in [0, {CnnOptions.MaxScoringThreads}]");
+        return (engine, threads == 0 ? null : threads);
     }
 
     /// <summary>Says in our own words when the model is of a format this build cannot read (ML.NET names its own version instead).</summary>

@@ -25,7 +25,8 @@ public sealed class ExportTests : IClassFixture<TrainedModel>
         using var input = torch.tensor(rows.SelectMany(r => r.Features).ToArray(), new long[] { 16, 1, 36, 36 });
         using var logits = network.forward(input);
 
-        var expected = Scores.Column(model.Transformer.Transform(model.Ml.Data.LoadFromEnumerable(rows)));
+        using var libTorch = model.Transformer.WithScoringEngine(ScoringEngine.LibTorch);
+        var expected = Scores.Column(libTorch.Transform(model.Ml.Data.LoadFromEnumerable(rows)));
         Assert.Equal(expected, logits.data<float>().ToArray());
     }
 

@@ -28,8 +28,10 @@ public sealed class TrainingControlTests
         Assert.Equal(best.Epoch + 2, history[^1].Epoch);
         Assert.True(best.Epoch < history[^1].Epoch);
 
-        // The transformer holds the best epoch's weights: its validation loss is that epoch's, to the bit.
-        var scores = Scores.Column(t.Transform(validation));
+        // The transformer holds the best epoch's weights: scored by libtorch, as in training, its validation loss is
+        // that epoch's, to the bit.
+        using var libTorch = t.WithScoringEngine(ScoringEngine.LibTorch);
+        var scores = Scores.Column(libTorch.Transform(validation));
         var labels = validation.GetColumn<bool>("Label").ToArray();
         Assert.Equal(best.Validation!.Loss, BinaryMetrics.Compute(scores, labels, 0.5f).Loss);
     }

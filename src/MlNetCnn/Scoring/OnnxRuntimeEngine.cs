@@ -1,0 +1,80 @@
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using MlNetCnn.Onnx;
+
+namespace MlNetCnn.Scoring;
+
+/// <summary>Scores with an ONNX Runtime session made in memory from the exported graph; runs are concurrent.</summary>
+internal sealed class OnnxRuntimeEngine : IScoringEngine
+{
+    private static readonly string[] InputNames = { OnnxExporter.InputName };
+    private static readonly string[] OutputNames = { CnnTransformer.ScoreColumnName };
+
+    private readonly InferenceSession session;
+    private readonly ImageGeometry geometry;
+    private readonly RunOptions runOptions = new();
+
+    /// <param name="model">The ONNX model's bytes.</param>
+    /// <param name="geometry">The images the model takes.</param>
+    /// <param name="threads">Intra-op threads; 0 is ONNX Runtime's default (one per physical core).</param>
+    public OnnxRuntimeEngine(byte[] model, ImageGeometry geometry, int threads)
+    {
+        this.geometry = geometry;
+        using var options = SessionOptionsFor(threads);
+        try
+        {
+            session = new InferenceSession(model, options);
+        }
+        catch
+        {
+            runOptions.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Session options MlNetCnn scores with: the given intra-op threads, none for inter-op work, and no spinning:
+    /// idle worker threads sleep instead of busy-waiting, which costs microseconds per batch and keeps a loaded
+    /// machine's other processes (and a server's other requests) from losing their cores.
+    /// </summary>
+    public static SessionOptions SessionOptionsFor(int threads)
+    {
+        var options = new SessionOptions
+        {
+            IntraOpNumThreads = threads,
+            InterOpNumThreads = 1,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+        };
+        options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+        options.AddSessionConfigEntry("session.inter_op.allow_spinning", "0");
+        return options;
+    }
+
+    public ScoringEngine Kind => ScoringEngine.OnnxRuntime;
+
+    public unsafe void Score(ReadOnlySpan<float> features, Span<float> logits)
+    {
+        var count = logits.Length;
+        if (features.Length != (long)count * geometry.Size)
+            throw new ArgumentException($"{features.Length} feature values are not {count} images of {geometry}.");
+        if (count == 0)
+            return;
+        fixed (float* input = features)
+        fixed (float* output = logits)
+        {
+            // Both tensors are views of the caller's memory: no copy in, none out.
+            using var inputValue = OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, TensorElementType.Float,
+                new long[] { count, geometry.Channels, geometry.Height, geometry.Width }, (IntPtr)input, (long)features.Length * sizeof(float));
+            using var outputValue = OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, TensorElementType.Float,
+                new long[] { count }, (IntPtr)output, (long)count * sizeof(float));
+            session.Run(runOptions, InputNames, new[] { inputValue }, OutputNames, new[] { outputValue });
+        }
+    }
+
+    public void Dispose()
+    {
+        session.Dispose();
+        runOptions.Dispose();
+    }
+}
