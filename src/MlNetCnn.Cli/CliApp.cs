@@ -33,6 +33,7 @@ public static class CliApp
             new EvaluateCommand(console).Build(),
             new PredictCommand(console).Build(),
             new ImportIdxCommand(console).Build(),
+            new ExportOnnxCommand(console).Build(),
         };
 
         var parsed = root.Parse(args);

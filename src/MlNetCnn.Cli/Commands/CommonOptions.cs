@@ -19,6 +19,34 @@ internal static class CommonOptions
             "and go on with the rest. Still fails when no image is left, or a labelled folder has none left of a class.",
     };
 
+    /// <summary><c>--engine</c>: which runtime scores (the model's own choice when not given).</summary>
+    public static Option<ScoringEngine?> Engine() => new("--engine")
+    {
+        Description = "Scoring engine: OnnxRuntime (the default a model is trained with) or LibTorch. Not given: the engine saved in the model.",
+    };
+
+    /// <summary><c>--scoring-threads N</c>: the scoring engine's intra-op threads.</summary>
+    public static Option<int?> ScoringThreads() => new("--scoring-threads")
+    {
+        Description = "Intra-op threads of the scoring engine (not given: the model's setting, else the engine's default).",
+    };
+
+    /// <summary>The model with the engine and threads the flags ask for, or as it is when neither is given.</summary>
+    public static Microsoft.ML.ITransformer WithEngine(Microsoft.ML.ITransformer model, ScoringEngine? engine, int? threads)
+    {
+        if (engine is null && threads is null)
+            return model;
+        var cnn = model.FindCnn();
+        try
+        {
+            return model.WithScoringEngine(engine ?? cnn.ScoringEngine, threads ?? cnn.ScoringThreads);
+        }
+        catch (ArgumentOutOfRangeException e) when (e.ParamName == nameof(CnnOptions.ScoringThreads))
+        {
+            throw new CliException($"--scoring-threads {threads} is out of range: {e.Message.Split(" (Parameter")[0]}");
+        }
+    }
+
     /// <summary>Throws unless <paramref name="folder"/> is a folder or does not exist yet.</summary>
     public static void CheckOutFolder(string folder)
     {

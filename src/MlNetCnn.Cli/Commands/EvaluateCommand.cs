@@ -16,6 +16,8 @@ internal sealed class EvaluateCommand
     private readonly Option<string> output = new("--out") { Description = "Folder for roc.png and metrics.json.", DefaultValueFactory = _ => TrainCommand.DefaultOutFolder };
     private readonly Option<string?> positive = CommonOptions.Positive();
     private readonly Option<bool> skipBadImages = CommonOptions.SkipBadImages();
+    private readonly Option<ScoringEngine?> engine = CommonOptions.Engine();
+    private readonly Option<int?> scoringThreads = CommonOptions.ScoringThreads();
 
     /// <summary>A command that writes through <paramref name="console"/>.</summary>
     public EvaluateCommand(CliConsole console) => this.console = console;
@@ -25,20 +27,23 @@ internal sealed class EvaluateCommand
     {
         var command = new Command("evaluate", "Measure a trained model on a labelled folder: metrics, confusion matrix, roc.png, metrics.json.")
         {
-            model, data, output, positive, skipBadImages,
+            model, data, output, positive, skipBadImages, engine, scoringThreads,
         };
-        command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(data)!, parse.GetValue(output)!, parse.GetValue(positive), parse.GetValue(skipBadImages)));
+        command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(data)!, parse.GetValue(output)!, parse.GetValue(positive), parse.GetValue(skipBadImages),
+            parse.GetValue(engine), parse.GetValue(scoringThreads)));
         return command;
     }
 
-    private int Run(string modelPath, string dataPath, string outPath, string? positiveName, bool skip)
+    private int Run(string modelPath, string dataPath, string outPath, string? positiveName, bool skip, ScoringEngine? engineName, int? threads)
     {
         var folder = LabelledFolder.Load(dataPath, positiveName, "data", skip);
         CommonOptions.CheckOutFolder(outPath);
         var ml = new MLContext(TrainCommand.DefaultSeed);
-        var loaded = ImagePipeline.LoadModel(ml, modelPath);
+        var file = ImagePipeline.LoadModel(ml, modelPath);
+        var loaded = file;
         try
         {
+            loaded = CommonOptions.WithEngine(file, engineName, threads);
             SkipWarning.Write(console.Error, folder.Skipped, folder.ListedCount, "data images", "all in metrics.json");
             var evaluation = Evaluation.Run(ml, loaded, folder);
             ReportTables.WriteMetrics(console.Ansi, evaluation);
@@ -52,7 +57,9 @@ internal sealed class EvaluateCommand
         }
         finally
         {
-            (loaded as IDisposable)?.Dispose();
+            if (!ReferenceEquals(loaded, file))
+                (loaded as IDisposable)?.Dispose();
+            (file as IDisposable)?.Dispose();
         }
     }
 }

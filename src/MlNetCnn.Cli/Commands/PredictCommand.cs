@@ -25,6 +25,8 @@ internal sealed class PredictCommand
         Description = "Write a JSON array of {\"path\", \"label\", \"probability\"} instead of lines ({\"path\", \"error\"} for an image --skip-bad-images left out).",
     };
     private readonly Option<bool> skipBadImages = CommonOptions.SkipBadImages();
+    private readonly Option<ScoringEngine?> engine = CommonOptions.Engine();
+    private readonly Option<int?> scoringThreads = CommonOptions.ScoringThreads();
     private readonly Argument<string[]> paths = new("paths") { Description = "Image files, or folders whose images to score.", Arity = ArgumentArity.OneOrMore };
 
     /// <summary>A command that writes through <paramref name="console"/>.</summary>
@@ -35,20 +37,23 @@ internal sealed class PredictCommand
     {
         var command = new Command("predict", "Score images with a trained model: path, predicted label, probability of the positive class.")
         {
-            model, json, skipBadImages, paths,
+            model, json, skipBadImages, engine, scoringThreads, paths,
         };
-        command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(paths)!, parse.GetValue(json), parse.GetValue(skipBadImages)));
+        command.SetAction(parse => Run(parse.GetValue(model)!, parse.GetValue(paths)!, parse.GetValue(json), parse.GetValue(skipBadImages),
+            parse.GetValue(engine), parse.GetValue(scoringThreads)));
         return command;
     }
 
-    private int Run(string modelPath, string[] inputs, bool asJson, bool skip)
+    private int Run(string modelPath, string[] inputs, bool asJson, bool skip, ScoringEngine? engineName, int? threads)
     {
         var images = Expand(inputs);
         var reasons = CheckImages(images, skip);
         var ml = new MLContext(TrainCommand.DefaultSeed);
-        var loaded = ImagePipeline.LoadModel(ml, modelPath);
+        var file = ImagePipeline.LoadModel(ml, modelPath);
+        var loaded = file;
         try
         {
+            loaded = CommonOptions.WithEngine(file, engineName, threads);
             var skipped = images.Select((p, i) => reasons[i] is { } reason ? new SkippedImage(p, reason) : null).OfType<SkippedImage>().ToArray();
             SkipWarning.Write(console.Error, skipped, images.Count, "images", "each has its place in the output");
             var readable = images.Where((_, i) => reasons[i] is null).ToArray();
@@ -65,7 +70,9 @@ internal sealed class PredictCommand
         }
         finally
         {
-            (loaded as IDisposable)?.Dispose();
+            if (!ReferenceEquals(loaded, file))
+                (loaded as IDisposable)?.Dispose();
+            (file as IDisposable)?.Dispose();
         }
     }
 

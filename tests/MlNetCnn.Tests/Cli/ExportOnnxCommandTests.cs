@@ -1,0 +1,82 @@
+using System.Text.Json;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.OnnxRuntime;
+
+namespace MlNetCnn.Tests.Cli;
+
+[Collection(TinyModelCollection.Name)]
+public sealed class ExportOnnxCommandTests
+{
+    private readonly TinyModelFixture fixture;
+
+    public ExportOnnxCommandTests(TinyModelFixture fixture) => this.fixture = fixture;
+
+    [Fact]
+    public void Export_onnx_writes_a_model_that_ONNX_Runtime_scores_as_predict_does()
+    {
+        fixture.Run.Succeeded();
+        var onnx = Path.Combine(fixture.Scratch("onnx"), "model.onnx");
+        Directory.CreateDirectory(Path.GetDirectoryName(onnx)!);
+        var run = CliRun.Of("export-onnx", "--model", fixture.Model, "--out", onnx).Succeeded();
+        Assert.Contains($"input Features float [N, 1, {TinyImageFolder.Side}, {TinyImageFolder.Side}]", run.Out);
+
+        var images = Directory.GetFiles(Path.Combine(fixture.Valid, "pos")).Concat(Directory.GetFiles(Path.Combine(fixture.Valid, "neg"))).Order().ToArray();
+        using var json = JsonDocument.Parse(CliRun.Of(["predict", "--model", fixture.Model, "--json", .. images]).Succeeded().Out);
+        var expected = json.RootElement.EnumerateArray().Select(e => e.GetProperty("probability").GetSingle()).ToArray();
+
+        // The model's own image steps (all but the network) make the features; ONNX Runtime scores them from the file.
+        var ml = new MLContext(seed: 0);
+        var model = (TransformerChain<ITransformer>)ml.Model.Load(fixture.Model, out _);
+        var steps = new TransformerChain<ITransformer>(model.Take(model.Count() - 1).ToArray());
+        var rows = ml.Data.LoadFromEnumerable(images.Select(p => new PathRow { ImagePath = p }).ToArray());
+        var features = steps.Transform(rows).GetColumn<float[]>("Features").ToArray();
+        using var session = new InferenceSession(onnx);
+        var side = TinyImageFolder.Side;
+        using var input = OrtValue.CreateTensorValueFromMemory(features.SelectMany(f => f).ToArray(), new long[] { features.Length, 1, side, side });
+        using var outputs = session.Run(new RunOptions(), new[] { "Features" }, new[] { input }, new[] { "Probability" });
+        var probabilities = outputs[0].GetTensorDataAsSpan<float>().ToArray();
+
+        Assert.Equal(expected.Length, probabilities.Length);
+        for (var i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - probabilities[i]) <= 1e-5, $"{images[i]}: predict {expected[i]}, ONNX {probabilities[i]}");
+        var meta = session.ModelMetadata.CustomMetadataMap;
+        Assert.Equal("true", meta["mlnetcnn.grayscale"]);
+        Assert.Contains($"{side}×{side}, Fill", meta["mlnetcnn.resize"]);
+        (model as IDisposable)?.Dispose();
+    }
+
+    [Fact]
+    public void Predict_with_the_LibTorch_engine_agrees_with_the_default_engine()
+    {
+        fixture.Run.Succeeded();
+        var folder = Path.Combine(fixture.Valid, "pos");
+        float[] Probabilities(params string[] more)
+        {
+            using var json = JsonDocument.Parse(CliRun.Of(["predict", "--model", fixture.Model, "--json", .. more, folder]).Succeeded().Out);
+            return json.RootElement.EnumerateArray().Select(e => e.GetProperty("probability").GetSingle()).ToArray();
+        }
+        var onnx = Probabilities();
+        var torch = Probabilities("--engine", "LibTorch", "--scoring-threads", "1");
+        Assert.Equal(TinyModelFixture.ValidPerClass, onnx.Length);
+        Assert.All(onnx.Zip(torch), p => Assert.True(Math.Abs(p.First - p.Second) <= 1e-5, $"{p.First} vs {p.Second}"));
+    }
+
+    [Fact]
+    public void Export_onnx_to_a_missing_folder_or_from_a_non_model_fails_with_one_line()
+    {
+        fixture.Run.Succeeded();
+        var missing = Path.Combine(fixture.Scratch("missing"), "no-such", "model.onnx");
+        CliRun.Of("export-onnx", "--model", fixture.Model, "--out", missing).FailedWith("does not exist");
+        Assert.False(Directory.Exists(Path.GetDirectoryName(missing)));
+
+        var notModel = Path.Combine(fixture.Valid, "labels.csv");
+        CliRun.Of("export-onnx", "--model", notModel, "--out", Path.Combine(fixture.Out, "x.onnx")).FailedWith("is not an ML.NET model");
+        CliRun.Of("predict", "--model", fixture.Model, "--scoring-threads", "0", Path.Combine(fixture.Valid, "pos")).FailedWith("--scoring-threads 0");
+    }
+
+    private sealed class PathRow
+    {
+        public string ImagePath { get; set; } = "";
+    }
+}
