@@ -1,10 +1,11 @@
 // Train → evaluate → save → load, on folders described by a labels.csv (ImagePath,Label; paths relative to it).
 //
-//   dotnet run --project samples/TrainEvaluateSaveLoad [-- DATA_FOLDER [MODEL_ZIP]]
+//   dotnet run --project samples/TrainEvaluateSaveLoad [-- DATA_FOLDER [MODEL_ZIP [MODEL_ONNX]]]
 //
 // DATA_FOLDER holds train/ and valid/ (default: the repo's data/). The model is written to MODEL_ZIP (default:
-// <temp>/MlNetCnn.Samples/model.zip, where the PredictionEngine sample looks for it). Exits 1 if accuracy is too low
-// or the reloaded model scores differently.
+// <temp>/MlNetCnn.Samples/model.zip, where the PredictionEngine sample looks for it) and exported as ONNX to
+// MODEL_ONNX (default: model.onnx beside it, where the ServeWithOnnx sample looks for it). Exits 1 if accuracy is
+// too low or the reloaded model scores differently.
 using Microsoft.ML;
 using Microsoft.ML.Transforms.Image;
 using MlNetCnn;
@@ -15,6 +16,7 @@ const double MinimumAccuracy = 0.9;
 
 var dataFolder = args.Length > 0 ? args[0] : FindDataFolder();
 var modelPath = args.Length > 1 ? args[1] : Path.Combine(Path.GetTempPath(), "MlNetCnn.Samples", "model.zip");
+var onnxPath = args.Length > 2 ? args[2] : Path.ChangeExtension(modelPath, ".onnx");
 
 var ml = new MLContext(seed: 1);   // the CNN takes its seed (weights, shuffling) and its log from the context
 var train = ml.Data.LoadFromEnumerable(ReadLabelsCsv(Path.Combine(dataFolder, "train")));
@@ -44,6 +46,9 @@ Console.WriteLine(metrics.ConfusionMatrix.GetFormattedConfusionTable());
 Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(modelPath))!);
 ml.Model.Save(model, train.Schema, modelPath);
 Console.WriteLine($"Saved {modelPath} ({new FileInfo(modelPath).Length:N0} bytes)");
+// The network as ONNX, with the image steps' settings in its metadata: it scores in any ONNX Runtime host, without MlNetCnn.
+model.ExportOnnx(onnxPath);
+Console.WriteLine($"Exported {onnxPath} ({new FileInfo(onnxPath).Length:N0} bytes)");
 model.Dispose();
 
 // Later, in any program that references MlNetCnn: a new context loads the whole pipeline; nothing to register.

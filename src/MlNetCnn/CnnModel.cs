@@ -68,11 +68,19 @@ public static class CnnModel
             return facts;
         facts[OnnxMetadata.PixelScaling] = string.Create(CultureInfo.InvariantCulture,
             $"scale {pixels.ScaleImage:R}, offset {pixels.OffsetImage:R} (feature = (pixel + offset) × scale, pixel in 0–255)");
-        facts[OnnxMetadata.Colors] = $"{pixels.ColorsToExtract}, {pixels.OrderOfExtraction} order, {(pixels.InterleavePixelColors ? "interleaved" : "planar")}";
+        facts[OnnxMetadata.PixelScale] = pixels.ScaleImage.ToString("R", CultureInfo.InvariantCulture);
+        facts[OnnxMetadata.PixelOffset] = pixels.OffsetImage.ToString("R", CultureInfo.InvariantCulture);
+        facts[OnnxMetadata.ColorBits] = pixels.ColorsToExtract.ToString();
+        facts[OnnxMetadata.ColorOrder] = pixels.OrderOfExtraction.ToString();
+        facts[OnnxMetadata.Interleave] = pixels.InterleavePixelColors ? "true" : "false";
         var image = pixels.InputColumnName;
         var resize = steps.OfType<ImageResizingTransformer>().SelectMany(t => t.Columns).LastOrDefault(c => c.Name == image);
         if (resize is not null)
+        {
             facts[OnnxMetadata.Resize] = $"{resize.ImageWidth}×{resize.ImageHeight}, {resize.Resizing}, {resize.Anchor}";
+            facts[OnnxMetadata.ResizeMode] = resize.Resizing.ToString();
+            facts[OnnxMetadata.ResizeAnchor] = resize.Anchor.ToString();
+        }
         facts[OnnxMetadata.Grayscale] = steps.OfType<ImageGrayscalingTransformer>().SelectMany(t => t.Columns)
             .Any(c => c.outputColumnName == image || (resize is not null && c.outputColumnName == resize.InputColumnName)) ? "true" : "false";
         return facts;

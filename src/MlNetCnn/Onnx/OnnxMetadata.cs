@@ -13,10 +13,22 @@ internal static class OnnxMetadata
     public const string BestEpoch = OnnxExporter.MetadataPrefix + "best_epoch";
     /// <summary>How pixels were turned into features: "scale S, offset O" (feature = (pixel + O) × S), or <see cref="PixelScalingUnknown"/>.</summary>
     public const string PixelScaling = OnnxExporter.MetadataPrefix + "pixel_scaling";
-    /// <summary>Colours extracted and their order, as ExtractPixels was told (e.g. "Rgb, ARGB order, planar").</summary>
-    public const string Colors = OnnxExporter.MetadataPrefix + "colors";
+    /// <summary>ExtractPixels' scaleImage, round-trip text.</summary>
+    public const string PixelScale = OnnxExporter.MetadataPrefix + "pixel_scale";
+    /// <summary>ExtractPixels' offsetImage, round-trip text.</summary>
+    public const string PixelOffset = OnnxExporter.MetadataPrefix + "pixel_offset";
+    /// <summary>ExtractPixels' colorsToExtract (an ImagePixelExtractingEstimator.ColorBits name, e.g. "Rgb").</summary>
+    public const string ColorBits = OnnxExporter.MetadataPrefix + "color_bits";
+    /// <summary>ExtractPixels' orderOfExtraction (an ImagePixelExtractingEstimator.ColorsOrder name, e.g. "ARGB").</summary>
+    public const string ColorOrder = OnnxExporter.MetadataPrefix + "color_order";
+    /// <summary>ExtractPixels' interleavePixelColors ("true" or "false").</summary>
+    public const string Interleave = OnnxExporter.MetadataPrefix + "interleave";
     /// <summary>The resize step of the pipeline, e.g. "64×64, IsoCrop, Center".</summary>
     public const string Resize = OnnxExporter.MetadataPrefix + "resize";
+    /// <summary>The resize step's kind (an ImageResizingEstimator.ResizingKind name: "IsoCrop", "Fill", "IsoPad").</summary>
+    public const string ResizeMode = OnnxExporter.MetadataPrefix + "resize_mode";
+    /// <summary>The resize step's anchor (an ImageResizingEstimator.Anchor name).</summary>
+    public const string ResizeAnchor = OnnxExporter.MetadataPrefix + "resize_anchor";
     /// <summary>Whether the pipeline made the images grey before extracting pixels.</summary>
     public const string Grayscale = OnnxExporter.MetadataPrefix + "grayscale";
 
