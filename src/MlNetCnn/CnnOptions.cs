@@ -162,7 +162,9 @@ public sealed class CnnOptions
 
     /// <summary>
     /// Intra-op threads the trained model scores with (saved with it); null for the engine's default (ONNX Runtime: one
-    /// per physical core; LibTorch: the process's setting). ONNX Runtime's idle threads sleep rather than spin.
+    /// per physical core; LibTorch: the process's setting). ONNX Runtime's threads are the session's own and sleep when
+    /// idle; libtorch has one thread count per process, so with LibTorch a given count is set for the whole process
+    /// (training included) when the engine starts.
     /// </summary>
     public int? ScoringThreads { get; set; }
 

@@ -100,7 +100,6 @@ public sealed class CnnTransformer : ITransformer, IDisposable
     public CnnTransformer WithScoringEngine(ScoringEngine engine, int? threads = null)
     {
         CnnOptions.CheckScoring(engine, threads);
-        Scorer.ThrowIfDisposed();
         return new CnnTransformer(Environment, new CnnScorer(Host, Network, Geometry, Scorer.Weights, engine, threads), FeatureColumnName, Threshold, BatchSize, History, BestEpoch);
     }
 
@@ -111,7 +110,6 @@ public sealed class CnnTransformer : ITransformer, IDisposable
     public void ExportWeights(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        Scorer.ThrowIfDisposed();
         AtomicFile.Write(path, stream => stream.Write(Scorer.Weights.ToBytes()));
     }
 
@@ -143,7 +141,6 @@ public sealed class CnnTransformer : ITransformer, IDisposable
 
     private Onnx.ProtoMessage OnnxModel(IEnumerable<KeyValuePair<string, string>> metadata)
     {
-        Scorer.ThrowIfDisposed();
         var facts = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             [OnnxMetadata.FormatVersion] = CnnModelFormat.VersionText,
@@ -189,7 +186,11 @@ public sealed class CnnTransformer : ITransformer, IDisposable
     // Found by ML.NET's component catalog through the LoadableClass attribute above.
     private static CnnTransformer Create(IHostEnvironment env, ModelLoadContext ctx) => CnnModelFormat.Load(env, ctx);
 
-    /// <summary>Frees the network's native memory.</summary>
+    /// <summary>
+    /// Frees the scoring engine's native memory (waiting for scoring under way). The model stays usable: its weights
+    /// are in managed memory, and the next score makes the engine again. So a prediction engine that disposes the
+    /// model it was made from (ML.NET's default) costs the next request an engine start, never an error.
+    /// </summary>
     public void Dispose() => Scorer.Dispose();
 
     private DataViewSchema.Column CheckInput(DataViewSchema schema)

@@ -27,22 +27,28 @@ public static class TorchRuntime
     private static int registered;
 
     /// <summary>
-    /// Where patched native libraries are cached: <c>$MLNETCNN_NATIVE_CACHE</c>, else <c>$XDG_CACHE_HOME/mlnetcnn/native</c>,
-    /// else <c>~/.cache/mlnetcnn/native</c>, else the temporary folder.
+    /// Where patched native libraries are cached, in the order tried: <c>$MLNETCNN_NATIVE_CACHE</c> when set, then
+    /// <c>$XDG_CACHE_HOME/mlnetcnn/native</c>, <c>~/.cache/mlnetcnn/native</c>, and the temporary folder
+    /// (<c>$TMPDIR</c> or /tmp) <c>/mlnetcnn-native-USER</c>. The first that can be written is used.
     /// </summary>
-    public static string CacheFolder
+    public static IReadOnlyList<string> CacheFolders
     {
         get
         {
+            var folders = new List<string>();
             if (Environment.GetEnvironmentVariable("MLNETCNN_NATIVE_CACHE") is { Length: > 0 } configured)
-                return configured;
-            var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-            var cacheRoot = Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg ? xdg
-                : home.Length > 0 ? Path.Combine(home, ".cache")
-                : Path.GetTempPath();
-            return Path.Combine(cacheRoot, "mlnetcnn", "native");
+                folders.Add(configured);
+            if (Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg)
+                folders.Add(Path.Combine(xdg, "mlnetcnn", "native"));
+            if (Environment.GetFolderPath(Environment.SpecialFolder.UserProfile) is { Length: > 0 } home)
+                folders.Add(Path.Combine(home, ".cache", "mlnetcnn", "native"));
+            folders.Add(Path.Combine(Path.GetTempPath(), $"mlnetcnn-native-{Environment.UserName}"));
+            return folders.Distinct().ToArray();
         }
     }
+
+    /// <summary>The first of <see cref="CacheFolders"/>: where a patched copy goes when that folder can be written.</summary>
+    public static string CacheFolder => CacheFolders[0];
 
     /// <summary>Loads TorchSharp's native libraries now, so that a failure is reported here with its cause.</summary>
     /// <exception cref="InvalidOperationException">The native libraries cannot be loaded; the message says why.</exception>
@@ -72,6 +78,9 @@ public static class TorchRuntime
         if (!OperatingSystem.IsLinux() || Interlocked.Exchange(ref registered, 1) == 1)
             return;
         OneDnnGuard.Apply();
+        // libtorch's OpenMP threads otherwise spin between parallel regions: beside another busy process a
+        // single-row prediction took 156–250 ms instead of 2. libgomp reads this once, when libtorch loads.
+        NativeEnvironment.SetDefault("OMP_WAIT_POLICY", "PASSIVE");
         try
         {
             NativeLibrary.SetDllImportResolver(typeof(torch).Assembly, Resolve);
@@ -119,17 +128,39 @@ public static class TorchRuntime
         if (weakened.Count == 0)
             throw new DllNotFoundException($"{original} does not load, and it has no link-marker version requirement to relax.");
 
-        var folder = Path.Combine(CacheFolder, key);
-        var target = Path.Combine(folder, BridgeFile);
-        if (File.Exists(target) && File.ReadAllBytes(target).AsSpan().SequenceEqual(bytes))
-            return target;
+        return WriteToFirstWritable(CacheFolders, key, bytes);
+    }
 
-        Directory.CreateDirectory(folder);
-        // Write beside, then rename: a concurrent process never sees a half-written library.
-        var temp = Path.Combine(folder, $"{BridgeFile}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        File.WriteAllBytes(temp, bytes);
-        File.Move(temp, target, overwrite: true);
-        return target;
+    /// <summary>
+    /// Writes <paramref name="bytes"/> as <c>KEY/libLibTorchSharp.so</c> under the first of <paramref name="folders"/>
+    /// that can be written (or finds it there already), and returns its path; names every folder tried when none can.
+    /// </summary>
+    internal static string WriteToFirstWritable(IReadOnlyList<string> folders, string key, byte[] bytes)
+    {
+        var failures = new List<string>();
+        foreach (var cache in folders)
+        {
+            var folder = Path.Combine(cache, key);
+            var target = Path.Combine(folder, BridgeFile);
+            try
+            {
+                if (File.Exists(target) && File.ReadAllBytes(target).AsSpan().SequenceEqual(bytes))
+                    return target;
+                Directory.CreateDirectory(folder);
+                // Write beside, then rename: a concurrent process never sees a half-written library.
+                var temp = Path.Combine(folder, $"{BridgeFile}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+                File.WriteAllBytes(temp, bytes);
+                File.Move(temp, target, overwrite: true);
+                return target;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
+            {
+                failures.Add($"{folder} ({e.Message})");
+            }
+        }
+        throw new IOException(
+            $"No folder could hold the patched copy of {BridgeFile}; tried {string.Join("; ", failures)}. " +
+            "Set MLNETCNN_NATIVE_CACHE to a writable folder.");
     }
 
     private static string? FindNative(string fileName)

@@ -95,7 +95,6 @@ internal static class CnnModelFormat
         ctx.Writer.Write(transformer.Threshold);
         ctx.Writer.Write(transformer.BatchSize);
         ctx.Writer.Write(transformer.BestEpoch);
-        transformer.Scorer.ThrowIfDisposed();
         var weights = transformer.Scorer.Weights.ToBytes();
         ctx.Writer.Write(SHA256.HashData(weights));
         ctx.SaveBinaryStream(HistoryStream, writer => HistoryFormat.Write(writer, transformer.History));

@@ -6,7 +6,9 @@ namespace MlNetCnn.Scoring;
 
 /// <summary>
 /// A trained network's weights in managed memory and the engine that scores with them, made on first use.
-/// Scoring is concurrent where the engine allows it; disposal waits for scoring under way and frees the engine.
+/// Scoring is concurrent where the engine allows it. Disposal waits for scoring under way and frees the engine's
+/// native memory; the weights stay, so the next score makes the engine again. A server whose prediction engines
+/// dispose the shared model (ML.NET's default) keeps working; the owner's Dispose still frees the native memory.
 /// </summary>
 internal sealed class CnnScorer : IDisposable
 {
@@ -15,7 +17,8 @@ internal sealed class CnnScorer : IDisposable
     private readonly ReaderWriterLockSlim gate = new(LockRecursionPolicy.NoRecursion);
     private readonly object making = new();
     private IScoringEngine? engine;
-    private bool disposed;
+    private int engines;
+    private bool warnedOfFallback;
 
     public CnnScorer(IHost host, NetworkShape shape, ImageGeometry geometry, NetworkWeights weights, ScoringEngine requested, int? threads)
     {
@@ -79,26 +82,27 @@ internal sealed class CnnScorer : IDisposable
     public ProtoMessage Onnx(float threshold, IEnumerable<KeyValuePair<string, string>> metadata) =>
         OnnxExporter.Build(Shape, Geometry, Weights, threshold, metadata);
 
-    /// <summary>Throws <see cref="ObjectDisposedException"/> once the model has been disposed.</summary>
-    public void ThrowIfDisposed()
-    {
-        if (Volatile.Read(ref disposed))
-            throw Disposed();
-    }
+    /// <summary>Whether the engine's native state exists now (it is made on first use and freed by Dispose).</summary>
+    public bool HasEngine => Volatile.Read(ref engine) is not null;
+
+    /// <summary>How many times an engine was made (the first use, and each use after a Dispose).</summary>
+    public int EnginesMade => Volatile.Read(ref engines);
 
     private IScoringEngine Engine()
     {
-        ThrowIfDisposed();
         if (Volatile.Read(ref engine) is { } made)
             return made;
         lock (making)
-            return engine ??= Make();
+        {
+            if (engine is null)
+            {
+                var fresh = Make();
+                Interlocked.Increment(ref engines);
+                Volatile.Write(ref engine, fresh);
+            }
+            return engine;
+        }
     }
-
-    private static ObjectDisposedException Disposed() =>
-        new ObjectDisposedException(nameof(CnnTransformer),
-                "This CNN model has been disposed, and its scoring engine with it. A PredictionEngine disposes the transformer it was made from " +
-                "unless it is created with new PredictionEngineOptions { OwnsTransformer = false }; use that to share one model between engines.");
 
     private IScoringEngine Make()
     {
@@ -112,6 +116,9 @@ internal sealed class CnnScorer : IDisposable
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException or TypeInitializationException
                                       or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
         {
+            if (warnedOfFallback)
+                return new LibTorchEngine(Shape, Geometry, Weights, Threads);
+            warnedOfFallback = true;
             using var channel = host.Start("Scoring");
             channel.Warning($"ONNX Runtime could not start ({e.GetType().Name}: {(e.InnerException ?? e).Message}); this model scores with LibTorch instead. " +
                 "Check that the Microsoft.ML.OnnxRuntime package's native library for this platform is deployed, or choose ScoringEngine.LibTorch to silence this.");
@@ -119,14 +126,12 @@ internal sealed class CnnScorer : IDisposable
         }
     }
 
+    /// <summary>Frees the engine's native memory once scoring under way has finished; the next score makes it again.</summary>
     public void Dispose()
     {
         gate.EnterWriteLock();
         try
         {
-            if (disposed)
-                return;
-            disposed = true;
             engine?.Dispose();
             engine = null;
         }

@@ -123,13 +123,18 @@ public sealed class ScoringEngineTests : IClassFixture<ShippedImagesModel>
     }
 
     [Fact]
-    public void A_disposed_model_refuses_to_score_or_change_engine()
+    public void A_disposed_model_frees_its_engine_and_makes_it_again_on_next_use_for_each_engine()
     {
-        var copy = m.Cnn.WithScoringEngine(ScoringEngine.OnnxRuntime);
-        _ = Scores.Column(copy.Transform(m.Features));
-        copy.Dispose();
-        Assert.Throws<ObjectDisposedException>(() => Scores.Column(copy.Transform(m.Features)));
-        Assert.Throws<ObjectDisposedException>(() => copy.WithScoringEngine(ScoringEngine.LibTorch));
+        foreach (var kind in new[] { ScoringEngine.OnnxRuntime, ScoringEngine.LibTorch })
+        {
+            var copy = m.Cnn.WithScoringEngine(kind);
+            var first = Scores.Column(copy.Transform(m.Features));
+            copy.Dispose();
+            Assert.False(copy.Scorer.HasEngine);
+            Assert.Equal(first, Scores.Column(copy.Transform(m.Features)));
+            Assert.Equal(2, copy.Scorer.EnginesMade);
+            copy.Dispose();
+        }
     }
 
     private sealed class Row
