@@ -110,7 +110,7 @@ internal static class ScoringBench
         return 0;
     }
 
-    private static string Latency(MLContext ml, CnnTransformer cnn, ImageSet set, int count)
+    internal static string Latency(MLContext ml, CnnTransformer cnn, ImageSet set, int count)
     {
         var definition = SchemaDefinition.Create(typeof(FeatureRow));
         definition[nameof(FeatureRow.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, ImageSet.Channels, set.Side, set.Side);
@@ -137,7 +137,7 @@ internal static class ScoringBench
 
     private static string R(double v) => v.ToString("F2", CultureInfo.InvariantCulture);
 
-    private static string CpuModel() =>
+    internal static string CpuModel() =>
         File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown";
 
     private sealed class FeatureRow
