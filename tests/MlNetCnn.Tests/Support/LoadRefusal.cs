@@ -22,7 +22,7 @@ public static class LoadRefusal
     /// <summary>How each message MlNetCnn's loader writes for damage begins.</summary>
     private static readonly string[] OurDamageMessages =
     [
-        "The CNN model in this file is damaged: ", "The training history is damaged", "The training history ends inside",
+        "The CNN model in this file is damaged: ", "The training history is damaged",
         "This CNN model was saved in a newer", "This CNN model was saved in an older",
     ];
 
