@@ -7,6 +7,8 @@ Needs Debian's python3-torch only (no numpy): run it with /usr/bin/python3.
 """
 import argparse
 import json
+import os
+import re
 import statistics
 import time
 
@@ -70,15 +72,35 @@ def score(net, images, batch):
     return out
 
 
-def matmul_gflops(n, repeats):
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    torch.matmul(a, b)
-    times = []
-    for _ in range(repeats):
+def matmul_gflops(sides, repeats, sample_seconds=0.05):
+    """The best FP32 matmul throughput over several square sizes and repetitions: (GFLOP/s, side)."""
+    best = (0.0, 0)
+    for n in sides:
+        a, b = torch.randn(n, n), torch.randn(n, n)
         t = time.perf_counter()
         torch.matmul(a, b)
-        times.append(time.perf_counter() - t)
-    return 2 * n ** 3 / statistics.median(times) / 1e9
+        calls = max(1, int(sample_seconds / max(time.perf_counter() - t, 1e-6)) + 1)
+        for _ in range(repeats):
+            t = time.perf_counter()
+            for _ in range(calls):
+                torch.matmul(a, b)
+            best = max(best, (2 * n ** 3 * calls / (time.perf_counter() - t) / 1e9, n))
+    return best
+
+
+def build_facts():
+    """What this PyTorch dispatches to: its CPU capability, the BLAS its build names, and the BLAS library loaded."""
+    config = torch.__config__.show()
+    capability = next((l.split(":", 1)[1].strip() for l in config.splitlines() if "CPU capability usage" in l), None)
+    blas_info = next((f"BLAS_INFO={m.group(1)}" for m in [re.search(r"BLAS_INFO=([^,\s]+)", config)] if m), None)
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if len(line.split()) >= 6}
+        blas = sorted(p for p in paths if "blas" in p.rsplit("/", 1)[-1].lower())
+        blas_library = ", ".join(os.path.realpath(p) for p in blas) or None
+    except OSError:
+        blas_library = None
+    return capability, blas_info, blas_library
 
 
 def main():
@@ -95,7 +117,8 @@ def main():
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--warmup-steps", type=int, default=2)
     p.add_argument("--score-count", type=int, default=None, help="rows to score (default: all)")
-    p.add_argument("--matmul", type=int, default=0, help="also measure an n x n matmul peak")
+    p.add_argument("--matmul", default="", help="also measure the FP32 matmul peak: comma-separated square sides")
+    p.add_argument("--matmul-repeats", type=int, default=3)
     p.add_argument("--seed", type=int, default=1)
     a = p.parse_args()
 
@@ -138,7 +161,8 @@ def main():
         "score_images_per_second": to_score.shape[0] / statistics.median(score_times),
     }
     if a.matmul:
-        result["matmul_gflops"] = matmul_gflops(a.matmul, max(a.repeats, 5))
+        result["matmul_gflops"], result["matmul_side"] = matmul_gflops([int(n) for n in a.matmul.split(",")], a.matmul_repeats)
+    result["cpu_capability"], result["blas_info"], result["blas_library"] = build_facts()
     print(json.dumps(result))
 
 

@@ -114,16 +114,6 @@ internal sealed class PlainTorch : IDisposable
         return logits;
     }
 
-    /// <summary>FP32 matrix-multiply throughput of libtorch on this machine, in GFLOP/s (median of several).</summary>
-    public static double MatmulGflops(int side, int repeats)
-    {
-        using var a = randn(side, side);
-        using var b = randn(side, side);
-        matmul(a, b).Dispose();
-        var seconds = Timing.Repeat(repeats, () => matmul(a, b).Dispose());
-        return 2.0 * side * side * side / Timing.Median(seconds) / 1e9;
-    }
-
     private static Tensor FromFloats(float[] data, params long[] shape)
     {
         var t = empty(shape, ScalarType.Float32);

@@ -7,6 +7,7 @@ using TorchSharp;
 
 // MlNetCnn benchmark for issue 5. Usage: dotnet run -c Release --project bench/MlNetCnn.Bench [-- --quick]
 //   --quick             about 2 minutes instead of about 15
+//   --tiny              about a minute: every row once at 64×64 only, no memory row (a check that it runs; figures mean nothing)
 //   --threads N         intra-op threads for TorchSharp and PyTorch (default: all cores)
 //   --python PATH       Python with Debian's python3-torch (default /usr/bin/python3)
 //   --no-pytorch        skip rows (c) and the PyTorch scoring row
@@ -40,13 +41,14 @@ torch.set_num_threads(settings.Threads);
 var total = System.Diagnostics.Stopwatch.StartNew();
 void Log(string message) => Console.Error.WriteLine($"[{total.Elapsed:mm\\:ss}] {message}");
 
-Log($"threads {torch.get_num_threads()}, {(settings.Quick ? "quick" : "full")} run");
-var peak = PlainTorch.MatmulGflops(settings.MatmulSide, repeats: 10);
-Log($"TorchSharp FP32 matmul peak {peak:F1} GFLOP/s");
+var header = RunHeader.Read(args);
+Log($"commit {header.Commit}; {header.CpuModel}, SIMD {string.Join(" ", header.SimdFlags)}; libtorch kernels {header.TorchCpuCapability ?? "unknown"}; load {header.LoadAverage}");
+Log($"threads {torch.get_num_threads()}, {(settings.Tiny ? "tiny" : settings.Quick ? "quick" : "full")} run");
+var peak = new PeakProbe(settings.PeakSides, settings.PeakRepeats);
+Log($"TorchSharp FP32 matmul peak, first round: {peak.Sample():F1} GFLOP/s");
 
 var results = new List<SizeResult>();
-double? pyTorchPeak = null;
-string? pyTorchVersion = null;
+PyTorchResult? pyTorch = null;
 foreach (var size in settings.Sizes)
 {
     var result = new SizeResult(size);
@@ -68,7 +70,7 @@ foreach (var size in settings.Sizes)
     result.PlainPhases = plain.PhaseSplit(settings.WarmupSteps);
     Log($"(a) plain train {result.PlainTrain:F1} images/s [{string.Join(", ", plainSeconds.Select(x => x.ToString("F2")))} s]");
 
-    // (b) pipeline, after a small warm-up Fit
+    // (b) pipeline, after a small warm-up Fit: the comparison row with the learnability check off ...
     PipelineRuns.FitFromPng(set, 1, settings.BatchSize, take: settings.BatchSize * settings.WarmupSteps).Model.LastTransformer.Dispose();
     TransformerChain<CnnTransformer>? model = null;
     var fits = new List<FitTiming>();
@@ -80,19 +82,25 @@ foreach (var size in settings.Sizes)
     }
     result.PipelineSplit = fits.OrderBy(f => f.Seconds).ElementAt(fits.Count / 2);
     result.PipelineFit = (double)trained / Timing.Median(fits.Select(f => f.Seconds).ToList());
-    Log($"(b) pipeline Fit {result.PipelineFit:F1} images/s [{string.Join(", ", fits.Select(f => $"{f.Seconds:F2} (read {f.ReadSeconds:F2})"))} s]");
+    Log($"(b) pipeline Fit, check off {result.PipelineFit:F1} images/s [{string.Join(", ", fits.Select(f => $"{f.Seconds:F2} (read {f.ReadSeconds:F2})"))} s]");
+
+    // ... and the same with the defaults, as a user gets it.
+    var defaultFits = new List<double>();
+    for (var i = 0; i < size.Repeats; i++)
+    {
+        var (m, timing) = PipelineRuns.FitFromPng(set, size.Epochs, settings.BatchSize, checkLearnable: true);
+        m.LastTransformer.Dispose();
+        defaultFits.Add(timing.Seconds);
+    }
+    result.PipelineFitDefaults = trained / Timing.Median(defaultFits);
+    Log($"(b) pipeline Fit, defaults {result.PipelineFitDefaults:F1} images/s [{string.Join(", ", defaultFits.Select(f => f.ToString("F2")))} s]");
 
     // A profiling row, not a target: run once.
-    var memoryFits = new List<FitTiming>();
-    for (var i = 0; i < 1; i++)
-    {
-        var (m, timing) = PipelineRuns.FitFromMemory(set, size.Epochs, settings.BatchSize);
-        m.Dispose();
-        memoryFits.Add(timing);
-    }
-    result.MemorySplit = memoryFits.OrderBy(f => f.Seconds).ElementAt(memoryFits.Count / 2);
-    result.MemoryFit = (double)trained / Timing.Median(memoryFits.Select(f => f.Seconds).ToList());
-    Log($"(b') in-memory Fit {result.MemoryFit:F1} images/s [{string.Join(", ", memoryFits.Select(f => $"{f.Seconds:F2} (read {f.ReadSeconds:F2})"))} s]");
+    var (memoryModel, memoryTiming) = PipelineRuns.FitFromMemory(set, size.Epochs, settings.BatchSize);
+    memoryModel.Dispose();
+    result.MemorySplit = memoryTiming;
+    result.MemoryFit = trained / memoryTiming.Seconds;
+    Log($"(b') in-memory Fit {result.MemoryFit:F1} images/s [{memoryTiming.Seconds:F2} (read {memoryTiming.ReadSeconds:F2}) s]");
 
     result.CheckSeconds = PipelineRuns.CheckCost(set, settings.BatchSize);
     Log($"learnability check adds {result.CheckSeconds:F2} s to a Fit");
@@ -110,27 +118,34 @@ foreach (var size in settings.Sizes)
     result.TransformPng = n / Timing.Median(Timing.Repeat(size.Repeats, () => PipelineRuns.Consume(model.Transform(pngRows))));
     Log($"(d) plain forward {result.PlainForward:F1}, Transform in memory {result.TransformMemory:F1}, Transform from PNG {result.TransformPng:F1} images/s");
     cnn.Dispose();
+    // The peak again, beside the scoring rows it divides.
+    Log($"TorchSharp FP32 matmul peak after the {size.Side}×{size.Side} rows: {peak.Sample():F1} GFLOP/s (best so far {peak.Best:F1})");
 
     // (c) PyTorch, same tensors
     if (!settings.SkipPyTorch)
     {
-        var py = PyTorchRunner.Run(settings, size, set, matmul: pyTorchPeak is null);
+        var py = PyTorchRunner.Run(settings, size, set, matmul: pyTorch is null);
         if (py is not null)
         {
             result.PyTorchTrain = py.TrainImagesPerSecond;
             result.PyTorchScore = py.ScoreImagesPerSecond;
-            pyTorchPeak ??= py.MatmulGflops;
-            pyTorchVersion = $"{py.Version} ({py.Threads} threads)";
+            pyTorch ??= py;
             Log($"(c) PyTorch train {py.TrainImagesPerSecond:F1}, eval {py.ScoreImagesPerSecond:F1} images/s");
         }
     }
 }
 
-Log($"memory probe: {settings.MemoryEpochs} epochs of Fit at 64×64 over {settings.MemoryImages} images");
-var memory = MemoryProbe.Run(64, settings.MemoryImages, settings.MemoryEpochs, settings.Threads);
-var table = Report.Build(settings, results, peak, pyTorchPeak, pyTorchVersion, memory);
+MemoryReport? memory = null;
+if (settings.MemoryImages > 0)
+{
+    Log($"memory probe: {settings.MemoryEpochs} epochs of Fit at 64×64 over {settings.MemoryImages} images");
+    memory = MemoryProbe.Run(64, settings.MemoryImages, settings.MemoryEpochs, settings.Threads);
+}
+var (table, errors) = Report.Build(settings, header, RunHeader.ReadLoadAverage(), results, peak, pyTorch, memory);
 Console.WriteLine(table);
 if (settings.ResultsMarkdown is { } path)
     File.WriteAllText(path, table);
-Log("done");
-return 0;
+foreach (var error in errors)
+    Console.Error.WriteLine($"mlnetcnn-bench: {error}");
+Log(errors.Count == 0 ? "done" : $"done; the run is not valid ({errors.Count} measurement error(s))");
+return errors.Count == 0 ? 0 : 1;

@@ -10,7 +10,15 @@ internal sealed record PyTorchResult(
     [property: JsonPropertyName("threads")] int Threads,
     [property: JsonPropertyName("train_images_per_second")] double TrainImagesPerSecond,
     [property: JsonPropertyName("score_images_per_second")] double ScoreImagesPerSecond,
-    [property: JsonPropertyName("matmul_gflops")] double? MatmulGflops);
+    [property: JsonPropertyName("matmul_gflops")] double? MatmulGflops,
+    [property: JsonPropertyName("matmul_side")] int? MatmulSide,
+    [property: JsonPropertyName("cpu_capability")] string? CpuCapability,
+    [property: JsonPropertyName("blas_info")] string? BlasInfo,
+    [property: JsonPropertyName("blas_library")] string? BlasLibrary)
+{
+    /// <summary>The BLAS PyTorch runs on, as its build names it and as the loaded library file shows it.</summary>
+    public string Blas => $"{BlasInfo ?? "BLAS_INFO unknown"}{(BlasLibrary is null ? "" : $", {BlasLibrary}")}";
+}
 
 /// <summary>Row (c) and the PyTorch scoring row of (d): the same network and tensors in PyTorch, as a subprocess.</summary>
 internal static class PyTorchRunner
@@ -28,7 +36,7 @@ internal static class PyTorchRunner
                      "--side", $"{set.Side}", "--epochs", $"{size.Epochs}", "--batch", $"{settings.BatchSize}",
                      "--lr", $"{CnnOptions.DefaultLearningRate}", "--threads", $"{settings.Threads}", "--repeats", $"{size.Repeats}",
                      "--warmup-steps", $"{settings.WarmupSteps}", "--score-count", $"{size.ScoreImages}",
-                     "--matmul", matmul ? $"{settings.MatmulSide}" : "0",
+                     "--matmul", matmul ? string.Join(",", settings.PeakSides) : "", "--matmul-repeats", $"{settings.PeakRepeats}",
                  })
             start.ArgumentList.Add(a);
         try

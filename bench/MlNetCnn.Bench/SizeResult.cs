@@ -5,6 +5,7 @@ internal sealed record SizeResult(SizeSettings Size)
 {
     public double PlainTrain { get; set; }
     public double PipelineFit { get; set; }
+    public double PipelineFitDefaults { get; set; }
     public double MemoryFit { get; set; }
     public double? PyTorchTrain { get; set; }
     public double ImageStages { get; set; }

@@ -96,12 +96,14 @@ public sealed class BadInputTests
         Assert.Contains("3×36×36", wrong.Message);
     }
 
-    [Fact]
-    public void Fit_rejects_training_data_with_one_class_only()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Fit_rejects_training_data_with_one_class_only_as_CNN007_naming_the_class(bool onlyLabel)
     {
-        var error = Assert.Throws<ArgumentException>(() => Estimator().Fit(SyntheticImages.DataView(ml, 10, 1, onlyLabel: false)));
-        Assert.Contains("one class", error.Message);
-        Assert.Contains("false", error.Message);
+        var error = Assert.Throws<ArgumentException>(() => Estimator().Fit(SyntheticImages.DataView(ml, 10, 1, onlyLabel)));
+        Assert.StartsWith("CNN007 one class", error.Message);
+        Assert.Contains(onlyLabel ? "true" : "false", error.Message);
     }
 
     [Fact]

@@ -4,11 +4,11 @@ namespace MlNetCnn.Native;
 /// Keeps libtorch's oneDNN off its AVX-512 kernels on machines that hide their cache sizes from the guest.
 /// </summary>
 /// <remarks>
-/// Seen on a 2-vCPU AMD EPYC (Zen 5) virtual machine with no <c>/sys/devices/system/cpu/cpu0/cache</c>: with more
-/// than one thread, oneDNN's AVX-512 convolution kernels (every ISA level from AVX512_CORE up) made the loss NaN
-/// within three epochs of a healthy run, every time; capped at AVX2, or with one thread, the same run is healthy.
-/// oneDNN sizes its work blocks from the caches the CPU reports, and this machine reports none. The cap is a
-/// default: a process that sets <c>ONEDNN_MAX_CPU_ISA</c> (or the older <c>DNNL_MAX_CPU_ISA</c>) itself keeps its own.
+/// Seen on a 2-vCPU AMD EPYC (Zen 5) virtual machine with no <c>/sys/devices/system/cpu/cpu0/cache</c>: oneDNN's
+/// AVX-512 convolution kernels (every ISA level from AVX512_CORE up) compute wrong float32 gradients for channel
+/// counts that are not multiples of 16, and with two threads the loss of a small network went NaN within three
+/// epochs, every time; capped at AVX2 the gradients are right for every count. The cap is a default: a process that
+/// sets <c>ONEDNN_MAX_CPU_ISA</c> (or the older <c>DNNL_MAX_CPU_ISA</c>) itself keeps its own.
 /// </remarks>
 internal static class OneDnnGuard
 {

@@ -10,6 +10,9 @@ namespace MlNetCnn.Network;
 /// <param name="HiddenUnits">Units of each hidden dense layer, in order.</param>
 public sealed record NetworkShape(IReadOnlyList<int> ConvolutionChannels, int KernelSize, int PoolSize, IReadOnlyList<int> HiddenUnits)
 {
+    // A multiply-add is two floating-point operations.
+    private const long MultiplyAdd = 2;
+
     /// <summary>The question's network: three blocks of 64, 64, 128 channels with 5×5 kernels and 2×2 pooling, then 500 and 500 units.</summary>
     public static NetworkShape Default { get; } = new(new[] { 64, 64, 128 }, 5, 2, new[] { 500, 500 });
 
@@ -23,7 +26,10 @@ public sealed record NetworkShape(IReadOnlyList<int> ConvolutionChannels, int Ke
     public int FlattenSize(ImageGeometry geometry) =>
         ConvolutionChannels[^1] * OutputSide(geometry.Height) * OutputSide(geometry.Width);
 
-    /// <summary>The layers of a network of this shape for images of <paramref name="geometry"/>, in order, with output shapes and parameter counts.</summary>
+    /// <summary>
+    /// The layers of a network of this shape for images of <paramref name="geometry"/>, in order, with output shapes,
+    /// parameter counts and forward FLOPs per image (see <see cref="LayerSummary.ForwardFlops"/>).
+    /// </summary>
     public IReadOnlyList<LayerSummary> Describe(ImageGeometry geometry)
     {
         CheckFits(geometry);
@@ -34,27 +40,31 @@ public sealed record NetworkShape(IReadOnlyList<int> ConvolutionChannels, int Ke
             var name = $"features.block{i + 1}";
             var outChannels = ConvolutionChannels[i];
             (height, width) = (height - KernelSize + 1, width - KernelSize + 1);
+            var weights = (long)channels * outChannels * KernelSize * KernelSize;
             layers.Add(new($"{name}.conv", $"Conv2d({channels}→{outChannels}, {KernelSize}×{KernelSize})", new[] { outChannels, height, width },
-                (long)channels * outChannels * KernelSize * KernelSize + outChannels));
-            layers.Add(new($"{name}.bn", $"BatchNorm2d({outChannels})", new[] { outChannels, height, width }, 2L * outChannels));
-            layers.Add(new($"{name}.relu", "ReLU", new[] { outChannels, height, width }, 0));
+                weights + outChannels, MultiplyAdd * weights * height * width));
+            layers.Add(new($"{name}.bn", $"BatchNorm2d({outChannels})", new[] { outChannels, height, width }, 2L * outChannels, 0));
+            layers.Add(new($"{name}.relu", "ReLU", new[] { outChannels, height, width }, 0, 0));
             (height, width) = (height / PoolSize, width / PoolSize);
-            layers.Add(new($"{name}.pool", $"MaxPool2d({PoolSize})", new[] { outChannels, height, width }, 0));
+            layers.Add(new($"{name}.pool", $"MaxPool2d({PoolSize})", new[] { outChannels, height, width }, 0, 0));
             channels = outChannels;
         }
         var units = channels * height * width;
-        layers.Add(new("flatten", "Flatten", new[] { units }, 0));
+        layers.Add(new("flatten", "Flatten", new[] { units }, 0, 0));
         for (var i = 0; i < HiddenUnits.Count; i++)
         {
             var next = HiddenUnits[i];
-            layers.Add(new($"classifier.fc{i + 1}", $"Linear({units}→{next})", new[] { next }, (long)units * next + next));
-            layers.Add(new($"classifier.bn{i + 1}", $"BatchNorm1d({next})", new[] { next }, 2L * next));
-            layers.Add(new($"classifier.relu{i + 1}", "ReLU", new[] { next }, 0));
+            layers.Add(new($"classifier.fc{i + 1}", $"Linear({units}→{next})", new[] { next }, (long)units * next + next, MultiplyAdd * units * next));
+            layers.Add(new($"classifier.bn{i + 1}", $"BatchNorm1d({next})", new[] { next }, 2L * next, 0));
+            layers.Add(new($"classifier.relu{i + 1}", "ReLU", new[] { next }, 0, 0));
             units = next;
         }
-        layers.Add(new("classifier.out", $"Linear({units}→1)", new[] { 1 }, units + 1L));
+        layers.Add(new("classifier.out", $"Linear({units}→1)", new[] { 1 }, units + 1L, MultiplyAdd * units));
         return layers;
     }
+
+    /// <summary>Floating-point operations of one image's forward pass: the sum of <see cref="LayerSummary.ForwardFlops"/> over <see cref="Describe"/>.</summary>
+    public long ForwardFlops(ImageGeometry geometry) => Describe(geometry).Sum(l => l.ForwardFlops);
 
     /// <summary>Throws when the shape is not a usable network.</summary>
     public void Validate()

@@ -182,6 +182,20 @@ internal static class CnnModelFormat
 
     private static (ScoringEngine, int?) ReadScoring(BinaryReader reader)
     {
+        if (reader.BaseStream.CanSeek && reader.BaseStream.Length - reader.BaseStream.Position != 2 * sizeof(int))
+            throw Damaged($"the scoring stream '{ScoringStream}' holds {reader.BaseStream.Length - reader.BaseStream.Position} bytes, not {2 * sizeof(int)}");
+        try
+        {
+            return ReadScoringValues(reader);
+        }
+        catch (EndOfStreamException e)
+        {
+            throw Damaged($"the scoring stream '{ScoringStream}' ends before its engine and threads", e);
+        }
+    }
+
+    private static (ScoringEngine, int?) ReadScoringValues(BinaryReader reader)
+    {
         var engine = (ScoringEngine)reader.ReadInt32();
         if (!Enum.IsDefined(engine))
             throw Damaged($"scoring engine {(int)engine} is not one this MlNetCnn knows ({string.Join(", ", Enum.GetValues<ScoringEngine>().Select(e => $"{(int)e} {e}"))})");

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using Microsoft.ML;
 
 namespace MlNetCnn.Tests.Cli;
 
@@ -26,7 +25,7 @@ public sealed class PredictCommandTests
         Assert.Equal(TinyModelFixture.ValidPerClass + 1, predictions.Length);
         Assert.Equal(single, predictions[^1].Path);
 
-        var expected = LibraryScores(fixture.Model, predictions.Select(p => p.Path));
+        var expected = ModelScores.Predictions(fixture.Model, predictions.Select(p => p.Path));
         for (var i = 0; i < predictions.Length; i++)
         {
             Assert.Equal(expected[i].Probability, predictions[i].Probability);
@@ -43,7 +42,7 @@ public sealed class PredictCommandTests
 
         var lines = run.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(TinyModelFixture.ValidPerClass, lines.Length);
-        var expected = LibraryScores(fixture.Model, lines.Select(l => l.Split('\t')[0]));
+        var expected = ModelScores.Predictions(fixture.Model, lines.Select(l => l.Split('\t')[0]));
         for (var i = 0; i < lines.Length; i++)
         {
             var fields = lines[i].Split('\t');
@@ -74,37 +73,7 @@ public sealed class PredictCommandTests
             .Select(e => (Path: e.GetProperty("path").GetString()!, Probability: e.GetProperty("probability").GetSingle()))
             .ToArray();
         Assert.Equal(TinyModelFixture.ValidPerClass, predictions.Length);
-        var expected = LibraryScores(fixture.Model, predictions.Select(p => p.Path));
+        var expected = ModelScores.Predictions(fixture.Model, predictions.Select(p => p.Path));
         Assert.Equal(expected.Select(e => e.Probability), predictions.Select(p => p.Probability));
-    }
-
-    /// <summary>What the model gives through ML.NET alone: MLContext.Model.Load, then Transform.</summary>
-    private static LibraryPrediction[] LibraryScores(string model, IEnumerable<string> paths)
-    {
-        var ml = new MLContext(seed: 0);
-        _ = typeof(CnnTransformer).Assembly;
-        _ = typeof(Microsoft.ML.Data.ImageLoadingTransformer).Assembly;
-        var transformer = ml.Model.Load(model, out _);
-        try
-        {
-            var rows = paths.Select(p => new PathRow { ImagePath = Path.GetFullPath(p) }).ToArray();
-            var scored = transformer.Transform(ml.Data.LoadFromEnumerable(rows));
-            return ml.Data.CreateEnumerable<LibraryPrediction>(scored, reuseRowObject: false).ToArray();
-        }
-        finally
-        {
-            (transformer as IDisposable)?.Dispose();
-        }
-    }
-
-    private sealed class PathRow
-    {
-        public string ImagePath { get; set; } = "";
-    }
-
-    private sealed class LibraryPrediction
-    {
-        public float Probability { get; set; }
-        public bool PredictedLabel { get; set; }
     }
 }

@@ -29,7 +29,8 @@ public sealed class TinyModelFixture : IDisposable
     [
         "train", "--train", train, "--valid", valid, "--out", output,
         "--image-size", TinyImageFolder.Side.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        "--conv-channels", "4", "--dense-units", "8", "--epochs", Epochs.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        // 16 channels, a multiple of 16: see SyntheticImages.SmallNetwork.
+        "--conv-channels", "16", "--dense-units", "8", "--epochs", Epochs.ToString(System.Globalization.CultureInfo.InvariantCulture),
         "--batch-size", "8", "--lr", "0.01", .. more,
     ];
 

@@ -39,24 +39,6 @@ public sealed class StreamingTests
     }
 
     [Fact]
-    public void A_broken_image_met_while_streaming_is_named_in_the_error()
-    {
-        using var folder = new TempFolder();
-        var entries = PngFolder.Write(folder.Path, 40, seed: 1);
-        File.WriteAllText(Path.Combine(folder.Path, entries[7].ImagePath), "not a png");
-        var rows = ml.Data.LoadFromEnumerable(entries.Select(e => new ImagePipelineTests.ImageInput { ImagePath = Path.Combine(folder.Path, e.ImagePath), Label = e.Label }));
-        var pipeline = ml.Transforms.LoadImages("Image", null, "ImagePath")
-            .Append(ml.Transforms.ResizeImages("Image", 36, 36))
-            .Append(ml.Transforms.ExtractPixels("Features", "Image", scaleImage: 1f / 255))
-            .Append(new CnnEstimator(ml, SyntheticImages.FastOptions(epochs: 1)));
-
-        var error = Assert.Throws<InvalidOperationException>(() => pipeline.Fit(rows));
-
-        Assert.Contains(entries[7].ImagePath, error.Message);
-        Assert.Contains("Row 7", error.Message);
-    }
-
-    [Fact]
     public void Threads_sets_libtorchs_intra_op_threads()
     {
         var before = TorchSharp.torch.get_num_threads();

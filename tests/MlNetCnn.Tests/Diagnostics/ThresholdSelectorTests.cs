@@ -22,15 +22,19 @@ public sealed class ThresholdSelectorTests
     [Fact]
     public void Youdens_J_and_MaxF1_differ_where_the_classes_are_imbalanced()
     {
-        // One positive among many negatives, with one negative scored above it.
-        var logits = new[] { 0.1, 0.2, 0.3, 0.4, 0.9, 0.6 }.Select(Logit).ToArray();
-        var labels = new[] { false, false, false, false, false, true };
+        // Two positives among ten negatives; four negatives score between the positives. Taking the lower positive in
+        // costs four false positives: worth it for J (TPR +0.5, FPR +0.4), not for F1 (2/3 falls to 1/2).
+        var negatives = new[] { 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.45, 0.5, 0.55, 0.6 };
+        var positives = new[] { 0.4, 0.9 };
+        var logits = negatives.Concat(positives).Select(Logit).ToArray();
+        var labels = negatives.Select(_ => false).Concat(positives.Select(_ => true)).ToArray();
 
         var j = ThresholdSelector.Choose(logits, labels, ThresholdSelection.YoudensJ, 0.5f);
         var f1 = ThresholdSelector.Choose(logits, labels, ThresholdSelection.MaxF1, 0.5f);
 
-        Assert.Equal(0.5f, j, 3);   // between 0.4 and 0.6: TPR 1, FPR 0.2
-        Assert.InRange(f1, 0.4f, 0.6f);
+        Assert.Equal(0.35f, j, 3);   // between 0.3 and 0.4: TPR 1, FPR 0.4, J 0.6 (above 0.75's J of 0.5)
+        Assert.Equal(0.75f, f1, 3);  // between 0.6 and 0.9: one true positive, no false one, F1 2/3 (below it: 1/2)
+        Assert.True(f1 - j > 0.3f, $"J chose {j}, MaxF1 {f1}");
     }
 
     [Fact]

@@ -36,8 +36,8 @@ public sealed class ExportTests : IClassFixture<TrainedModel>
         var layers = model.Transformer.DescribeNetwork();
 
         Assert.Equal(model.Transformer.ParameterCount, layers.Sum(l => l.Parameters));
-        Assert.Equal(new[] { 4, 32, 32 }, layers.First(l => l.Name == "features.block1.conv").OutputShape);
-        Assert.Equal(new[] { 8, 1, 1 }, layers.First(l => l.Name == "features.block3.pool").OutputShape);
+        Assert.Equal(new[] { 16, 32, 32 }, layers.First(l => l.Name == "features.block1.conv").OutputShape);
+        Assert.Equal(new[] { 16, 1, 1 }, layers.First(l => l.Name == "features.block3.pool").OutputShape);
         Assert.Equal("Linear(16→1)", layers[^1].Kind);
 
         var question = NetworkShape.Default.Describe(new ImageGeometry(3, 244, 244));

@@ -31,42 +31,17 @@ public sealed class CnnModelFormatTests : IClassFixture<TrainedModel>
     }
 
     [Fact]
-    public void Save_then_load_keeps_a_whole_pipeline_with_the_cnn_last()
-    {
-        using var folder = new TempFolder();
-        var path = folder.File("pipeline.zip");
-        var ml = model.Ml;
-        var pipeline = ml.Transforms.CopyColumns("Pixels", "Features").Append(new CnnEstimator(ml, SyntheticImages.FastOptions(epochs: 1)));
-        var fitted = pipeline.Fit(model.Train);
-        ml.Model.Save(fitted, model.Train.Schema, path);
-
-        var loaded = new MLContext().Model.Load(path, out _);
-
-        Assert.Equal(Scores.Column(fitted.Transform(model.Test)), Scores.Column(loaded.Transform(model.Test)));
-    }
-
-    [Fact]
-    public void The_weights_travel_in_a_named_stream()
+    public void The_weights_travel_in_a_named_stream_and_a_model_without_it_is_refused_saying_so()
     {
         using var folder = new TempFolder();
         var path = folder.File("model.zip");
         model.Ml.Model.Save(model.Transformer, model.Train.Schema, path);
-
         Assert.Contains(ModelZip.Entries(path), e => e.EndsWith(CnnModelFormat.WeightsStream, StringComparison.Ordinal));
-    }
-
-    [Fact]
-    public void A_model_without_its_weights_stream_is_refused_with_a_message_that_says_so()
-    {
-        using var folder = new TempFolder();
-        var path = folder.File("model.zip");
-        model.Ml.Model.Save(model.Transformer, model.Train.Schema, path);
         ModelZip.RemoveEntries(path, e => e.EndsWith(CnnModelFormat.WeightsStream, StringComparison.Ordinal));
 
-        var error = Assert.ThrowsAny<Exception>(() => new MLContext().Model.Load(path, out _));
+        var error = LoadRefusal.OfOurLoader(Assert.ThrowsAny<Exception>(() => new MLContext().Model.Load(path, out _)));
 
-        Assert.Contains("weights stream", Flatten(error));
-        Assert.Contains(CnnModelFormat.WeightsStream, Flatten(error));
+        Assert.Equal($"The CNN model in this file is damaged: the weights stream '{CnnModelFormat.WeightsStream}' is missing.", error.Message);
     }
 
     [Fact]
@@ -77,9 +52,10 @@ public sealed class CnnModelFormatTests : IClassFixture<TrainedModel>
         model.Ml.Model.Save(model.Transformer, model.Train.Schema, path);
         ModelZip.SetModelVersion(path, CnnModelFormat.ModelSignature, written: 0x00090001, readable: 0x00090001);
 
-        var error = Assert.ThrowsAny<Exception>(() => new MLContext().Model.Load(path, out _));
+        var error = LoadRefusal.OfOurLoader(Assert.ThrowsAny<Exception>(() => new MLContext().Model.Load(path, out _)));
 
-        Assert.True(Flatten(error).Contains("newer", StringComparison.OrdinalIgnoreCase), Flatten(error));
+        Assert.StartsWith("This CNN model was saved in a newer MlNetCnn model format (0x00090001", error.Message);
+        Assert.Contains("Upgrade MlNetCnn to load it.", error.Message);
     }
 
     [Fact]
@@ -118,6 +94,4 @@ public sealed class CnnModelFormatTests : IClassFixture<TrainedModel>
         var probability = Scores.Column(scored, CnnTransformer.ProbabilityColumnName);
         Assert.Equal(probability.Select(p => p >= t.Threshold), Scores.Predicted(scored));
     }
-
-    private static string Flatten(Exception e) => e.InnerException is null ? e.Message : e.Message + " | " + Flatten(e.InnerException);
 }

@@ -24,7 +24,13 @@ public sealed class BrokenImageScoringTests : IDisposable
             .Append(ml.Transforms.ExtractPixels("Features", "Image", scaleImage: 1f / 255))
             .Append(new CnnEstimator(ml, SyntheticImages.FastOptions(epochs: 1)));
         using var model = pipeline.Fit(ml.Data.LoadFromEnumerable(rows));
-        var bad = rows[5].ImagePath;
+        const int broken = 5;
+        var others = rows.Where((_, i) => i != broken).ToList();
+        using var engine = ml.Model.CreatePredictionEngine<ImagePipelineTests.ImageInput, Scored>(model, new PredictionEngineOptions { OwnsTransformer = false });
+        // What the other rows score while every file is intact: batched, and one at a time on the same engine.
+        var batchedBefore = Scores.Column(model.Transform(ml.Data.LoadFromEnumerable(others)));
+        var singleBefore = others.Select(r => engine.Predict(r).Score).ToArray();
+        var bad = rows[broken].ImagePath;
         switch (damage)
         {
             case "text": File.WriteAllText(bad, "not a png"); break;
@@ -33,19 +39,19 @@ public sealed class BrokenImageScoringTests : IDisposable
         }
 
         var batched = Record.Exception(() => Scores.Column(model.Transform(ml.Data.LoadFromEnumerable(rows))));
-        using var engine = ml.Model.CreatePredictionEngine<ImagePipelineTests.ImageInput, Scored>(model, new PredictionEngineOptions { OwnsTransformer = false });
-        var single = Record.Exception(() => engine.Predict(rows[5]));
-        var good = engine.Predict(rows[6]).Probability;
+        var single = Record.Exception(() => engine.Predict(rows[broken]));
 
         // ML.NET decodes ahead on worker threads; the error still names the very row and its file
         var error = Assert.IsType<InvalidOperationException>(batched);
-        Assert.Contains($"Row 5 (ImagePath = '{bad}')", error.Message);
+        Assert.Contains($"Row {broken} (ImagePath = '{bad}')", error.Message);
         Assert.Contains(bad, Assert.IsType<InvalidOperationException>(single).Message);
-        Assert.InRange(good, 0f, 1f);
+        // The failure leaves nothing behind: the same engine and the same model score the other rows exactly as before.
+        Assert.Equal(singleBefore, others.Select(r => engine.Predict(r).Score).ToArray());
+        Assert.Equal(batchedBefore, Scores.Column(model.Transform(ml.Data.LoadFromEnumerable(others))));
     }
 
     private sealed class Scored
     {
-        public float Probability { get; set; }
+        public float Score { get; set; }
     }
 }

@@ -22,7 +22,12 @@ public sealed class ImageRow
 public static class SyntheticImages
 {
     /// <summary>A network small enough to train in a second or two on these images.</summary>
-    public static readonly NetworkShape SmallNetwork = new(new[] { 4, 8, 8 }, 5, 2, new[] { 16 });
+    /// <remarks>
+    /// Channel counts are multiples of 16 on purpose: on AVX-512 CPUs libtorch 2.10's oneDNN computes wrong, and with
+    /// two threads varying, convolution gradients for other counts (4, 8, 12, 20, 24 measured), which made seeded
+    /// runs differ and the learnability check diverge at random (README, Known issues).
+    /// </remarks>
+    public static readonly NetworkShape SmallNetwork = new(new[] { 16, 16, 16 }, 5, 2, new[] { 16 });
 
     public static List<ImageRow> Rows(int count, int seed, bool? onlyLabel = null)
     {

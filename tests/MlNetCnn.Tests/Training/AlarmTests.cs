@@ -132,13 +132,6 @@ public sealed class AlarmTests
     }
 
     [Fact]
-    public void CNN007_training_with_one_class_is_an_error()
-    {
-        var error = Assert.Throws<ArgumentException>(() => new CnnEstimator(ml, Options(null)).Fit(SyntheticImages.DataView(ml, 20, 2, onlyLabel: true)));
-        Assert.StartsWith("CNN007 one class", error.Message);
-    }
-
-    [Fact]
     public void A_warning_named_in_AlarmsAsErrors_stops_training()
     {
         var unscaled = SyntheticImages.Rows(64, 1).Select(r => new ImageRow { Label = r.Label, Features = r.Features.Select(v => v * 255).ToArray() });

@@ -141,15 +141,53 @@ public sealed class TrainingControlTests
     }
 
     [Fact]
-    public void BalanceClasses_is_accepted_and_PositiveClassWeight_with_it_is_refused()
+    public void BalanceClasses_weighs_positives_by_negatives_over_positives_and_raises_the_predicted_positive_share()
+    {
+        // 80 negatives, 20 positives: balancing weighs each positive row 80 / 20 = 4 times.
+        var imbalanced = ml.Data.LoadFromEnumerable(SyntheticImages.Rows(160, 1).Where((r, i) => !r.Label || i % 8 == 0).ToList());
+        Assert.Equal(20, imbalanced.GetColumn<bool>("Label").Count(l => l));
+        // Images with both classes' patches, each dimmed by a random factor: some lean one way, some the other.
+        var random = new Random(2);
+        ImageRow Ambiguous(int i)
+        {
+            var (positive, negative) = ((float)random.NextDouble(), (float)random.NextDouble());
+            return new ImageRow
+            {
+                Label = i % 2 == 0,
+                Features = SyntheticImages.Image(true, random).Zip(SyntheticImages.Image(false, random), (p, n) => Math.Max(p * positive, n * negative)).ToArray(),
+            };
+        }
+        var ambiguous = ml.Data.LoadFromEnumerable(Enumerable.Range(0, 200).Select(Ambiguous).ToList());
+        (float[] Scores, double PositiveShare) Run(Action<CnnOptions> set)
+        {
+            var options = SyntheticImages.FastOptions(epochs: 6);
+            set(options);
+            using var t = new CnnEstimator(ml, options).Fit(imbalanced);
+            var scored = t.Transform(ambiguous);
+            return (Scores.Column(scored), Scores.Predicted(scored).Count(p => p) / 200.0);
+        }
+
+        var balanced = Run(o => o.BalanceClasses = true);
+        var weighted = Run(o => o.PositiveClassWeight = 80.0 / 20);
+        var plain = Run(_ => { });
+
+        // The very model of PositiveClassWeight = negatives ÷ positives, and not the unweighted one ...
+        Assert.Equal(weighted.Scores, balanced.Scores);
+        Assert.NotEqual(plain.Scores, balanced.Scores);
+        // ... which calls more of the ambiguous images positive (55 % against 42 % here; more than 10 of 200 more asked).
+        Assert.True(balanced.PositiveShare > plain.PositiveShare + 0.05, $"predicted positive: {balanced.PositiveShare:P0} balanced, {plain.PositiveShare:P0} unweighted");
+    }
+
+    [Fact]
+    public void BalanceClasses_with_PositiveClassWeight_is_refused()
     {
         var options = SyntheticImages.FastOptions(epochs: 1);
         options.BalanceClasses = true;
-        var imbalanced = SyntheticImages.Rows(80, 1).Where((r, i) => r.Label || i % 4 == 1).ToList();
-        using (new CnnEstimator(ml, options).Fit(ml.Data.LoadFromEnumerable(imbalanced))) { }
-
         options.PositiveClassWeight = 2;
-        Assert.Throws<ArgumentException>(() => new CnnEstimator(ml, options));
+
+        var error = Assert.Throws<ArgumentException>(() => new CnnEstimator(ml, options));
+
+        Assert.Equal(nameof(CnnOptions.BalanceClasses), error.ParamName);
     }
 
     [Fact]
@@ -166,12 +204,20 @@ public sealed class TrainingControlTests
         });
     }
 
-    [Fact]
-    public void Early_stopping_or_threshold_selection_without_validation_rows_is_refused()
+    [Theory]
+    [InlineData("early stopping")]
+    [InlineData("threshold selection")]
+    public void Early_stopping_or_threshold_selection_without_validation_rows_is_refused(string option)
     {
         var options = SyntheticImages.FastOptions(epochs: 1);
-        options.EarlyStoppingPatience = 2;
+        if (option == "early stopping")
+            options.EarlyStoppingPatience = 2;
+        else
+            options.ThresholdSelection = ThresholdSelection.MaxF1;
+
         var error = Assert.Throws<ArgumentException>(() => new CnnEstimator(ml, options).Fit(SyntheticImages.DataView(ml, 16, 1)));
+
+        Assert.StartsWith("Early stopping and threshold selection measure a validation set", error.Message);
         Assert.Contains("ValidationFraction", error.Message);
     }
 

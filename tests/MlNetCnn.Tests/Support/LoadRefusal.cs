@@ -1,0 +1,68 @@
+using System.Reflection;
+
+namespace MlNetCnn.Tests.Support;
+
+/// <summary>
+/// What <c>MLContext.Model.Load</c> may throw for a damaged model.zip, as README (Guarantees, "Damaged model files")
+/// promises it: damage to MlNetCnn's own entries is refused by its loader, which ML.NET calls by reflection and so
+/// wraps in <see cref="TargetInvocationException"/>; damage to the zip or to ML.NET's own entries is refused by
+/// System.IO.Compression or ML.NET before that loader runs.
+/// </summary>
+public static class LoadRefusal
+{
+    /// <summary>Where a refusal came from.</summary>
+    public enum Origin
+    {
+        /// <summary>MlNetCnn's loader (CnnModelFormat.Load), reading its own entries.</summary>
+        OurLoader,
+        /// <summary>System.IO.Compression or ML.NET, reading the zip or ML.NET's entries.</summary>
+        ZipOrMlNet,
+    }
+
+    /// <summary>How each message MlNetCnn's loader writes for damage begins.</summary>
+    private static readonly string[] OurDamageMessages =
+    [
+        "The CNN model in this file is damaged: ", "The training history is damaged",
+        "This CNN model was saved in a newer", "This CNN model was saved in an older",
+    ];
+
+    /// <summary>What System.IO.Compression and ML.NET were seen to throw for damage to the zip or to ML.NET's entries.</summary>
+    private static readonly Type[] ZipOrMlNetThrows =
+    [
+        typeof(InvalidDataException), typeof(FormatException), typeof(InvalidOperationException), typeof(EndOfStreamException),
+        typeof(FileLoadException), typeof(NotSupportedException),
+    ];
+
+    /// <summary>Fails unless <paramref name="error"/> is a refusal README promises; returns where it came from and the innermost message.</summary>
+    public static (Origin Origin, Type Type, string Message) Check(Exception error)
+    {
+        if (error is TargetInvocationException { InnerException: { } cause })
+        {
+            // Ours says what is damaged; so does System.IO.Compression when the loader's stream read meets broken zip data.
+            var fromZip = cause.TargetSite?.DeclaringType?.Namespace == "System.IO.Compression";
+            var ours = OurDamageMessages.Any(m => cause.Message.StartsWith(m, StringComparison.Ordinal));
+            // HistoryFormat.Read lets a history stream that ends early surface as .NET's own end-of-stream error (README).
+            var endOfHistory = cause is EndOfStreamException && cause.StackTrace?.Contains("HistoryFormat.Read", StringComparison.Ordinal) == true;
+            Assert.True(cause is InvalidDataException && (ours || fromZip) || endOfHistory,
+                $"our loader's refusal is an InvalidDataException naming the damage (or, for the history, an EndOfStreamException):\n{error}");
+            return (Origin.OurLoader, cause.GetType(), cause.Message);
+        }
+        var innermost = error;
+        for (var e = error; e is not null; e = e.InnerException)
+        {
+            Assert.True(ZipOrMlNetThrows.Contains(e.GetType()) || (e != error && e.GetType() == typeof(IOException)),
+                $"loading threw {e.GetType().Name}{(e == error ? "" : " inside " + error.GetType().Name)}, not one of {string.Join(", ", ZipOrMlNetThrows.Select(t => t.Name))}:\n{error}");
+            innermost = e;
+        }
+        Assert.False(string.IsNullOrWhiteSpace(innermost.Message), error.ToString());
+        return (Origin.ZipOrMlNet, innermost.GetType(), innermost.Message);
+    }
+
+    /// <summary>The exception MlNetCnn's loader threw, from inside ML.NET's TargetInvocationException; fails when it did not throw one.</summary>
+    public static InvalidDataException OfOurLoader(Exception error)
+    {
+        var (origin, _, _) = Check(error);
+        Assert.Equal(Origin.OurLoader, origin);
+        return Assert.IsType<InvalidDataException>(error.InnerException);
+    }
+}
