@@ -29,24 +29,43 @@ public static class LoadRefusal
     /// <summary>What System.IO.Compression and ML.NET were seen to throw for damage to the zip or to ML.NET's entries.</summary>
     private static readonly Type[] ZipOrMlNetThrows =
     [
-        typeof(InvalidDataException), typeof(FormatException), typeof(InvalidOperationException), typeof(EndOfStreamException),
-        typeof(FileLoadException), typeof(NotSupportedException),
+        typeof(InvalidDataException), typeof(FormatException), typeof(InvalidOperationException), typeof(EndOfStreamException), typeof(NotSupportedException),
     ];
+
+    /// <summary>
+    /// What .NET throws when ML.NET loads the loader's assembly by the name the file stores and that name is damaged
+    /// (FileLoadException, FileNotFoundException, ArgumentException and its CultureNotFoundException).
+    /// </summary>
+    private static bool IsDamagedAssemblyName(Exception e) =>
+        e is FileLoadException or FileNotFoundException or ArgumentException
+        && e.StackTrace?.Contains("Microsoft.ML.ModelLoadContext.EnsureLoaderAssemblyIsRegistered", StringComparison.Ordinal) == true;
 
     /// <summary>Fails unless <paramref name="error"/> is a refusal README promises; returns where it came from and the innermost message.</summary>
     public static (Origin Origin, Type Type, string Message) Check(Exception error)
     {
-        if (error is TargetInvocationException { InnerException: { } cause })
+        var chain = new List<Exception>();
+        for (var e = error; e is not null; e = e.InnerException)
+            chain.Add(e);
+        var invocation = chain.FindIndex(e => e is TargetInvocationException);
+        if (invocation >= 0 && chain[invocation].InnerException is { } cause)
         {
-            // Ours says what is damaged; so does System.IO.Compression when the loader's stream read meets broken zip data.
-            var fromZip = cause.TargetSite?.DeclaringType?.Namespace == "System.IO.Compression";
-            var ours = OurDamageMessages.Any(m => cause.Message.StartsWith(m, StringComparison.Ordinal));
+            // Loading a pipeline, ML.NET may wrap the invocation once more: "Error during class instantiation".
+            Assert.True(chain.Take(invocation).All(e => e.GetType() == typeof(InvalidOperationException)), $"unexpected wrapping of our loader's refusal:\n{error}");
+            // Ours says what is damaged; so does System.IO.Compression when the loader's stream read meets broken zip
+            // data, and ML.NET when its model-record reading, which the loader calls (the header check, the string
+            // table), finds the record damaged: a FormatException.
+            var ours = cause is InvalidDataException && OurDamageMessages.Any(m => cause.Message.StartsWith(m, StringComparison.Ordinal));
+            var fromZip = cause is InvalidDataException && cause.TargetSite?.DeclaringType?.Namespace == "System.IO.Compression";
+            var fromMlNetRecord = cause is FormatException && cause.StackTrace is { } trace
+                && (trace.Contains("at Microsoft.ML.ModelHeader.", StringComparison.Ordinal) || trace.Contains("at Microsoft.ML.ModelLoadContext.", StringComparison.Ordinal));
             // HistoryFormat.Read lets a history stream that ends early surface as .NET's own end-of-stream error (README).
             var endOfHistory = cause is EndOfStreamException && cause.StackTrace?.Contains("HistoryFormat.Read", StringComparison.Ordinal) == true;
-            Assert.True(cause is InvalidDataException && (ours || fromZip) || endOfHistory,
-                $"our loader's refusal is an InvalidDataException naming the damage (or, for the history, an EndOfStreamException):\n{error}");
+            Assert.True(ours || fromZip || fromMlNetRecord || endOfHistory,
+                $"our loader's refusal is an InvalidDataException naming the damage, a FormatException from ML.NET's model-record reading, or, for the history, an EndOfStreamException:\n{error}");
             return (Origin.OurLoader, cause.GetType(), cause.Message);
         }
+        if (IsDamagedAssemblyName(error))
+            return (Origin.ZipOrMlNet, error.GetType(), error.Message);
         var innermost = error;
         for (var e = error; e is not null; e = e.InnerException)
         {
@@ -63,6 +82,6 @@ public static class LoadRefusal
     {
         var (origin, _, _) = Check(error);
         Assert.Equal(Origin.OurLoader, origin);
-        return Assert.IsType<InvalidDataException>(error.InnerException);
+        return Assert.IsType<InvalidDataException>(Assert.IsType<TargetInvocationException>(error).InnerException);
     }
 }
