@@ -135,8 +135,15 @@ internal static class CnnModelFormat
             if (weightsHash.Length != HashSize)
                 throw Damaged("it ends inside the weights checksum");
             List<EpochRecord>? read = null;
-            if (!ctx.TryLoadBinaryStream(HistoryStream, reader => read = HistoryFormat.Read(reader, ctx.Header.ModelVerWritten >= VersionWithSkippedRows)) || read is null)
-                throw Damaged($"the history stream '{HistoryStream}' is missing");
+            try
+            {
+                if (!ctx.TryLoadBinaryStream(HistoryStream, reader => read = HistoryFormat.Read(reader, ctx.Header.ModelVerWritten >= VersionWithSkippedRows)) || read is null)
+                    throw Damaged($"the history stream '{HistoryStream}' is missing");
+            }
+            catch (EndOfStreamException e)
+            {
+                throw Damaged($"the history stream '{HistoryStream}' ends before its last record", e);
+            }
             history = read;
         }
 

@@ -58,10 +58,8 @@ public static class LoadRefusal
             var fromZip = cause is InvalidDataException && cause.TargetSite?.DeclaringType?.Namespace == "System.IO.Compression";
             var fromMlNetRecord = cause is FormatException && cause.StackTrace is { } trace
                 && (trace.Contains("at Microsoft.ML.ModelHeader.", StringComparison.Ordinal) || trace.Contains("at Microsoft.ML.ModelLoadContext.", StringComparison.Ordinal));
-            // HistoryFormat.Read lets a history stream that ends early surface as .NET's own end-of-stream error (README).
-            var endOfHistory = cause is EndOfStreamException && cause.StackTrace?.Contains("HistoryFormat.Read", StringComparison.Ordinal) == true;
-            Assert.True(ours || fromZip || fromMlNetRecord || endOfHistory,
-                $"our loader's refusal is an InvalidDataException naming the damage, a FormatException from ML.NET's model-record reading, or, for the history, an EndOfStreamException:\n{error}");
+            Assert.True(ours || fromZip || fromMlNetRecord,
+                $"our loader's refusal is an InvalidDataException naming the damage or a FormatException from ML.NET's model-record reading:\n{error}");
             return (Origin.OurLoader, cause.GetType(), cause.Message);
         }
         if (IsDamagedAssemblyName(error))
