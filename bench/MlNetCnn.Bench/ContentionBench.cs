@@ -19,6 +19,7 @@ internal static class ContentionBench
         var images = quick ? 128 : 512;
         var predictions = quick ? 300 : 2000;
         const int batch = BenchSettings.DefaultBatchSize;
+        MlNetCnn.Native.TorchRuntime.EnsureLoaded();
         using var set = ImageSet.Write(images, 64, 80);
         var ml = new MLContext(seed: 1);
         set.ExtractPixels(ml);
@@ -66,8 +67,9 @@ internal static class ContentionBench
         }
         model.Dispose();
 
+        var header = RunHeader.Read(args);
         var report = new StringBuilder();
-        report.AppendLine($"Contention, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; CPU: {ScoringBench.CpuModel()}; {Environment.ProcessorCount} cores; 64×64×3, NetworkShape.Default; " +
+        report.AppendLine($"Contention: {Environment.ProcessorCount} cores; 64×64×3, NetworkShape.Default; " +
             $"default threads (ONNX Runtime: one per physical core, no spinning; libtorch: all cores, OMP_WAIT_POLICY={Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") ?? "unset"}); loaded = one busy `sh` loop per core beside the process.");
         report.AppendLine();
         report.AppendLine("| row | idle | loaded | target when loaded |");
@@ -75,9 +77,10 @@ internal static class ContentionBench
         report.AppendLine($"| Predict p50 / p99, ONNX Runtime ({predictions} rows) | {rows["onnx"].Idle} | {rows["onnx"].Loaded} | p50 ≤ 10 ms, p99 ≤ 50 ms |");
         report.AppendLine($"| Predict p50 / p99, LibTorch | {rows["torch"].Idle} | {rows["torch"].Loaded} | (the same) |");
         report.AppendLine($"| training, images/s ({images} images × 2 epochs, in memory) | {rows["train"].Idle} | {rows["train"].Loaded} | ≥ 0.5 × idle: {trainLoaded / trainIdle:F2} × |");
-        Console.WriteLine(report.ToString());
+        var text = header.ToMarkdown(RunHeader.ReadLoadAverage()) + Environment.NewLine + report;
+        Console.WriteLine(text);
         if (BenchSettings.Value(args, "--markdown") is { } path)
-            File.WriteAllText(path, report.ToString());
+            File.WriteAllText(path, text);
         return 0;
     }
 

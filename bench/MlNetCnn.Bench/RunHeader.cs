@@ -15,7 +15,8 @@ internal sealed record RunHeader(DateTime StartedUtc, string Commit, string CpuM
     // The /proc/cpuinfo flags that decide which FP32 kernels can run, in rising order.
     private static readonly string[] SimdFlagNames = ["fma", "avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_bf16"];
     // Environment variables that cap the instruction set libtorch's kernels use.
-    private static readonly string[] IsaVariables = ["ATEN_CPU_CAPABILITY", "DNNL_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS"];
+    // (ONEDNN_MAX_CPU_ISA and OMP_WAIT_POLICY are shown whether the user set them or MlNetCnn's defaults did.)
+    private static readonly string[] IsaVariables = ["ATEN_CPU_CAPABILITY", "DNNL_MAX_CPU_ISA", "ONEDNN_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS", "OMP_WAIT_POLICY"];
 
     /// <summary>Reads the machine and the checkout; call once TorchSharp's native libraries are loaded.</summary>
     public static RunHeader Read(string[] args)

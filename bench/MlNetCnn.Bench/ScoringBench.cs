@@ -24,8 +24,10 @@ internal static class ScoringBench
         var threads = BenchSettings.Value(args, "--threads", Environment.ProcessorCount);
         const int batch = BenchSettings.DefaultBatchSize;
         var sizes = quick ? new[] { (64, 80, 256, 1, 200), (244, 305, 32, 1, 0) } : new[] { (64, 80, 1024, 5, 2000), (244, 305, 96, 3, 200) };
+        MlNetCnn.Native.TorchRuntime.EnsureLoaded();
+        var header = RunHeader.Read(args);
         var report = new StringBuilder();
-        report.AppendLine($"Scoring engines, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; CPU: {CpuModel()}; {threads} threads everywhere (ONNX Runtime intra-op, no spinning; libtorch set_num_threads); batch {batch}; NetworkShape.Default; 3-channel images; medians.");
+        report.AppendLine($"Scoring engines: {threads} threads everywhere (ONNX Runtime intra-op, no spinning; libtorch set_num_threads); batch {batch}; NetworkShape.Default; 3-channel images; medians of {(quick ? "1" : "3–5")} repeats.");
         report.AppendLine();
         report.AppendLine("| row | what is timed | 64×64 | 244×244 |");
         report.AppendLine("| --- | --- | ---: | ---: |");
@@ -104,9 +106,10 @@ internal static class ScoringBench
         Row("dsplit", "where (d)'s time goes", "per image: image stages + network, sequential");
         Row("e-onnx", "(e) Predict latency, ONNX Runtime", "PredictionEngine.Predict on one row, p50 / p99");
         Row("e-torch", "(e) Predict latency, LibTorch", "the same, p50 / p99");
-        Console.WriteLine(report.ToString());
+        var text = header.ToMarkdown(RunHeader.ReadLoadAverage()) + Environment.NewLine + report;
+        Console.WriteLine(text);
         if (BenchSettings.Value(args, "--markdown") is { } path)
-            File.WriteAllText(path, report.ToString());
+            File.WriteAllText(path, text);
         return 0;
     }
 
