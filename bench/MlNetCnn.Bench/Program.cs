@@ -14,6 +14,7 @@ using TorchSharp;
 //   --markdown FILE     also write the table to FILE
 //   --memory            only the memory row (10 epochs at 64×64, fresh process)
 //   --leaks [--threads N]  instead of the benchmark: resident memory over 20 Fits and 10,000 predictions (LeakProbe.cs)
+//   --dispose-memory  instead of the benchmark: resident memory of a loaded model per engine, before and after Dispose (DisposeMemoryBench.cs)
 //   --contention [--quick]  instead of the benchmark: Predict latency and training speed, idle and beside a busy loop per core (ContentionBench.cs)
 //   --scoring [--quick] [--threads N]  instead of the benchmark: the scoring engines side by side (ScoringBench.cs)
 //   --scalar-race [--seconds N] [--rounds N] [--scenario NAME]  instead of the benchmark: TorchSharp's temporary-Scalar race (ScalarRaceProbe.cs)
@@ -21,6 +22,8 @@ if (args.Length > 0 && args[0] == MemoryProbe.ChildFlag)
     return MemoryProbe.Child(args);
 if (args.Length > 0 && args[0].StartsWith(ScalarRaceProbe.Flag, StringComparison.Ordinal))
     return ScalarRaceProbe.Run(args);
+if (args.Contains(DisposeMemoryBench.Flag))
+    return DisposeMemoryBench.Run(args);
 if (args.Contains(ContentionBench.Flag))
     return ContentionBench.Run(args);
 if (args.Contains(ScoringBench.Flag))
