@@ -67,8 +67,8 @@ internal static class Report
             _ => F(pyTorch?.MatmulGflops));
         Row("image stages alone", "decode+resize+extract, cursor to the end", r => F(r.ImageStages));
         Row("(d) plain forward", "TorchSharp eval + no_grad, batch 32", r => F(r.PlainForward));
-        Row("(d) Transform, in memory", "CnnTransformer.Transform over float vectors, consumed", r => F(r.TransformMemory));
-        Row("(d) Transform, from PNG", "whole fitted pipeline's Transform, consumed", r => F(r.TransformPng));
+        Row("(d) Transform, in memory", "CnnTransformer.Transform over float vectors, consumed (the default engine: ONNX Runtime)", r => F(r.TransformMemory));
+        Row("(d) Transform, from PNG", "whole fitted pipeline's Transform, consumed (ONNX Runtime)", r => F(r.TransformPng));
         Row("(d) PyTorch eval", "eval + no_grad, batch 32", r => F(r.PyTorchScore));
         Row("**pipeline / plain**", "check off; target ≥ 0.95", r => R(r.PipelineFit / r.PlainTrain));
         Row("pipeline with defaults / plain", "check on", r => R(r.PipelineFitDefaults / r.PlainTrain));
