@@ -140,9 +140,6 @@ internal static class ScoringBench
 
     private static string R(double v) => v.ToString("F2", CultureInfo.InvariantCulture);
 
-    internal static string CpuModel() =>
-        File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown";
-
     private sealed class FeatureRow
     {
         public float[] Features { get; set; } = Array.Empty<float>();

@@ -31,19 +31,41 @@ internal static class CommonOptions
         Description = "Intra-op threads of the scoring engine (not given: the model's setting, else the engine's default).",
     };
 
-    /// <summary>The model with the engine and threads the flags ask for, or as it is when neither is given.</summary>
-    public static Microsoft.ML.ITransformer WithEngine(Microsoft.ML.ITransformer model, ScoringEngine? engine, int? threads)
+    /// <summary>
+    /// Loads <paramref name="path"/> (see <see cref="Data.ImagePipeline.LoadModel"/>) to score with the engine and threads
+    /// the flags ask for; the model's own when neither is given.
+    /// </summary>
+    public static ScoringModel LoadForScoring(Microsoft.ML.MLContext ml, string path, ScoringEngine? engine, int? threads)
     {
+        var file = Data.ImagePipeline.LoadModel(ml, path);
         if (engine is null && threads is null)
-            return model;
-        var cnn = model.FindCnn();
+            return new ScoringModel(file, file);
         try
         {
-            return model.WithScoringEngine(engine ?? cnn.ScoringEngine, threads ?? cnn.ScoringThreads);
+            var cnn = file.FindCnn();
+            return new ScoringModel(file, file.WithScoringEngine(engine ?? cnn.ScoringEngine, threads ?? cnn.ScoringThreads));
         }
-        catch (ArgumentOutOfRangeException e) when (e.ParamName == nameof(CnnOptions.ScoringThreads))
+        catch (Exception e)
         {
-            throw new CliException($"--scoring-threads {threads} is out of range: {e.Message.Split(" (Parameter")[0]}");
+            (file as IDisposable)?.Dispose();
+            if (e is ArgumentOutOfRangeException { ParamName: nameof(CnnOptions.ScoringThreads) })
+                throw new CliException($"--scoring-threads {threads} is out of range: {e.Message.Split(" (Parameter")[0]}");
+            throw;
+        }
+    }
+
+    /// <summary>A loaded model as it scores (<see cref="Model"/>); disposing it disposes what was loaded too.</summary>
+    public sealed class ScoringModel(Microsoft.ML.ITransformer loaded, Microsoft.ML.ITransformer model) : IDisposable
+    {
+        /// <summary>The model to score with.</summary>
+        public Microsoft.ML.ITransformer Model { get; } = model;
+
+        /// <summary>Disposes the scoring model and, when the engine was changed, the model as loaded.</summary>
+        public void Dispose()
+        {
+            if (!ReferenceEquals(Model, loaded))
+                (Model as IDisposable)?.Dispose();
+            (loaded as IDisposable)?.Dispose();
         }
     }
 

@@ -39,27 +39,17 @@ internal sealed class EvaluateCommand
         var folder = LabelledFolder.Load(dataPath, positiveName, "data", skip);
         CommonOptions.CheckOutFolder(outPath);
         var ml = new MLContext(TrainCommand.DefaultSeed);
-        var file = ImagePipeline.LoadModel(ml, modelPath);
-        var loaded = file;
-        try
-        {
-            loaded = CommonOptions.WithEngine(file, engineName, threads);
-            SkipWarning.Write(console.Error, folder.Skipped, folder.ListedCount, "data images", "all in metrics.json");
-            var evaluation = Evaluation.Run(ml, loaded, folder);
-            ReportTables.WriteMetrics(console.Ansi, evaluation);
-            var files = new OutputFiles(outPath);
-            Plots.WriteRoc(files.Roc, RocCurve.Points(evaluation.Probabilities, evaluation.Labels), evaluation.Metrics.AreaUnderRocCurve, $"{modelPath} on {folder}");
-            MetricsFile.Write(files.Metrics, evaluation, training: null, history: [],
-                skip ? new Dictionary<string, IReadOnlyList<SkippedImage>> { ["data"] = folder.Skipped } : null);
-            console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Accuracy {evaluation.Metrics.Accuracy:F4}, AUC {evaluation.Metrics.AreaUnderRocCurve:F4}. Wrote {files.Roc}, {files.Metrics}."));
-            return CliApp.Success;
-        }
-        finally
-        {
-            if (!ReferenceEquals(loaded, file))
-                (loaded as IDisposable)?.Dispose();
-            (file as IDisposable)?.Dispose();
-        }
+        using var scoring = CommonOptions.LoadForScoring(ml, modelPath, engineName, threads);
+        var loaded = scoring.Model;
+        SkipWarning.Write(console.Error, folder.Skipped, folder.ListedCount, "data images", "all in metrics.json");
+        var evaluation = Evaluation.Run(ml, loaded, folder);
+        ReportTables.WriteMetrics(console.Ansi, evaluation);
+        var files = new OutputFiles(outPath);
+        Plots.WriteRoc(files.Roc, RocCurve.Points(evaluation.Probabilities, evaluation.Labels), evaluation.Metrics.AreaUnderRocCurve, $"{modelPath} on {folder}");
+        MetricsFile.Write(files.Metrics, evaluation, training: null, history: [],
+            skip ? new Dictionary<string, IReadOnlyList<SkippedImage>> { ["data"] = folder.Skipped } : null);
+        console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Accuracy {evaluation.Metrics.Accuracy:F4}, AUC {evaluation.Metrics.AreaUnderRocCurve:F4}. Wrote {files.Roc}, {files.Metrics}."));
+        return CliApp.Success;
     }
 }

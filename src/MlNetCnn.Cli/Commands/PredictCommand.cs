@@ -49,31 +49,21 @@ internal sealed class PredictCommand
         var images = Expand(inputs);
         var reasons = CheckImages(images, skip);
         var ml = new MLContext(TrainCommand.DefaultSeed);
-        var file = ImagePipeline.LoadModel(ml, modelPath);
-        var loaded = file;
-        try
-        {
-            loaded = CommonOptions.WithEngine(file, engineName, threads);
-            var skipped = images.Select((p, i) => reasons[i] is { } reason ? new SkippedImage(p, reason) : null).OfType<SkippedImage>().ToArray();
-            SkipWarning.Write(console.Error, skipped, images.Count, "images", "each has its place in the output");
-            var readable = images.Where((_, i) => reasons[i] is null).ToArray();
-            var rows = readable.Select(p => new ImageRow { ImagePath = Path.GetFullPath(p) }).ToArray();
-            var scored = loaded.Transform(ImagePipeline.Load(ml, rows));
-            var results = ml.Data.CreateEnumerable<ScoredRow>(scored, reuseRowObject: false).ToArray();
-            if (results.Length != rows.Length)
-                throw new InvalidOperationException($"The model scored {results.Length} of {rows.Length} images.");
-            if (asJson)
-                WriteJson(images, reasons, results);
-            else
-                WriteLines(images, reasons, results);
-            return CliApp.Success;
-        }
-        finally
-        {
-            if (!ReferenceEquals(loaded, file))
-                (loaded as IDisposable)?.Dispose();
-            (file as IDisposable)?.Dispose();
-        }
+        using var scoring = CommonOptions.LoadForScoring(ml, modelPath, engineName, threads);
+        var loaded = scoring.Model;
+        var skipped = images.Select((p, i) => reasons[i] is { } reason ? new SkippedImage(p, reason) : null).OfType<SkippedImage>().ToArray();
+        SkipWarning.Write(console.Error, skipped, images.Count, "images", "each has its place in the output");
+        var readable = images.Where((_, i) => reasons[i] is null).ToArray();
+        var rows = readable.Select(p => new ImageRow { ImagePath = Path.GetFullPath(p) }).ToArray();
+        var scored = loaded.Transform(ImagePipeline.Load(ml, rows));
+        var results = ml.Data.CreateEnumerable<ScoredRow>(scored, reuseRowObject: false).ToArray();
+        if (results.Length != rows.Length)
+            throw new InvalidOperationException($"The model scored {results.Length} of {rows.Length} images.");
+        if (asJson)
+            WriteJson(images, reasons, results);
+        else
+            WriteLines(images, reasons, results);
+        return CliApp.Success;
     }
 
     /// <summary>

@@ -18,15 +18,11 @@ internal static class OneDnnGuard
     private const string LegacyVariable = "DNNL_MAX_CPU_ISA";
     private const string CacheFolder = "/sys/devices/system/cpu/cpu0/cache";
 
-    /// <summary>The cap applied in this process, or null when none was.</summary>
-    public static string? Applied { get; private set; }
-
     /// <summary>Applies the cap where it is needed; must run before libtorch loads.</summary>
     public static void Apply()
     {
         if (!OperatingSystem.IsLinux() || Directory.Exists(CacheFolder) || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable(LegacyVariable)))
             return;
-        if (NativeEnvironment.SetDefault(Variable, "AVX2"))
-            Applied = "AVX2";
+        NativeEnvironment.SetDefault(Variable, "AVX2");
     }
 }

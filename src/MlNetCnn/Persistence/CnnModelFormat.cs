@@ -134,17 +134,7 @@ internal static class CnnModelFormat
             weightsHash = ctx.Reader.ReadBytes(HashSize);
             if (weightsHash.Length != HashSize)
                 throw Damaged("it ends inside the weights checksum");
-            List<EpochRecord>? read = null;
-            try
-            {
-                if (!ctx.TryLoadBinaryStream(HistoryStream, reader => read = HistoryFormat.Read(reader, ctx.Header.ModelVerWritten >= VersionWithSkippedRows)) || read is null)
-                    throw Damaged($"the history stream '{HistoryStream}' is missing");
-            }
-            catch (EndOfStreamException e)
-            {
-                throw Damaged($"the history stream '{HistoryStream}' ends before its last record", e);
-            }
-            history = read;
+            history = ReadStream(ctx, "history", HistoryStream, "its last record", reader => HistoryFormat.Read(reader, ctx.Header.ModelVerWritten >= VersionWithSkippedRows));
         }
 
         var shape = new NetworkShape(convolution, kernel, pool, hidden);
@@ -168,41 +158,42 @@ internal static class CnnModelFormat
         if (weightsHash is not null && !SHA256.HashData(weights).AsSpan().SequenceEqual(weightsHash))
             throw Damaged($"the weights stream '{WeightsStream}' does not match its checksum");
 
-        NetworkWeights state;
+        var (engine, threads) = ctx.Header.ModelVerWritten >= VersionWithScoring
+            ? ReadStream(ctx, "scoring", ScoringStream, "its engine and threads", ReadScoring)
+            : (ScoringEngine.OnnxRuntime, (int?)null);
+        CnnScorer scorer;
         try
         {
-            state = NetworkWeights.Read(weights);
-            state.CheckFits(shape, geometry);
+            // The scorer checks that the weights are exactly the declared network's tensors.
+            scorer = new CnnScorer(env.Register(nameof(CnnTransformer)), shape, geometry, NetworkWeights.Read(weights), engine, threads);
         }
         catch (InvalidDataException e)
         {
             throw Damaged($"its weights could not be read ({e.Message})", e);
         }
+        return new CnnTransformer(env, scorer, featureColumn, threshold, batchSize, history, bestEpoch);
+    }
 
-        var (engine, threads) = (ScoringEngine.OnnxRuntime, (int?)null);
-        if (ctx.Header.ModelVerWritten >= VersionWithScoring
-            && !ctx.TryLoadBinaryStream(ScoringStream, reader => (engine, threads) = ReadScoring(reader)))
-            throw Damaged($"the scoring stream '{ScoringStream}' is missing");
-        var host = env.Register(nameof(CnnTransformer));
-        return new CnnTransformer(env, new CnnScorer(host, shape, geometry, state, engine, threads), featureColumn, threshold, batchSize, history, bestEpoch);
+    /// <summary>Reads the <paramref name="kind"/> stream <paramref name="name"/> with <paramref name="read"/>; one that is missing or ends before <paramref name="what"/> is damage.</summary>
+    private static T ReadStream<T>(ModelLoadContext ctx, string kind, string name, string what, Func<BinaryReader, T> read)
+    {
+        T value = default!;
+        try
+        {
+            if (!ctx.TryLoadBinaryStream(name, reader => value = read(reader)) || value is null)
+                throw Damaged($"the {kind} stream '{name}' is missing");
+        }
+        catch (EndOfStreamException e)
+        {
+            throw Damaged($"the {kind} stream '{name}' ends before {what}", e);
+        }
+        return value;
     }
 
     private static (ScoringEngine, int?) ReadScoring(BinaryReader reader)
     {
         if (reader.BaseStream.CanSeek && reader.BaseStream.Length - reader.BaseStream.Position != 2 * sizeof(int))
             throw Damaged($"the scoring stream '{ScoringStream}' holds {reader.BaseStream.Length - reader.BaseStream.Position} bytes, not {2 * sizeof(int)}");
-        try
-        {
-            return ReadScoringValues(reader);
-        }
-        catch (EndOfStreamException e)
-        {
-            throw Damaged($"the scoring stream '{ScoringStream}' ends before its engine and threads", e);
-        }
-    }
-
-    private static (ScoringEngine, int?) ReadScoringValues(BinaryReader reader)
-    {
         var engine = (ScoringEngine)reader.ReadInt32();
         if (!Enum.IsDefined(engine))
             throw Damaged($"scoring engine {(int)engine} is not one this MlNetCnn knows ({string.Join(", ", Enum.GetValues<ScoringEngine>().Select(e => $"{(int)e} {e}"))})");

@@ -106,24 +106,26 @@ internal sealed class CnnScorer : IDisposable
 
     private IScoringEngine Make()
     {
-        if (Requested == ScoringEngine.LibTorch)
-            return new LibTorchEngine(Shape, Geometry, Weights, Threads);
-        try
+        if (Requested == ScoringEngine.OnnxRuntime)
         {
-            var model = Onnx(0.5f, Array.Empty<KeyValuePair<string, string>>()).ToArray();
-            return OnnxRuntimeFactory(model, Geometry, Threads ?? 0);
+            try
+            {
+                var model = Onnx(0.5f, Array.Empty<KeyValuePair<string, string>>()).ToArray();
+                return OnnxRuntimeFactory(model, Geometry, Threads ?? 0);
+            }
+            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException or TypeInitializationException
+                                          or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
+            {
+                if (!warnedOfFallback)
+                {
+                    warnedOfFallback = true;
+                    using var channel = host.Start("Scoring");
+                    channel.Warning($"ONNX Runtime could not start ({e.GetType().Name}: {(e.InnerException ?? e).Message}); this model scores with LibTorch instead. " +
+                        "Check that the Microsoft.ML.OnnxRuntime package's native library for this platform is deployed, or choose ScoringEngine.LibTorch to silence this.");
+                }
+            }
         }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException or TypeInitializationException
-                                      or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
-        {
-            if (warnedOfFallback)
-                return new LibTorchEngine(Shape, Geometry, Weights, Threads);
-            warnedOfFallback = true;
-            using var channel = host.Start("Scoring");
-            channel.Warning($"ONNX Runtime could not start ({e.GetType().Name}: {(e.InnerException ?? e).Message}); this model scores with LibTorch instead. " +
-                "Check that the Microsoft.ML.OnnxRuntime package's native library for this platform is deployed, or choose ScoringEngine.LibTorch to silence this.");
-            return new LibTorchEngine(Shape, Geometry, Weights, Threads);
-        }
+        return new LibTorchEngine(Shape, Geometry, Weights, Threads);
     }
 
     /// <summary>Frees the engine's native memory once scoring under way has finished; the next score makes it again.</summary>

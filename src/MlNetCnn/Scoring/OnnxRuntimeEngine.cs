@@ -37,7 +37,7 @@ internal sealed class OnnxRuntimeEngine : IScoringEngine
     /// idle worker threads sleep instead of busy-waiting, which costs microseconds per batch and keeps a loaded
     /// machine's other processes (and a server's other requests) from losing their cores.
     /// </summary>
-    public static SessionOptions SessionOptionsFor(int threads)
+    private static SessionOptions SessionOptionsFor(int threads)
     {
         var options = new SessionOptions
         {
