@@ -3,7 +3,7 @@ using Microsoft.ML.Runtime;
 
 namespace MlNetCnn;
 
-/// <summary>ML.NET catalog entries: <c>mlContext.BinaryClassification.Trainers.Cnn(...)</c>.</summary>
+/// <summary>ML.NET catalog entries: <c>mlContext.BinaryClassification.Trainers.Cnn(...)</c> and <c>mlContext.Transforms.LoadCnnImages(...)</c>.</summary>
 public static class CnnCatalog
 {
     /// <summary>
@@ -42,5 +42,43 @@ public static class CnnCatalog
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(options);
         return new CnnEstimator(((Microsoft.ML.Data.IInternalCatalog)catalog).Environment, options);
+    }
+
+    /// <summary>
+    /// The image step for the CNN: image paths to the network's input, upright by EXIF orientation, transparency on
+    /// white, stretched to <paramref name="width"/>×<paramref name="height"/>, colour kept when the training images have it.
+    /// </summary>
+    /// <param name="catalog">The transforms of an <see cref="MLContext"/>.</param>
+    /// <param name="outputColumnName">The column made (Single, channels × height × width, values in [0, 1]).</param>
+    /// <param name="imageFolder">Folder of relative paths; null for paths as given.</param>
+    /// <param name="inputColumnName">The text column of image paths.</param>
+    /// <param name="width">Width of the network's input, in pixels.</param>
+    /// <param name="height">Height of the network's input, in pixels.</param>
+    public static CnnImageEstimator LoadCnnImages(this TransformsCatalog catalog,
+        string outputColumnName = CnnOptions.DefaultFeatureColumnName,
+        string? imageFolder = null,
+        string inputColumnName = CnnImageOptions.DefaultInputColumnName,
+        int width = CnnImageOptions.DefaultImageSize,
+        int height = CnnImageOptions.DefaultImageSize)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return new CnnImageEstimator(((Microsoft.ML.Data.IInternalCatalog)catalog).Environment, new CnnImageOptions
+        {
+            OutputColumnName = outputColumnName,
+            ImageFolder = imageFolder,
+            InputColumnName = inputColumnName,
+            Width = width,
+            Height = height,
+        });
+    }
+
+    /// <summary>The image step for the CNN with every setting in <paramref name="options"/>; see <see cref="CnnImageOptions"/>.</summary>
+    /// <param name="catalog">The transforms of an <see cref="MLContext"/>.</param>
+    /// <param name="options">The settings; see <see cref="CnnImageOptions"/> for each default.</param>
+    public static CnnImageEstimator LoadCnnImages(this TransformsCatalog catalog, CnnImageOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(options);
+        return new CnnImageEstimator(((Microsoft.ML.Data.IInternalCatalog)catalog).Environment, options);
     }
 }

@@ -1,0 +1,31 @@
+namespace MlNetCnn;
+
+/// <summary>How <see cref="CnnImageEstimator"/> brings an image to the network's size.</summary>
+public enum ImageResizeMode
+{
+    /// <summary>Scale each side to the target: the whole picture is kept, its aspect ratio is not.</summary>
+    Stretch,
+
+    /// <summary>Scale until the target is covered, keeping the aspect ratio, and cut the centre out: edges are lost.</summary>
+    CenterCrop,
+
+    /// <summary>Scale until the picture fits, keeping the aspect ratio, and fill the margins with the background colour.</summary>
+    Pad,
+}
+
+/// <summary>Which colour channels <see cref="CnnImageEstimator"/> gives the network.</summary>
+public enum ImageColorMode
+{
+    /// <summary>
+    /// Decided when the estimator is fitted: colour (three channels) when any training image is in colour, else grey
+    /// (one channel). An image counts as colour when more than 1% of its pixels differ between channels by more than
+    /// 8 of 255 levels, so grey pictures saved as RGB or as JPEG stay grey.
+    /// </summary>
+    Auto,
+
+    /// <summary>Three channels, red, green and blue, in that order.</summary>
+    Color,
+
+    /// <summary>One channel: luma, 0.299 R + 0.587 G + 0.114 B (ITU-R BT.601).</summary>
+    Grayscale,
+}
