@@ -104,6 +104,20 @@ public sealed class CnnImageTransformerTests : IDisposable
         Assert.True(MeanAbsoluteDifference(ours, expected) < 0.03);
     }
 
+    [Theory]
+    [InlineData("cmyk.jpg")]
+    [InlineData("progressive.jpg")]
+    public void CMYK_and_progressive_JPEGs_read_as_the_picture_they_hold(string name)
+    {
+        // Made by Images/Fixtures/make.sh (ImageMagick) from upright.png: SkiaSharp writes neither kind.
+        var fixtures = System.IO.Path.Combine(AppContext.BaseDirectory, "Images", "Fixtures");
+        var options = new CnnImageOptions { Width = 48, Height = 32 };
+        var seen = Read(options, System.IO.Path.Combine(fixtures, name), System.IO.Path.Combine(fixtures, "upright.png"));
+        Assert.Equal(3 * 48 * 32, seen[0].Length);
+        var error = MeanAbsoluteDifference(seen[0], seen[1]);
+        Assert.True(error < 0.04, $"{name}: mean error {error:F4} against upright.png");
+    }
+
     [Fact]
     public void Transparent_pixels_are_composited_on_white_by_default_and_on_the_background_asked_for()
     {
