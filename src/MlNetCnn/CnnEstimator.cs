@@ -126,7 +126,7 @@ public sealed class CnnEstimator : IEstimator<CnnTransformer>
         using (var network = result.Network)
             weights = NetworkWeights.Of(network);
         var scorer = new CnnScorer(host, options.Network, geometry, weights, options.ScoringEngine, options.ScoringThreads);
-        return new CnnTransformer(host, scorer, options.FeatureColumnName, result.Threshold, options.BatchSize, result.History, result.BestEpoch);
+        return new CnnTransformer(host, scorer, options.FeatureColumnName, result.Threshold, options.BatchSize, result.History, result.BestEpoch, ClassNames.From(options));
     }
 
     private (int Count, int Positives) CountLabels(IDataView data)

@@ -62,6 +62,21 @@ public static class CnnModel
     {
         var facts = new Dictionary<string, string>(StringComparer.Ordinal);
         var steps = Steps(model).ToList();
+        if (steps.OfType<CnnImageTransformer>().LastOrDefault(t => t.OutputColumnName == cnn.FeatureColumnName) is { } own)
+        {
+            facts[OnnxMetadata.ImageStep] = own.Describe();
+            facts[OnnxMetadata.PixelScaling] = "scale 1/255, offset 0 (feature = pixel / 255, pixel in 0–255, after the image step)";
+            facts[OnnxMetadata.PixelScale] = (1f / 255).ToString("R", CultureInfo.InvariantCulture);
+            facts[OnnxMetadata.PixelOffset] = "0";
+            facts[OnnxMetadata.ColorBits] = own.Channels == 1 ? "Luma" : "Rgb";
+            facts[OnnxMetadata.ColorOrder] = "RGB";
+            facts[OnnxMetadata.Interleave] = "false";
+            facts[OnnxMetadata.Resize] = $"{own.Geometry.Width}×{own.Geometry.Height}, {own.Resize}";
+            facts[OnnxMetadata.ResizeMode] = own.Resize.ToString();
+            facts[OnnxMetadata.Grayscale] = own.Channels == 1 ? "true" : "false";
+            facts[OnnxMetadata.Background] = $"#{own.Background.R:X2}{own.Background.G:X2}{own.Background.B:X2}";
+            return facts;
+        }
         var pixels = steps.OfType<ImagePixelExtractingTransformer>()
             .SelectMany(t => t.Columns).LastOrDefault(c => c.Name == cnn.FeatureColumnName);
         if (pixels is null)

@@ -48,6 +48,15 @@ public sealed class CnnOptions
     /// <summary>Image width in pixels, for a feature column without image dimensions; null reads it from the column.</summary>
     public int? ImageWidth { get; set; }
 
+    /// <summary>
+    /// What Label true stands for, e.g. "ankle boot": saved in the model (<see cref="CnnTransformer.PositiveClassName"/>)
+    /// so that predictions can name their class. Set both class names or neither. Default null (unnamed).
+    /// </summary>
+    public string? PositiveClassName { get; set; }
+
+    /// <summary>What Label false stands for; see <see cref="PositiveClassName"/>. Default null (unnamed).</summary>
+    public string? NegativeClassName { get; set; }
+
     /// <summary>Passes over the training data. Default 10.</summary>
     public int Epochs { get; set; } = DefaultEpochs;
 
@@ -193,6 +202,13 @@ public sealed class CnnOptions
         }
         if ((ImageChannels is null) != (ImageHeight is null) || (ImageHeight is null) != (ImageWidth is null))
             throw new ArgumentException("State all of ImageChannels, ImageHeight and ImageWidth, or none.");
+        if ((PositiveClassName is null) != (NegativeClassName is null))
+            throw new ArgumentException($"Set both PositiveClassName and NegativeClassName, or neither (one is {(PositiveClassName is null ? "null" : $"'{PositiveClassName}'")}, the other {(NegativeClassName is null ? "null" : $"'{NegativeClassName}'")}).",
+                PositiveClassName is null ? nameof(PositiveClassName) : nameof(NegativeClassName));
+        if (PositiveClassName is not null && (string.IsNullOrWhiteSpace(PositiveClassName) || string.IsNullOrWhiteSpace(NegativeClassName)))
+            throw new ArgumentException("PositiveClassName and NegativeClassName must not be empty.", string.IsNullOrWhiteSpace(PositiveClassName) ? nameof(PositiveClassName) : nameof(NegativeClassName));
+        if (PositiveClassName is not null && string.Equals(PositiveClassName, NegativeClassName, StringComparison.Ordinal))
+            throw new ArgumentException($"PositiveClassName and NegativeClassName are both '{PositiveClassName}'; the two classes need two names.", nameof(NegativeClassName));
         if (!(ValidationFraction >= 0 && ValidationFraction < 1))
             throw new ArgumentOutOfRangeException(nameof(ValidationFraction), ValidationFraction, "ValidationFraction must be in [0, 1).");
         if (EarlyStoppingPatience is < 1)

@@ -32,8 +32,10 @@ public sealed class CnnTransformer : ITransformer, IDisposable
     /// <summary>Name of the predicted-label output column.</summary>
     public const string PredictedLabelColumnName = "PredictedLabel";
 
-    internal CnnTransformer(IHostEnvironment env, CnnScorer scorer, string featureColumnName, float threshold, int batchSize, IReadOnlyList<EpochRecord> history, int bestEpoch)
+    internal CnnTransformer(IHostEnvironment env, CnnScorer scorer, string featureColumnName, float threshold, int batchSize, IReadOnlyList<EpochRecord> history, int bestEpoch,
+        ClassNames? classes)
     {
+        Classes = classes;
         Environment = env;
         BestEpoch = bestEpoch;
         Host = env.Register(nameof(CnnTransformer));
@@ -71,6 +73,18 @@ public sealed class CnnTransformer : ITransformer, IDisposable
     /// <summary>The epoch whose weights the network holds (the best one under early stopping; 0 when unknown).</summary>
     public int BestEpoch { get; }
 
+    /// <summary>What Label true stands for (e.g. the positive class folder's name); null when training did not say, or for an older model.</summary>
+    public string? PositiveClassName => Classes?.Positive;
+
+    /// <summary>What Label false stands for; null when training did not say, or for an older model.</summary>
+    public string? NegativeClassName => Classes?.Negative;
+
+    internal ClassNames? Classes { get; }
+
+    /// <summary>The name of the class <paramref name="predictedLabel"/> stands for: a class name when the model knows them, else "true" or "false".</summary>
+    public string ClassOf(bool predictedLabel) =>
+        Classes is { } c ? (predictedLabel ? c.Positive : c.Negative) : (predictedLabel ? "true" : "false");
+
     /// <summary>Every alarm raised while training, in order.</summary>
     public IReadOnlyList<Alarm> Alarms => History.SelectMany(r => r.Alarms).ToArray();
 
@@ -100,7 +114,7 @@ public sealed class CnnTransformer : ITransformer, IDisposable
     public CnnTransformer WithScoringEngine(ScoringEngine engine, int? threads = null)
     {
         CnnOptions.CheckScoring(engine, threads);
-        return new CnnTransformer(Environment, new CnnScorer(Host, Network, Geometry, Scorer.Weights, engine, threads), FeatureColumnName, Threshold, BatchSize, History, BestEpoch);
+        return new CnnTransformer(Environment, new CnnScorer(Host, Network, Geometry, Scorer.Weights, engine, threads), FeatureColumnName, Threshold, BatchSize, History, BestEpoch, Classes);
     }
 
     /// <summary>
@@ -153,6 +167,11 @@ public sealed class CnnTransformer : ITransformer, IDisposable
             [OnnxMetadata.BestEpoch] = BestEpoch.ToString(CultureInfo.InvariantCulture),
             [OnnxMetadata.PixelScaling] = OnnxMetadata.PixelScalingUnknown,
         };
+        if (Classes is { } classes)
+        {
+            facts[OnnxMetadata.PositiveClass] = classes.Positive;
+            facts[OnnxMetadata.NegativeClass] = classes.Negative;
+        }
         foreach (var (key, value) in metadata)
             facts[key] = value;
         return Scorer.Onnx(Threshold, facts);

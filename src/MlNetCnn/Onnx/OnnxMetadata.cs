@@ -32,6 +32,19 @@ internal static class OnnxMetadata
     /// <summary>Whether the pipeline made the images grey before extracting pixels.</summary>
     public const string Grayscale = OnnxExporter.MetadataPrefix + "grayscale";
 
+    /// <summary>What Label true stands for, when training named the classes.</summary>
+    public const string PositiveClass = OnnxExporter.MetadataPrefix + "positive_class";
+    /// <summary>What Label false stands for, when training named the classes.</summary>
+    public const string NegativeClass = OnnxExporter.MetadataPrefix + "negative_class";
+    /// <summary>
+    /// When MlNetCnn's own image step (CnnImageTransformer) made the features: its settings, e.g. "64×64 colour,
+    /// Pad, background #FFFFFF, EXIF orientation applied". Then <see cref="ResizeMode"/> is "Stretch", "CenterCrop" or
+    /// "Pad", <see cref="ColorBits"/> "Rgb" or "Luma", and <see cref="Background"/> the background colour.
+    /// </summary>
+    public const string ImageStep = OnnxExporter.MetadataPrefix + "image_step";
+    /// <summary>The image step's background, #RRGGBB: what transparent pixels and padded margins show.</summary>
+    public const string Background = OnnxExporter.MetadataPrefix + "background";
+
     /// <summary>What the transformer alone can say of the pixel scaling: only the pipeline that fed it knows.</summary>
     public const string PixelScalingUnknown = "as the pipeline's ExtractPixels gave them in training (export the whole pipeline with CnnModel.ExportOnnx to record it)";
 }

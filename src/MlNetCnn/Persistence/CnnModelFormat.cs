@@ -27,6 +27,9 @@ internal static class CnnModelFormat
     /// <summary>The binary stream that holds the scoring engine and its threads (format 0x00010004 on).</summary>
     public const string ScoringStream = "CnnScoring";
 
+    /// <summary>The binary stream that holds the class names, when training named them (format 0x00010005 on).</summary>
+    public const string ClassesStream = "CnnClasses";
+
     // 0x00010001: first format.
     // 0x00010002: adds the best epoch, a SHA-256 of the weights stream, and the training history (stream CnnHistory).
     //             ML.NET checks that a reader consumes the whole body, so 0x00010001 readers cannot read it.
@@ -36,8 +39,11 @@ internal static class CnnModelFormat
     //             read it (and score with their own engine). The weights are read without libtorch from this one on.
     private const uint VersionWithHistory = 0x00010002;
     private const uint VersionWithSkippedRows = 0x00010003;
+    // 0x00010005: adds stream CnnClasses (the class names) when training named them. The body is unchanged, so readers
+    //             of 0x00010002 still read it (and do not know the names).
     private const uint VersionWithScoring = 0x00010004;
-    private const uint VersionWritten = VersionWithScoring;
+    private const uint VersionWithClasses = 0x00010005;
+    private const uint VersionWritten = VersionWithClasses;
     private const uint VersionReadable = VersionWithHistory;
     private const uint VersionWeCanReadBack = 0x00010001;
 
@@ -51,7 +57,7 @@ internal static class CnnModelFormat
     private const long WeightsStreamSlack = 1 << 20;
     private const int HashSize = 32;
 
-    /// <summary>The format this build writes, as text (0x00010004).</summary>
+    /// <summary>The format this build writes, as text (0x00010005).</summary>
     public static string VersionText => $"0x{VersionWritten:X8}";
 
     private static VersionInfo GetVersionInfo() => new(
@@ -76,6 +82,8 @@ internal static class CnnModelFormat
     // stream CnnWeights: the network's state (TorchSharp Module.save), parameter and buffer names as CnnNetwork declares them
     // stream CnnScoring (0x00010004 on; absent: ONNX Runtime, default threads):
     //   int: scoring engine (0 ONNX Runtime, 1 LibTorch); int: scoring threads (0 for the engine's default)
+    // stream CnnClasses (0x00010005 on; absent: the classes have no names):
+    //   string (BinaryWriter, UTF-8): positive class name; string: negative class name
 
     public static void Save(CnnTransformer transformer, ModelSaveContext ctx)
     {
@@ -104,6 +112,14 @@ internal static class CnnModelFormat
             writer.Write((int)transformer.ScoringEngine);
             writer.Write(transformer.ScoringThreads ?? 0);
         });
+        if (transformer.Classes is { } classes)
+        {
+            ctx.SaveBinaryStream(ClassesStream, writer =>
+            {
+                writer.Write(classes.Positive);
+                writer.Write(classes.Negative);
+            });
+        }
     }
 
     public static CnnTransformer Load(IHostEnvironment env, ModelLoadContext ctx)
@@ -171,7 +187,10 @@ internal static class CnnModelFormat
         {
             throw Damaged($"its weights could not be read ({e.Message})", e);
         }
-        return new CnnTransformer(env, scorer, featureColumn, threshold, batchSize, history, bestEpoch);
+        ClassNames? classes = null;
+        if (ctx.Header.ModelVerWritten >= VersionWithClasses)
+            ctx.TryLoadBinaryStream(ClassesStream, reader => classes = ReadClasses(reader));
+        return new CnnTransformer(env, scorer, featureColumn, threshold, batchSize, history, bestEpoch, classes);
     }
 
     /// <summary>Reads the <paramref name="kind"/> stream <paramref name="name"/> with <paramref name="read"/>; one that is missing or ends before <paramref name="what"/> is damage.</summary>
@@ -201,6 +220,22 @@ internal static class CnnModelFormat
         if (threads < 0 || threads > CnnOptions.MaxScoringThreads)
             throw Damaged($"scoring threads {threads} is not in [0, {CnnOptions.MaxScoringThreads}]");
         return (engine, threads == 0 ? null : threads);
+    }
+
+    private static ClassNames ReadClasses(BinaryReader reader)
+    {
+        try
+        {
+            var positive = reader.ReadString();
+            var negative = reader.ReadString();
+            if (string.IsNullOrWhiteSpace(positive) || string.IsNullOrWhiteSpace(negative) || positive == negative || reader.BaseStream.Position != reader.BaseStream.Length)
+                throw Damaged($"the class names stream '{ClassesStream}' does not hold two different names");
+            return new ClassNames(positive, negative);
+        }
+        catch (EndOfStreamException e)
+        {
+            throw Damaged($"the class names stream '{ClassesStream}' ends before its second name", e);
+        }
     }
 
     /// <summary>Says in our own words when the model is of a format this build cannot read (ML.NET names its own version instead).</summary>
