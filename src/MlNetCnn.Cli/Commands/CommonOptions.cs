@@ -8,16 +8,18 @@ internal static class CommonOptions
     /// <summary><c>--positive NAME</c>: which class subfolder is the positive class.</summary>
     public static Option<string?> Positive() => new("--positive")
     {
-        Description = "For a folder of two class subfolders: the name of the positive one (ignored when the folder has labels.csv).",
+        Description = "For a folder of two class subfolders: the name of the positive one (ignored when the folder has labels.csv). " +
+            "Not needed with a model that knows its classes; one that contradicts the model is an error.",
     };
 
     /// <summary><c>--skip-bad-images</c>: leave out images that cannot be read instead of stopping at the first.</summary>
-    public static Option<bool> SkipBadImages() => new("--skip-bad-images")
-    {
-        Description = "Leave out images that cannot be read (missing, empty, truncated, not an image) instead of stopping at the first: " +
-            "print one warning with how many and why, record each (train, evaluate: in metrics.json; predict: an \"error\" entry or a 'skipped' line) " +
-            "and go on with the rest. Still fails when no image is left, or a labelled folder has none left of a class.",
-    };
+    public static Option<bool> SkipBadImages() => new("--skip-bad-images") { Description = SkipBadImagesDescription };
+
+    /// <summary>What <c>--skip-bad-images</c> does.</summary>
+    public const string SkipBadImagesDescription =
+        "Leave out images that cannot be read (missing, empty, truncated, not an image) instead of stopping at the first: " +
+        "print one warning with how many and why, record each (train, evaluate: in metrics.json; predict: an \"error\" entry or a 'skipped' line) " +
+        "and go on with the rest. Still fails when no image is left, or a labelled folder has none left of a class.";
 
     /// <summary><c>--engine</c>: which runtime scores (the model's own choice when not given).</summary>
     public static Option<ScoringEngine?> Engine() => new("--engine")

@@ -7,13 +7,16 @@ using MlNetCnn.Cli.Reporting;
 
 namespace MlNetCnn.Cli.Commands;
 
-/// <summary><c>evaluate</c>: scores a labelled folder with a model.zip; prints the metrics and writes roc.png and metrics.json.</summary>
+/// <summary>
+/// <c>evaluate</c>: scores a labelled folder with a model.zip; prints the metrics and writes roc.png, errors.png and
+/// metrics.json. On class subfolders, a model that knows its classes says which is positive.
+/// </summary>
 internal sealed class EvaluateCommand
 {
     private readonly CliConsole console;
     private readonly Option<string> model = new("--model") { Description = "The model.zip that train wrote.", Required = true };
-    private readonly Option<string> data = new("--data") { Description = "Labelled folder: labels.csv or two class subfolders.", Required = true };
-    private readonly Option<string> output = new("--out") { Description = "Folder for roc.png and metrics.json.", DefaultValueFactory = _ => TrainCommand.DefaultOutFolder };
+    private readonly Option<string> data = new("--data") { Description = "Labelled folder: labels.csv or two class subfolders (read recursively).", Required = true };
+    private readonly Option<string> output = new("--out") { Description = "Folder for roc.png, errors.png and metrics.json.", DefaultValueFactory = _ => TrainCommand.DefaultOutFolder };
     private readonly Option<string?> positive = CommonOptions.Positive();
     private readonly Option<bool> skipBadImages = CommonOptions.SkipBadImages();
     private readonly Option<ScoringEngine?> engine = CommonOptions.Engine();
@@ -36,20 +39,25 @@ internal sealed class EvaluateCommand
 
     private int Run(string modelPath, string dataPath, string outPath, string? positiveName, bool skip, ScoringEngine? engineName, int? threads)
     {
-        var folder = LabelledFolder.Load(dataPath, positiveName, "data", skip);
         CommonOptions.CheckOutFolder(outPath);
         var ml = new MLContext(TrainCommand.DefaultSeed);
         using var scoring = CommonOptions.LoadForScoring(ml, modelPath, engineName, threads);
         var loaded = scoring.Model;
+        var cnn = loaded.FindCnn();
+        var classes = cnn.PositiveClassName is { } p && cnn.NegativeClassName is { } n ? (p, n) : ((string, string)?)null;
+        var folder = LabelledFolder.Load(dataPath, positiveName, "data", skip, classes);
+        IgnoredNote.Write(console.Error, folder.Ignored, folder.Path, "data", "all in metrics.json");
         SkipWarning.Write(console.Error, folder.Skipped, folder.ListedCount, "data images", "all in metrics.json");
         var evaluation = Evaluation.Run(ml, loaded, folder);
         ReportTables.WriteMetrics(console.Ansi, evaluation);
         var files = new OutputFiles(outPath);
-        Plots.WriteRoc(files.Roc, RocCurve.Points(evaluation.Probabilities, evaluation.Labels), evaluation.Metrics.AreaUnderRocCurve, $"{modelPath} on {folder}");
+        Plots.WriteRoc(files.Roc, evaluation, $"{modelPath} on {folder}");
+        ErrorSheet.Write(files.Errors, ml, loaded, evaluation);
         MetricsFile.Write(files.Metrics, evaluation, training: null, history: [],
-            skip ? new Dictionary<string, IReadOnlyList<SkippedImage>> { ["data"] = folder.Skipped } : null);
+            skip ? new Dictionary<string, IReadOnlyList<SkippedImage>> { ["data"] = folder.Skipped } : null,
+            new Dictionary<string, IReadOnlyList<IgnoredFile>> { ["data"] = folder.Ignored });
         console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Accuracy {evaluation.Metrics.Accuracy:F4}, AUC {evaluation.Metrics.AreaUnderRocCurve:F4}. Wrote {files.Roc}, {files.Metrics}."));
+            $"Accuracy {evaluation.Metrics.Accuracy:F4}, AUC {evaluation.Metrics.AreaUnderRocCurve:F4}. Wrote {files.Roc}, {files.Errors}, {files.Metrics}."));
         return CliApp.Success;
     }
 }

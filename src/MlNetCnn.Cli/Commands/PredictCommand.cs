@@ -8,9 +8,10 @@ using MlNetCnn.Cli.Reporting;
 namespace MlNetCnn.Cli.Commands;
 
 /// <summary>
-/// <c>predict</c>: scores image files (and the images directly inside given folders) with a model.zip; one line per
-/// image, or with <c>--json</c> a JSON array of {path, label, probability}. Probabilities are printed so that they
-/// read back as the exact Single the model produced. With <c>--skip-bad-images</c>, an image that cannot be read is
+/// <c>predict</c>: scores image files and the images in given folders (and their subfolders) with a model.zip; one
+/// line per image (path, predicted class, probability), or with <c>--json</c> a JSON array of {path, label, probability,
+/// class}. The class is the model's class name (a class folder it was trained on), or true/false for a model that has
+/// none. Probabilities are printed so that they read back as the exact Single the model produced. With <c>--skip-bad-images</c>, an image that cannot be read is
 /// not scored: it gets a line <c>path TAB skipped TAB reason</c>, or in JSON an entry {path, error}, in its place.
 /// </summary>
 internal sealed class PredictCommand
@@ -22,12 +23,12 @@ internal sealed class PredictCommand
     private readonly Option<string> model = new("--model") { Description = "The model.zip that train wrote.", Required = true };
     private readonly Option<bool> json = new("--json")
     {
-        Description = "Write a JSON array of {\"path\", \"label\", \"probability\"} instead of lines ({\"path\", \"error\"} for an image --skip-bad-images left out).",
+        Description = "Write a JSON array of {\"path\", \"label\", \"probability\", \"class\"} instead of lines ({\"path\", \"error\"} for an image --skip-bad-images left out).",
     };
     private readonly Option<bool> skipBadImages = CommonOptions.SkipBadImages();
     private readonly Option<ScoringEngine?> engine = CommonOptions.Engine();
     private readonly Option<int?> scoringThreads = CommonOptions.ScoringThreads();
-    private readonly Argument<string[]> paths = new("paths") { Description = "Image files, or folders whose images to score.", Arity = ArgumentArity.OneOrMore };
+    private readonly Argument<string[]> paths = new("paths") { Description = "Image files, folders (their images are scored, subfolders included), or a mix.", Arity = ArgumentArity.OneOrMore };
 
     /// <summary>A command that writes through <paramref name="console"/>.</summary>
     public PredictCommand(CliConsole console) => this.console = console;
@@ -51,6 +52,7 @@ internal sealed class PredictCommand
         var ml = new MLContext(TrainCommand.DefaultSeed);
         using var scoring = CommonOptions.LoadForScoring(ml, modelPath, engineName, threads);
         var loaded = scoring.Model;
+        var cnn = loaded.FindCnn();
         var skipped = images.Select((p, i) => reasons[i] is { } reason ? new SkippedImage(p, reason) : null).OfType<SkippedImage>().ToArray();
         SkipWarning.Write(console.Error, skipped, images.Count, "images", "each has its place in the output");
         var readable = images.Where((_, i) => reasons[i] is null).ToArray();
@@ -60,9 +62,9 @@ internal sealed class PredictCommand
         if (results.Length != rows.Length)
             throw new InvalidOperationException($"The model scored {results.Length} of {rows.Length} images.");
         if (asJson)
-            WriteJson(images, reasons, results);
+            WriteJson(images, reasons, results, cnn);
         else
-            WriteLines(images, reasons, results);
+            WriteLines(images, reasons, results, cnn);
         return CliApp.Success;
     }
 
@@ -87,7 +89,7 @@ internal sealed class PredictCommand
     }
 
     // Input order throughout; results holds the scores of the readable images only, in the same order.
-    private void WriteLines(IReadOnlyList<string> images, string?[] reasons, ScoredRow[] results)
+    private void WriteLines(IReadOnlyList<string> images, string?[] reasons, ScoredRow[] results, CnnTransformer cnn)
     {
         var next = 0;
         for (var i = 0; i < images.Count; i++)
@@ -98,11 +100,11 @@ internal sealed class PredictCommand
                 continue;
             }
             var r = results[next++];
-            console.Out.WriteLine($"{images[i]}\t{(r.PredictedLabel ? "true" : "false")}\t{r.Probability.ToString("R", CultureInfo.InvariantCulture)}");
+            console.Out.WriteLine($"{images[i]}\t{cnn.ClassOf(r.PredictedLabel)}\t{r.Probability.ToString("R", CultureInfo.InvariantCulture)}");
         }
     }
 
-    private void WriteJson(IReadOnlyList<string> images, string?[] reasons, ScoredRow[] results)
+    private void WriteJson(IReadOnlyList<string> images, string?[] reasons, ScoredRow[] results, CnnTransformer cnn)
     {
         using var stream = new MemoryStream();
         using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
@@ -121,6 +123,7 @@ internal sealed class PredictCommand
                     writer.WriteBoolean("label", r.PredictedLabel);
                     // Utf8JsonWriter writes a Single in its shortest round-trip form.
                     writer.WriteNumber("probability", r.Probability);
+                    writer.WriteString("class", cnn.ClassOf(r.PredictedLabel));
                 }
                 writer.WriteEndObject();
             }
@@ -129,18 +132,25 @@ internal sealed class PredictCommand
         console.Out.WriteLine(System.Text.Encoding.UTF8.GetString(stream.ToArray()));
     }
 
-    /// <summary>The files to score: each file as given, and each folder's images (not its subfolders), in name order.</summary>
-    private static List<string> Expand(string[] inputs)
+    /// <summary>
+    /// The files to score: each file as given, and each folder's images, subfolders included, in path order; a folder's
+    /// other files are named in one note line on standard error.
+    /// </summary>
+    private List<string> Expand(string[] inputs)
     {
         var images = new List<string>();
         foreach (var input in inputs)
         {
             if (Directory.Exists(input))
             {
-                var found = LabelledFolder.ImagesIn(input);
-                if (found.Length == 0)
-                    throw new CliException($"The folder '{input}' has no images ({string.Join(", ", LabelledFolder.ImageExtensions)}) directly inside it.");
-                images.AddRange(found);
+                var scan = FolderScan.Of(input);
+                if (scan.Images.Count == 0)
+                    throw new CliException($"The folder '{input}' has no images ({string.Join(", ", FolderScan.ImageExtensions)}), in it or below it.");
+                var root = Path.GetFullPath(input);
+                // Paths as the user wrote the folder, so the output lines up with the command line.
+                images.AddRange(scan.Images.Select(p => Path.Combine(input, Path.GetRelativePath(root, p))));
+                IgnoredNote.Write(console.Error, scan.Others.Select(p => new IgnoredFile(p, p.EndsWith(Path.DirectorySeparatorChar) ? "a hidden folder" : "not an image")).ToArray(),
+                    input, "given", listedIn: null);
             }
             else if (File.Exists(input))
                 images.Add(input);

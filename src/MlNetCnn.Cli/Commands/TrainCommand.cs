@@ -1,239 +1,303 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.ML;
+using Microsoft.ML.Data;
 using MlNetCnn.Cli.Data;
 using MlNetCnn.Cli.Output;
 using MlNetCnn.Cli.Reporting;
-using MlNetCnn.Native;
-using MlNetCnn.Network;
+using MlNetCnn.Diagnostics;
 using MlNetCnn.Training;
-using TorchSharp;
 
 namespace MlNetCnn.Cli.Commands;
 
 /// <summary>
-/// <c>train</c>: fits image steps + CNN on a labelled folder, measures every epoch on a validation folder, and writes
-/// model.zip, curves.png, roc.png and metrics.json into <c>--out</c>. With no options it trains on the shipped data.
-/// With <c>--checkpoint DIR</c> each epoch's state is saved there, and <c>--resume</c> continues a killed run from it.
+/// <c>train</c>: fits MlNetCnn's image step + CNN on a labelled folder, measures every epoch on a validation folder (or
+/// a held-out share of the training folder), and writes model.zip, curves.png, roc.png, errors.png and metrics.json
+/// into <c>--out</c>. With no options it trains on the shipped data. Every setting is a flag (see <see cref="TrainSettings"/>)
+/// and can come from <c>--config FILE.json</c>; flags override the file.
 /// </summary>
 internal sealed class TrainCommand
 {
-    /// <summary>Default of <c>--train</c>: the shipped training split, relative to the repository root.</summary>
-    public const string DefaultTrainFolder = "data/train";
-    /// <summary>Default of <c>--valid</c>: the shipped validation split.</summary>
-    public const string DefaultValidFolder = "data/valid";
+    /// <summary>Default of <c>--seed</c> (and the seed of the other commands' ML.NET context).</summary>
+    public const int DefaultSeed = TrainSettings.DefaultSeed;
     /// <summary>Default of <c>--out</c>.</summary>
-    public const string DefaultOutFolder = "out";
-    /// <summary>Default of <c>--image-size</c>: the smallest side the default network accepts (5×5 conv + 2×2 pool, three times).</summary>
-    public const int DefaultImageSize = 36;
-    /// <summary>Default of <c>--seed</c>, so that two runs give the same model.</summary>
-    public const int DefaultSeed = 1;
-    /// <summary>Default of <c>--epochs</c>: about 15 s on two cores with the other defaults.</summary>
-    public const int DefaultEpochs = 10;
-    /// <summary>Default of <c>--batch-size</c>; with <see cref="DefaultLearningRate"/>, chosen by measurement on the shipped data.</summary>
-    public const int DefaultBatchSize = 64;
-    /// <summary>
-    /// Default of <c>--lr</c>. At the library's 0.001 the 500-unit dense layers overfit 1000 images within a few epochs and
-    /// the last epoch's validation accuracy swings between 0.93 and 0.96 from seed to seed; 0.0003 with batches of 64 settles.
-    /// </summary>
-    public const double DefaultLearningRate = 3e-4;
+    public const string DefaultOutFolder = TrainSettings.DefaultOutFolder;
 
     private readonly CliConsole console;
-    private readonly Option<string> train = new("--train") { Description = "Training folder: labels.csv or two class subfolders.", DefaultValueFactory = _ => DefaultTrainFolder };
-    private readonly Option<string> valid = new("--valid") { Description = "Validation folder, measured after every epoch and at the end.", DefaultValueFactory = _ => DefaultValidFolder };
-    private readonly Option<int> imageSize = new("--image-size") { Description = "Images are resized to this many pixels a side.", DefaultValueFactory = _ => DefaultImageSize };
-    private readonly Option<int> epochs = new("--epochs") { Description = "Passes over the training folder.", DefaultValueFactory = _ => DefaultEpochs };
-    private readonly Option<int> batchSize = new("--batch-size") { Description = "Images per training step.", DefaultValueFactory = _ => DefaultBatchSize };
-    private readonly Option<double> learningRate = new("--lr") { Description = "Adam's initial learning rate; it follows a cosine schedule down to 0 over the epochs.", DefaultValueFactory = _ => DefaultLearningRate };
-    private readonly Option<int> seed = new("--seed") { Description = "Seed of weights and shuffling.", DefaultValueFactory = _ => DefaultSeed };
-    private readonly Option<string> output = new("--out") { Description = "Folder for model.zip, curves.png, roc.png, metrics.json.", DefaultValueFactory = _ => DefaultOutFolder };
-    private readonly Option<string?> positive = CommonOptions.Positive();
-    private readonly Option<bool> skipBadImages = CommonOptions.SkipBadImages();
-    private readonly Option<string> convolutions = new("--conv-channels")
+    private readonly Option<string?> config = new("--config")
     {
-        Description = "Output channels of each convolution block, comma-separated.",
-        DefaultValueFactory = _ => string.Join(",", NetworkShape.Default.ConvolutionChannels),
+        Description = "[data] A JSON object of settings by name (the keys are the setting names in metrics.json's \"options\", e.g. {\"Epochs\": 20, \"LearningRateSchedule\": \"Step\"}); flags given override it.",
     };
-    private readonly Option<string?> checkpoint = new("--checkpoint")
-    {
-        Description = "Folder for a checkpoint after every epoch (DIR/epoch-NNNN; the two newest are kept). A run killed mid-way can go on with --resume.",
-    };
-    private readonly Option<bool> resume = new("--resume")
-    {
-        Description = "Continue from the newest complete checkpoint in --checkpoint (same data, image size, network, seed and batch size); " +
-            "with none there, start from epoch 1. Gives the losses and weights of an unbroken run.",
-    };
-    private readonly Option<int?> threads = new("--threads")
-    {
-        Description = "Threads libtorch uses for each operation (default: one per core). Runs are repeatable for the same seed, data and thread count.",
-    };
-    private readonly Option<string> dense = new("--dense-units")
-    {
-        Description = "Units of each hidden dense layer, comma-separated (empty for none).",
-        DefaultValueFactory = _ => string.Join(",", NetworkShape.Default.HiddenUnits),
-    };
+    private readonly List<Flag> flags;
 
     /// <summary>A command that writes through <paramref name="console"/>.</summary>
-    public TrainCommand(CliConsole console) => this.console = console;
+    public TrainCommand(CliConsole console)
+    {
+        this.console = console;
+        var d = new TrainSettings();
+        flags =
+        [
+            Flag.Of<string?>("--train", nameof(TrainSettings.Train), "data", $"Training folder: labels.csv or two class subfolders (read recursively). Not given: the shipped {TrainSettings.DefaultTrainFolder} with {TrainSettings.DefaultValidFolder}."),
+            Flag.Of<string?>("--valid", nameof(TrainSettings.Valid), "data", "Validation folder, measured after every epoch and at the end. Not given with --train: a held-out share of --train (--valid-fraction)."),
+            Flag.Of<double?>("--valid-fraction", nameof(TrainSettings.ValidationFraction), "data", $"With --train and no --valid: the share of each class held out for validation, chosen with --seed (default {TrainSettings.DefaultValidFraction})."),
+            Flag.Of<string?>("--positive", nameof(TrainSettings.Positive), "data", "For class subfolders: the name of the positive one (ignored with labels.csv). The model keeps both class names."),
+            Flag.Of<bool>("--skip-bad-images", nameof(TrainSettings.SkipUnreadableRows), "data", CommonOptions.SkipBadImagesDescription),
+            Flag.Of<string>("--out", nameof(TrainSettings.Out), "data", $"Folder for model.zip, curves.png, roc.png, errors.png, metrics.json (default {d.Out})."),
+
+            Flag.Of<int>("--image-size", nameof(TrainSettings.ImageSize), "images", $"Images are brought to this many pixels a side (default {d.ImageSize})."),
+            Flag.Of<ImageResizeMode>("--resize", nameof(TrainSettings.Resize), "images", $"Stretch (whole picture, aspect ratio lost), CenterCrop (aspect kept, edges cut) or Pad (aspect kept, margins in --background). Default {d.Resize}."),
+            Flag.Of<ImageColorMode>("--color", nameof(TrainSettings.ColorMode), "images", $"Auto (colour when a training image is in colour, else grey), Color (R, G, B) or Grayscale. Default {d.ColorMode}."),
+            Flag.Of<string>("--background", nameof(TrainSettings.Background), "images", $"What transparent pixels and padded margins show: a colour name or #RRGGBB (default {d.Background}). EXIF orientation is always applied."),
+
+            Flag.Of<int[]>("--conv-channels", nameof(TrainSettings.ConvolutionChannels), "network", $"Output channels of each convolution block, comma-separated (default {string.Join(",", d.ConvolutionChannels)}).", ParseCounts),
+            Flag.Of<int[]>("--dense-units", nameof(TrainSettings.HiddenUnits), "network", $"Units of each hidden dense layer, comma-separated, empty for none (default {string.Join(",", d.HiddenUnits)}).", ParseCounts),
+            Flag.Of<int>("--kernel-size", nameof(TrainSettings.KernelSize), "network", $"Side of every convolution kernel (default {d.KernelSize})."),
+            Flag.Of<int>("--pool-size", nameof(TrainSettings.PoolSize), "network", $"Side of every max-pooling window (default {d.PoolSize})."),
+
+            Flag.Of<int>("--epochs", nameof(TrainSettings.Epochs), "optimiser", $"Passes over the training images (default {d.Epochs})."),
+            Flag.Of<int>("--batch-size", nameof(TrainSettings.BatchSize), "optimiser", $"Images per training step (default {d.BatchSize})."),
+            Flag.Of<double>("--lr", nameof(TrainSettings.LearningRate), "optimiser", $"Adam's initial learning rate (default {d.LearningRate.ToString(CultureInfo.InvariantCulture)})."),
+            Flag.Of<double>("--weight-decay", nameof(TrainSettings.WeightDecay), "optimiser", "Adam's L2 weight decay (default 0)."),
+            Flag.Of<LearningRateSchedule>("--schedule", nameof(TrainSettings.LearningRateSchedule), "optimiser", $"Constant, Step, Cosine (down to --min-lr over the epochs) or ReduceOnPlateau. Default {d.LearningRateSchedule}."),
+            Flag.Of<int>("--step-epochs", nameof(TrainSettings.StepEpochs), "optimiser", $"Step schedule: epochs between reductions (default {d.StepEpochs})."),
+            Flag.Of<double>("--step-gamma", nameof(TrainSettings.StepGamma), "optimiser", $"Step schedule: factor of each reduction (default {d.StepGamma.ToString(CultureInfo.InvariantCulture)})."),
+            Flag.Of<int>("--plateau-patience", nameof(TrainSettings.PlateauPatience), "optimiser", $"ReduceOnPlateau: epochs without improvement before a reduction (default {d.PlateauPatience})."),
+            Flag.Of<double>("--plateau-factor", nameof(TrainSettings.PlateauFactor), "optimiser", $"ReduceOnPlateau: factor of each reduction (default {d.PlateauFactor.ToString(CultureInfo.InvariantCulture)})."),
+            Flag.Of<double>("--min-lr", nameof(TrainSettings.MinimumLearningRate), "optimiser", "Floor of every schedule, end point of cosine (default 0)."),
+
+            Flag.Of<bool>("--flip", nameof(TrainSettings.RandomHorizontalFlip), "augmentation", "Mirror each training image left–right with probability ½ (seeded)."),
+            Flag.Of<int>("--shift", nameof(TrainSettings.RandomShiftPixels), "augmentation", "Shift each training image by up to this many pixels each way (seeded; default 0)."),
+            Flag.Of<bool>("--balance-classes", nameof(TrainSettings.BalanceClasses), "augmentation", "Weigh positives by negatives ÷ positives in the loss, so both classes count equally."),
+            Flag.Of<double?>("--pos-weight", nameof(TrainSettings.PositiveClassWeight), "augmentation", "Weight of positive images in the loss (BCE pos_weight; not with --balance-classes)."),
+
+            Flag.Of<int?>("--early-stopping", nameof(TrainSettings.EarlyStoppingPatience), "validation", "Stop after this many epochs without improvement of --early-stopping-metric and keep the best epoch's weights."),
+            Flag.Of<ValidationMetric>("--early-stopping-metric", nameof(TrainSettings.EarlyStoppingMetric), "validation", $"Loss, Accuracy or Auc: what early stopping and ReduceOnPlateau watch (default {d.EarlyStoppingMetric})."),
+            Flag.Of<double>("--early-stopping-min-delta", nameof(TrainSettings.EarlyStoppingMinDelta), "validation", $"Smallest change that counts as an improvement (default {d.EarlyStoppingMinDelta.ToString(CultureInfo.InvariantCulture)})."),
+            Flag.Of<float>("--threshold", nameof(TrainSettings.Threshold), "validation", $"Predicted positive when the probability is at least this (default {d.Threshold.ToString(CultureInfo.InvariantCulture)})."),
+            Flag.Of<ThresholdSelection>("--threshold-selection", nameof(TrainSettings.ThresholdSelection), "validation", $"Fixed (--threshold), MaxF1 or YoudensJ, chosen on the validation images after training. Default {d.ThresholdSelection}."),
+            Flag.Of<bool>("--no-learnability-check", nameof(TrainSettings.CheckLearnable), "validation", "Skip the check that the loss can fall on one small batch before training (alarm CNN008).", invert: true),
+            Flag.Of<string[]>("--alarms-as-errors", nameof(TrainSettings.AlarmsAsErrors), "validation", $"Alarm codes, comma-separated, that stop training instead of warning ({string.Join(", ", AlarmCodes.All)}).", ParseCodes),
+
+            Flag.Of<int>("--seed", nameof(TrainSettings.Seed), "run", $"Seed of weights, shuffling, augmentation and the held-out share (default {d.Seed})."),
+            Flag.Of<int?>("--threads", nameof(TrainSettings.Threads), "run", "Threads libtorch uses for each operation (default: one per core). Runs are repeatable for the same seed, data and thread count."),
+            Flag.Of<string?>("--checkpoint", nameof(TrainSettings.CheckpointFolder), "run", "Folder for a checkpoint after every epoch (DIR/epoch-NNNN; the two newest are kept). A run killed mid-way can go on with --resume."),
+            Flag.Of<bool>("--resume", nameof(TrainSettings.ResumeFromCheckpoint), "run", "Continue from the newest complete checkpoint in --checkpoint (same data, image settings, network, seed and batch size); with none there, start from epoch 1. Gives the losses and weights of an unbroken run."),
+            Flag.Of<bool>("--cache-images", nameof(TrainSettings.CacheImages), "run", "Keep every decoded training image in memory (faster epochs for small sets) instead of decoding each epoch in a background stream."),
+            Flag.Of<long>("--streaming-memory", nameof(TrainSettings.StreamingMemoryBytes), "run", $"Without --cache-images: bytes of decoded images in flight (default {d.StreamingMemoryBytes})."),
+            Flag.Of<ScoringEngine>("--engine", nameof(TrainSettings.ScoringEngine), "run", $"The engine the model scores with, saved in it: OnnxRuntime or LibTorch (default {d.ScoringEngine})."),
+            Flag.Of<int?>("--scoring-threads", nameof(TrainSettings.ScoringThreads), "run", "The scoring engine's intra-op threads, saved in the model (default: the engine's)."),
+        ];
+    }
 
     /// <summary>The System.CommandLine command.</summary>
     public Command Build()
     {
-        var command = new Command("train", "Train the CNN on a labelled folder; write model.zip, curves.png, roc.png and metrics.json.")
-        {
-            train, valid, imageSize, epochs, batchSize, learningRate, seed, output, positive, convolutions, dense, checkpoint, resume, threads, skipBadImages,
-        };
-        command.SetAction(parse => Run(new Settings(
-            parse.GetValue(train)!, parse.GetValue(valid)!, parse.GetValue(imageSize), parse.GetValue(epochs), parse.GetValue(batchSize),
-            parse.GetValue(learningRate), parse.GetValue(seed), parse.GetValue(output)!, parse.GetValue(positive),
-            ParseCounts("--conv-channels", parse.GetValue(convolutions)!), ParseCounts("--dense-units", parse.GetValue(dense)!),
-            parse.GetValue(checkpoint), parse.GetValue(resume), parse.GetValue(threads), parse.GetValue(skipBadImages))));
+        var command = new Command("train", "Train the CNN on a labelled folder; write model.zip, curves.png, roc.png, errors.png and metrics.json. " +
+            "Options are grouped: [data] [images] [network] [optimiser] [augmentation] [validation] [run].");
+        command.Options.Add(config);
+        foreach (var flag in flags)
+            command.Options.Add(flag.Option);
+        command.SetAction(parse => Train(Settings(parse)));
         return command;
     }
 
-    private sealed record Settings(string Train, string Valid, int ImageSize, int Epochs, int BatchSize, double LearningRate, int Seed, string Out, string? Positive, int[] Convolutions, int[] Dense,
-        string? Checkpoint, bool Resume, int? Threads, bool SkipBadImages);
-
-    private int Run(Settings s)
+    // Defaults, then the config file, then every flag given on the command line.
+    private TrainSettings Settings(ParseResult parse)
     {
-        if (s.Threads is not { } count)
-            return Train(s);
-        if (count < 1)
-            throw new CliException($"--threads {count} must be at least 1.");
-        // libtorch's thread count is global to the process: put it back for whoever runs the CLI in-process.
-        TorchRuntime.EnsureLoaded();
-        var previous = torch.get_num_threads();
-        torch.set_num_threads(count);
-        try
-        {
-            return Train(s);
-        }
-        finally
-        {
-            torch.set_num_threads(previous);
-        }
+        var settings = parse.GetValue(config) is { } file ? TrainSettings.FromConfig(file) : new TrainSettings();
+        foreach (var flag in flags)
+            flag.ApplyIfGiven(parse, settings);
+        return settings;
     }
 
-    private int Train(Settings s)
+    private int Train(TrainSettings s)
     {
         var clock = Stopwatch.StartNew();
-        var shape = new NetworkShape(s.Convolutions, NetworkShape.Default.KernelSize, NetworkShape.Default.PoolSize, s.Dense);
-        CheckSettings(s, shape);
-        var trainFolder = LabelledFolder.Load(s.Train, s.Positive, "training", s.SkipBadImages);
-        var validFolder = LabelledFolder.Load(s.Valid, s.Positive, "validation", s.SkipBadImages);
+        var options = Checked(s);
+        var imageOptions = CheckedImages(s);
+        var shape = options.Network;
+        if (s.ImageSize < shape.MinimumImageSide)
+            throw new CliException($"--image-size {s.ImageSize} is too small for the network ({shape}): it needs at least {shape.MinimumImageSide}.");
+        var (trainFolder, validFolder) = LoadFolders(s);
         CommonOptions.CheckOutFolder(s.Out);
-        if (s.Checkpoint is { } checkpointFolder && File.Exists(checkpointFolder))
+        if (s.CheckpointFolder is { } checkpointFolder && File.Exists(checkpointFolder))
             throw new CliException($"--checkpoint '{checkpointFolder}' is a file; it must be a folder (it is created when missing).");
         // After the input checks, so that bad input gives its one error line alone.
+        IgnoredNote.Write(console.Error, trainFolder.Ignored, trainFolder.Path, "training", "all in metrics.json");
+        if (!ReferenceEquals(validFolder.Path, trainFolder.Path) || s.Valid is not null)
+            IgnoredNote.Write(console.Error, validFolder.Ignored, validFolder.Path, "validation", "all in metrics.json");
         SkipWarning.Write(console.Error, trainFolder.Skipped, trainFolder.ListedCount, "training images", "all in metrics.json");
         SkipWarning.Write(console.Error, validFolder.Skipped, validFolder.ListedCount, "validation images", "all in metrics.json");
         console.Out.WriteLine($"Training on {trainFolder}; validating on {validFolder}.");
-        console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Images {s.ImageSize}×{s.ImageSize} grey; network {shape}; {s.Epochs} epochs, batch {s.BatchSize}, learning rate {s.LearningRate}, seed {s.Seed}."));
 
         var ml = new MLContext(s.Seed);
-        var imageSteps = ImagePipeline.Create(ml, s.ImageSize);
+        var imageStep = ImagePipeline.Create(ml, imageOptions);
         var trainView = ImagePipeline.Load(ml, trainFolder.Rows);
         var validView = ImagePipeline.Load(ml, validFolder.Rows);
+        var fittedImages = imageStep.Fit(trainView);
+        console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Images {fittedImages.Describe()}; network {shape}; {s.Epochs} epochs, batch {s.BatchSize}, learning rate {s.LearningRate} ({s.LearningRateSchedule}), seed {s.Seed}."));
         var progress = new TrainingProgressView(console);
-        var options = new CnnOptions
+        options.ValidationSet = fittedImages.Transform(validView);
+        options.Progress = progress;
+        options.CancellationToken = console.Cancellation;
+        if (trainFolder.HasClassNames)
         {
-            LabelColumnName = nameof(ImageRow.Label),
-            FeatureColumnName = ImagePipeline.FeaturesColumn,
-            Epochs = s.Epochs,
-            BatchSize = s.BatchSize,
-            LearningRate = s.LearningRate,
-            // Cosine annealing settles the last epochs, so the model written is not one caught mid-swing.
-            LearningRateSchedule = LearningRateSchedule.Cosine,
-            Seed = s.Seed,
-            Network = shape,
-            ValidationSet = imageSteps.Fit(validView).Transform(validView),
-            Progress = progress,
-            CancellationToken = console.Cancellation,
-            CheckpointFolder = s.Checkpoint,
-            ResumeFromCheckpoint = s.Resume,
-            // The folders were checked above; an image that changes after that is left out (CNN009) rather than fatal.
-            SkipUnreadableRows = s.SkipBadImages,
-        };
+            options.PositiveClassName = trainFolder.PositiveName;
+            options.NegativeClassName = trainFolder.NegativeName;
+        }
         var fitClock = Stopwatch.StartNew();
-        var model = progress.Run(() => imageSteps.Append(new CnnEstimator(ml, options)).Fit(trainView));
+        var cnn = progress.Run(() => new CnnEstimator(ml, options).Fit(fittedImages.Transform(trainView)));
+        var model = new TransformerChain<ITransformer>(fittedImages, cnn);
         try
         {
             var trainingSeconds = fitClock.Elapsed.TotalSeconds;
-            var history = model.LastTransformer.History;
-            if (s.Resume)
+            var history = cnn.History;
+            if (s.ResumeFromCheckpoint)
                 console.Out.WriteLine(DescribeResume(s, progress.FirstEpoch, history.Count));
             ReportTables.WriteHistory(console.Ansi, history);
             // The library's health checks (e.g. predictions collapsed to one class): warnings, not failures.
-            foreach (var alarm in model.LastTransformer.Alarms)
+            foreach (var alarm in cnn.Alarms)
                 console.Error.WriteLine($"mlnetcnn: warning: {alarm.Message}");
             var evaluation = Evaluation.Run(ml, model, validFolder);
             ReportTables.WriteMetrics(console.Ansi, evaluation);
 
             var files = new OutputFiles(s.Out);
             AtomicFile.Write(files.Model, stream => ml.Model.Save(model, trainView.Schema, stream));
-            Plots.WriteCurves(files.Curves, history);
-            Plots.WriteRoc(files.Roc, RocCurve.Points(evaluation.Probabilities, evaluation.Labels), evaluation.Metrics.AreaUnderRocCurve, $"validation: {validFolder}");
-            MetricsFile.Write(files.Metrics, evaluation, Describe(s, shape, trainFolder, trainingSeconds, history), history,
-                s.SkipBadImages ? new Dictionary<string, IReadOnlyList<SkippedImage>> { ["train"] = trainFolder.Skipped, ["valid"] = validFolder.Skipped } : null);
+            Plots.WriteCurves(files.Curves, history, cnn.BestEpoch);
+            Plots.WriteRoc(files.Roc, evaluation, $"validation: {validFolder}");
+            ErrorSheet.Write(files.Errors, ml, model, evaluation);
+            MetricsFile.Write(files.Metrics, evaluation, Describe(s, trainFolder, trainingSeconds, history, cnn, fittedImages), history,
+                s.SkipUnreadableRows ? new Dictionary<string, IReadOnlyList<SkippedImage>> { ["train"] = trainFolder.Skipped, ["valid"] = validFolder.Skipped } : null,
+                new Dictionary<string, IReadOnlyList<IgnoredFile>> { ["train"] = trainFolder.Ignored, ["valid"] = validFolder.Ignored });
             console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"Validation accuracy {evaluation.Metrics.Accuracy:F4}, AUC {evaluation.Metrics.AreaUnderRocCurve:F4}; " +
                 $"training took {trainingSeconds:F1} s ({MeanImagesPerSecond(history):F0} images/s), the whole command {clock.Elapsed.TotalSeconds:F1} s."));
-            console.Out.WriteLine($"Wrote {files.Model}, {files.Curves}, {files.Roc}, {files.Metrics}.");
+            console.Out.WriteLine($"Wrote {files.Model}, {files.Curves}, {files.Roc}, {files.Errors}, {files.Metrics}.");
             return CliApp.Success;
         }
         finally
         {
-            (model.LastTransformer as IDisposable)?.Dispose();
+            cnn.Dispose();
         }
     }
 
-    private static void CheckSettings(Settings s, NetworkShape shape)
+    // The library checks every setting; its complaint comes back under the flag's name.
+    private CnnOptions Checked(TrainSettings s)
     {
-        if (s.Epochs < 1)
-            throw new CliException($"--epochs {s.Epochs} must be at least 1.");
-        if (s.BatchSize < 2)
-            throw new CliException($"--batch-size {s.BatchSize} must be at least 2 (batch normalisation needs two images per step).");
-        if (!(s.LearningRate > 0) || double.IsInfinity(s.LearningRate))
-            throw new CliException($"--lr {s.LearningRate.ToString(CultureInfo.InvariantCulture)} must be a positive number.");
-        if (s.Resume && s.Checkpoint is null)
-            throw new CliException("--resume needs --checkpoint DIR: the folder of the run to continue.");
-        if (s.ImageSize < shape.MinimumImageSide)
-            throw new CliException($"--image-size {s.ImageSize} is too small for the network ({shape}): it needs at least {shape.MinimumImageSide}.");
+        if (s.ValidationFraction is { } f && !(f > 0 && f < 1))
+            throw new CliException($"--valid-fraction {f.ToString(CultureInfo.InvariantCulture)} must be between 0 and 1 (exclusive).");
+        if (s.ValidationFraction is not null && s.Valid is not null)
+            throw new CliException("--valid-fraction holds out part of --train when there is no --valid; give one or the other.");
+        var options = s.ToCnnOptions();
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw FlagError(e, s);
+        }
+        return options;
     }
 
-    private static string DescribeResume(Settings s, int? firstTrained, int epochsInHistory) => firstTrained switch
+    private CnnImageOptions CheckedImages(TrainSettings s)
     {
-        1 => $"No checkpoint in '{s.Checkpoint}' to resume from: trained from epoch 1.",
-        { } first => $"Resumed from the checkpoint in '{s.Checkpoint}' after epoch {first - 1}.",
-        null => $"The checkpoint in '{s.Checkpoint}' already held all {epochsInHistory} epochs: nothing left to train.",
+        var options = s.ImageOptions();
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException e) when (e.ParamName is nameof(CnnImageOptions.Width) or nameof(CnnImageOptions.Height))
+        {
+            throw new CliException($"--image-size {s.ImageSize}: {FirstLine(e)}", e);
+        }
+        return options;
+    }
+
+    private CliException FlagError(ArgumentException e, TrainSettings s)
+    {
+        var key = e.ParamName switch
+        {
+            nameof(CnnOptions.Network) => nameof(TrainSettings.ConvolutionChannels),
+            { } name => name,
+            null => null,
+        };
+        var flag = flags.FirstOrDefault(f => f.Key == key);
+        if (flag is null)
+            return new CliException(FirstLine(e), e);
+        var value = typeof(TrainSettings).GetProperty(flag.Key)!.GetValue(s);
+        var shown = value switch
+        {
+            null => "",
+            int[] counts => " " + string.Join(",", counts),
+            string[] codes => " " + string.Join(",", codes),
+            bool => "",
+            IFormattable formattable => " " + formattable.ToString(null, CultureInfo.InvariantCulture),
+            _ => " " + value,
+        };
+        return new CliException($"{flag.Option.Name}{shown}: {FirstLine(e)}", e);
+    }
+
+    private static string FirstLine(ArgumentException e) => e.Message.Split(" (Parameter")[0].Split('\n')[0].Trim();
+
+    // --train and --valid, or --train with a held-out share, or (neither) the shipped data.
+    private static (LabelledFolder Train, LabelledFolder Valid) LoadFolders(TrainSettings s)
+    {
+        if (s.Train is null)
+        {
+            var shippedTrain = LabelledFolder.Load(TrainSettings.DefaultTrainFolder, s.Positive, "training", s.SkipUnreadableRows);
+            var shippedValid = LabelledFolder.Load(s.Valid ?? TrainSettings.DefaultValidFolder, s.Positive, "validation", s.SkipUnreadableRows);
+            return (shippedTrain, shippedValid);
+        }
+        var train = LabelledFolder.Load(s.Train, s.Positive, "training", s.SkipUnreadableRows);
+        if (s.Valid is not null)
+            return (train, LabelledFolder.Load(s.Valid, s.Positive, "validation", s.SkipUnreadableRows));
+        return train.Split(s.ValidationFraction ?? TrainSettings.DefaultValidFraction, s.Seed);
+    }
+
+    private static string DescribeResume(TrainSettings s, int? firstTrained, int epochsInHistory) => firstTrained switch
+    {
+        1 => $"No checkpoint in '{s.CheckpointFolder}' to resume from: trained from epoch 1.",
+        { } first => $"Resumed from the checkpoint in '{s.CheckpointFolder}' after epoch {first - 1}.",
+        null => $"The checkpoint in '{s.CheckpointFolder}' already held all {epochsInHistory} epochs: nothing left to train.",
     };
 
-    private static JsonObject Describe(Settings s, NetworkShape shape, LabelledFolder trainFolder, double seconds, IReadOnlyList<Diagnostics.EpochRecord> history) => new()
+    private static JsonObject Describe(TrainSettings s, LabelledFolder trainFolder, double seconds, IReadOnlyList<EpochRecord> history, CnnTransformer cnn, CnnImageTransformer images) => new()
     {
-        ["train"] = Path.GetFullPath(s.Train),
+        ["train"] = Path.GetFullPath(trainFolder.Path),
         ["trainCount"] = trainFolder.Rows.Count,
         ["imageSize"] = s.ImageSize,
+        ["images"] = images.Describe(),
+        ["channels"] = images.Channels,
         ["epochs"] = s.Epochs,
         ["batchSize"] = s.BatchSize,
         ["learningRate"] = s.LearningRate,
         ["seed"] = s.Seed,
-        ["threads"] = torch.get_num_threads(),
-        ["checkpoint"] = s.Checkpoint is null ? null : Path.GetFullPath(s.Checkpoint),
-        ["resumed"] = s.Resume,
-        ["network"] = shape.ToString(),
+        ["threads"] = TorchSharp.torch.get_num_threads(),
+        ["checkpoint"] = s.CheckpointFolder is null ? null : Path.GetFullPath(s.CheckpointFolder),
+        ["resumed"] = s.ResumeFromCheckpoint,
+        ["network"] = cnn.Network.ToString(),
+        ["positiveClass"] = cnn.PositiveClassName,
+        ["negativeClass"] = cnn.NegativeClassName,
+        ["threshold"] = cnn.Threshold,
+        ["bestEpoch"] = cnn.BestEpoch,
         ["seconds"] = seconds,
         ["imagesPerSecond"] = MeanImagesPerSecond(history),
         ["alarms"] = new JsonArray(history.SelectMany(r => r.Alarms).Select(a => (JsonNode)JsonValue.Create(a.Message)!).ToArray()),
+        ["options"] = s.ToJson(),
     };
 
-    private static double MeanImagesPerSecond(IReadOnlyList<Diagnostics.EpochRecord> history) =>
+    private static double MeanImagesPerSecond(IReadOnlyList<EpochRecord> history) =>
         history.Count == 0 ? 0 : history.Average(r => r.ImagesPerSecond);
 
-    private static int[] ParseCounts(string option, string text)
+    private static int[] ParseCounts(ArgumentResult result)
     {
+        var option = ((OptionResult)result.Parent!).Option.Name;
+        var text = result.Tokens.Count == 0 ? "" : result.Tokens[0].Value;
         var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var counts = new int[parts.Length];
         for (var i = 0; i < parts.Length; i++)
@@ -242,5 +306,44 @@ internal sealed class TrainCommand
                 throw new CliException($"{option} '{text}' must be positive whole numbers separated by commas, e.g. 64,64,128.");
         }
         return counts;
+    }
+
+    private static string[] ParseCodes(ArgumentResult result) =>
+        (result.Tokens.Count == 0 ? "" : result.Tokens[0].Value).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    /// <summary>One flag of <c>train</c>: its option, the setting it sets (by key), and how.</summary>
+    private sealed class Flag
+    {
+        private readonly Func<ParseResult, object?> read;
+
+        private Flag(Option option, string key, Func<ParseResult, object?> read)
+        {
+            Option = option;
+            Key = key;
+            this.read = read;
+        }
+
+        public Option Option { get; }
+
+        public string Key { get; }
+
+        public static Flag Of<T>(string name, string key, string group, string description, Func<ArgumentResult, T>? parse = null, bool invert = false)
+        {
+            var option = new Option<T>(name) { Description = $"[{group}] {description}" };
+            if (parse is not null)
+                option.CustomParser = parse;
+            return new Flag(option, key, p =>
+            {
+                var value = p.GetValue(option);
+                return invert && value is bool b ? !b : value;
+            });
+        }
+
+        public void ApplyIfGiven(ParseResult parse, TrainSettings settings)
+        {
+            if (parse.GetResult(Option) is not { Implicit: false })
+                return;
+            typeof(TrainSettings).GetProperty(Key)!.SetValue(settings, read(parse));
+        }
     }
 }

@@ -1,35 +1,29 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using Microsoft.ML.Transforms.Image;
 
 namespace MlNetCnn.Cli.Data;
 
 /// <summary>
-/// The image steps before the network: LoadImages → ResizeImages → ConvertToGrayscale → ExtractPixels (one channel,
-/// scaled to [0, 1]). Saved inside model.zip with the network, so a model scores image paths directly.
+/// The image step before the network: MlNetCnn's <see cref="CnnImageEstimator"/>, which reads each ImagePath upright
+/// (EXIF orientation), composites transparency on the background and resizes as the options say. Saved inside
+/// model.zip with the network, so a model scores image paths directly, with the preprocessing it was trained with.
 /// </summary>
-/// <remarks>
-/// LoadImages decodes every file to 32-bit colour, so a grayscale PNG would come out of ExtractPixels as three equal
-/// channels. ConvertToGrayscale then extracting one channel gives the network a true 1×H×W image: a third of the
-/// first layer's work, and colour images are reduced the same way rather than rejected.
-/// </remarks>
 internal static class ImagePipeline
 {
-    /// <summary>Column holding the decoded image.</summary>
-    public const string ImageColumn = "Image";
-    /// <summary>Column holding the network's input: 1×H×W Single values in [0, 1].</summary>
+    /// <summary>Column holding the network's input: C×H×W Single values in [0, 1].</summary>
     public const string FeaturesColumn = "Features";
-    /// <summary>Pixel values 0–255 become 0–1.</summary>
-    public const float PixelScale = 1f / 255f;
 
-    /// <summary>The image steps for square images of <paramref name="imageSize"/> pixels a side.</summary>
-    public static IEstimator<ITransformer> Create(MLContext ml, int imageSize) =>
-        ml.Transforms.LoadImages(ImageColumn, imageFolder: null, inputColumnName: nameof(ImageRow.ImagePath))
-            .Append(ml.Transforms.ResizeImages(ImageColumn, imageSize, imageSize, ImageColumn, ImageResizingEstimator.ResizingKind.Fill))
-            .Append(ml.Transforms.ConvertToGrayscale(ImageColumn))
-            .Append(ml.Transforms.ExtractPixels(FeaturesColumn, ImageColumn,
-                colorsToExtract: ImagePixelExtractingEstimator.ColorBits.Red, scaleImage: PixelScale))
-            .Append(ml.Transforms.DropColumns(ImageColumn));
+    /// <summary>The image step with <paramref name="options"/> (their column names set to the CLI's).</summary>
+    public static CnnImageEstimator Create(MLContext ml, CnnImageOptions options)
+    {
+        options.InputColumnName = nameof(ImageRow.ImagePath);
+        options.OutputColumnName = FeaturesColumn;
+        return ml.Transforms.LoadCnnImages(options);
+    }
+
+    /// <summary>The image step with the default settings for square images of <paramref name="imageSize"/> pixels a side.</summary>
+    public static CnnImageEstimator Create(MLContext ml, int imageSize) =>
+        Create(ml, new CnnImageOptions { Width = imageSize, Height = imageSize });
 
     /// <summary>The rows as an ML.NET data view, with the schema of <see cref="ImageRow"/>.</summary>
     public static IDataView Load(MLContext ml, IEnumerable<ImageRow> rows) => ml.Data.LoadFromEnumerable(rows);
@@ -40,9 +34,10 @@ internal static class ImagePipeline
     {
         if (!File.Exists(path))
             throw new CliException(Directory.Exists(path) ? $"The model '{path}' is a folder; pass the model.zip that train wrote." : $"The model file '{path}' does not exist.");
-        // ML.NET finds loaders by scanning loaded assemblies: make sure the two this model needs are loaded.
+        // ML.NET finds loaders by scanning loaded assemblies: make sure those a model may need are loaded (models of
+        // earlier releases start with ML.NET's own image steps).
         _ = typeof(CnnTransformer).Assembly;
-        _ = typeof(ImageLoadingTransformer).Assembly;
+        _ = typeof(Microsoft.ML.Data.ImageLoadingTransformer).Assembly;
         ITransformer model;
         DataViewSchema inputSchema;
         try

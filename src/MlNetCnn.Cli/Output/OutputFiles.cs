@@ -10,7 +10,11 @@ internal sealed class OutputFiles
         Curves = Path.Combine(folder, "curves.png");
         Roc = Path.Combine(folder, "roc.png");
         Metrics = Path.Combine(folder, "metrics.json");
+        Errors = Path.Combine(folder, "errors.png");
     }
+
+    /// <summary>A contact sheet of the most confidently wrong images.</summary>
+    public string Errors { get; }
 
     /// <summary>The ML.NET model: image steps and network.</summary>
     public string Model { get; }

@@ -7,8 +7,9 @@ namespace MlNetCnn.Cli.Reporting;
 /// <summary>A model's scores on a labelled folder and ML.NET's binary-classification metrics over all of them.</summary>
 internal sealed class Evaluation
 {
-    private Evaluation(LabelledFolder folder, float[] probabilities, bool[] labels, bool[] predicted, CalibratedBinaryClassificationMetrics metrics)
+    private Evaluation(LabelledFolder folder, float[] probabilities, bool[] labels, bool[] predicted, CalibratedBinaryClassificationMetrics metrics, float threshold)
     {
+        Threshold = threshold;
         Folder = folder;
         Probabilities = probabilities;
         Labels = labels;
@@ -31,6 +32,9 @@ internal sealed class Evaluation
     /// <summary>What <c>ml.BinaryClassification.Evaluate</c> reports.</summary>
     public CalibratedBinaryClassificationMetrics Metrics { get; }
 
+    /// <summary>The model's threshold: predicted positive when the probability is at least this.</summary>
+    public float Threshold { get; }
+
     /// <summary>Images labelled and predicted positive.</summary>
     public int TruePositives => Count(true, true);
     /// <summary>Images labelled negative but predicted positive.</summary>
@@ -49,7 +53,8 @@ internal sealed class Evaluation
         if (rows.Length != folder.Rows.Count)
             throw new InvalidOperationException($"The model scored {rows.Length} of {folder.Rows.Count} images.");
         var metrics = ml.BinaryClassification.Evaluate(ml.Data.LoadFromEnumerable(rows));
-        return new Evaluation(folder, rows.Select(r => r.Probability).ToArray(), rows.Select(r => r.Label).ToArray(), rows.Select(r => r.PredictedLabel).ToArray(), metrics);
+        return new Evaluation(folder, rows.Select(r => r.Probability).ToArray(), rows.Select(r => r.Label).ToArray(), rows.Select(r => r.PredictedLabel).ToArray(), metrics,
+            model.FindCnn().Threshold);
     }
 
     private int Count(bool label, bool predicted)

@@ -9,7 +9,7 @@ namespace MlNetCnn.Cli.Reporting;
 
 /// <summary>
 /// metrics.json: the final metrics, the confusion matrix, the images <c>--skip-bad-images</c> left out (when given),
-/// and (after training) the settings and per-epoch history.
+/// the files of the folders that were not used and why, and (after training) the settings and per-epoch history.
 /// </summary>
 internal static class MetricsFile
 {
@@ -27,7 +27,7 @@ internal static class MetricsFile
     /// <c>--skip-bad-images</c>; null without that option, and then the file has no <c>skippedImages</c> at all.
     /// </summary>
     public static void Write(string path, Evaluation evaluation, JsonObject? training, IReadOnlyList<EpochRecord> history,
-        IReadOnlyDictionary<string, IReadOnlyList<SkippedImage>>? skipped)
+        IReadOnlyDictionary<string, IReadOnlyList<SkippedImage>>? skipped, IReadOnlyDictionary<string, IReadOnlyList<IgnoredFile>>? ignored = null)
     {
         var m = evaluation.Metrics;
         var root = new JsonObject
@@ -43,6 +43,7 @@ internal static class MetricsFile
             ["precision"] = m.PositivePrecision,
             ["recall"] = m.PositiveRecall,
             ["logLoss"] = m.LogLoss,
+            ["threshold"] = evaluation.Threshold,
             ["confusionMatrix"] = new JsonObject
             {
                 ["truePositives"] = evaluation.TruePositives,
@@ -56,6 +57,12 @@ internal static class MetricsFile
             // Written even when nothing was skipped: the reader sees that the option was on and every image was read.
             root["skippedImages"] = new JsonObject(skipped.Select(role => KeyValuePair.Create(role.Key, (JsonNode?)new JsonArray(
                 role.Value.Select(s => (JsonNode)new JsonObject { ["path"] = s.Path, ["reason"] = s.Reason }).ToArray()))));
+        }
+        if (ignored is not null)
+        {
+            // Every file of the folders that was not used, and why: nothing is left out unseen.
+            root["ignoredFiles"] = new JsonObject(ignored.Select(role => KeyValuePair.Create(role.Key, (JsonNode?)new JsonArray(
+                role.Value.Select(f => (JsonNode)new JsonObject { ["path"] = f.Path, ["reason"] = f.Reason }).ToArray()))));
         }
         if (training is not null)
             root["training"] = training;

@@ -20,7 +20,7 @@ internal static class Plots
     /// Writes <paramref name="path"/>: left, training and validation loss per epoch; right, validation accuracy per epoch
     /// against the majority-class baseline, on a 0–1 axis so that a flat or collapsed model is seen as such.
     /// </summary>
-    public static void WriteCurves(string path, IReadOnlyList<EpochRecord> history)
+    public static void WriteCurves(string path, IReadOnlyList<EpochRecord> history, int bestEpoch = 0)
     {
         var loss = NewModel("Loss per epoch");
         AddAxes(loss, "epoch", "binary cross-entropy (nats)", yMinimum: 0, yMaximum: null, history.Count);
@@ -35,15 +35,24 @@ internal static class Plots
         baseline.LineStyle = LineStyle.Dash;
         baseline.MarkerType = MarkerType.None;
         accuracy.Series.Add(baseline);
+        if (bestEpoch >= 1 && bestEpoch <= history.Count)
+        {
+            foreach (var panel in new[] { loss, accuracy })
+                panel.Annotations.Add(BestEpoch(bestEpoch));
+        }
 
         SideBySide(path, loss, accuracy);
     }
 
-    /// <summary>Writes <paramref name="path"/>: the ROC curve with its AUC, and the diagonal of a random classifier.</summary>
-    public static void WriteRoc(string path, IReadOnlyList<(double FalsePositiveRate, double TruePositiveRate)> points, double auc, string subtitle)
+    /// <summary>
+    /// Writes <paramref name="path"/>: the ROC curve of <paramref name="evaluation"/> with its AUC, the point of the
+    /// model's threshold, and the diagonal of a random classifier. The subtitle is shortened in the middle to fit.
+    /// </summary>
+    public static void WriteRoc(string path, Evaluation evaluation, string subtitle)
     {
+        var auc = evaluation.Metrics.AreaUnderRocCurve;
         var model = NewModel($"ROC curve (AUC {auc:F4})");
-        model.Subtitle = subtitle;
+        model.Subtitle = Shorten(subtitle, RocSubtitleCharacters);
         model.PlotType = PlotType.Cartesian;
         model.Axes.Add(new LinearAxis { Position = AxisPosition.Bottom, Title = "false-positive rate", Minimum = 0, Maximum = 1, MajorGridlineStyle = LineStyle.Dot });
         model.Axes.Add(new LinearAxis { Position = AxisPosition.Left, Title = "true-positive rate", Minimum = 0, Maximum = 1, MajorGridlineStyle = LineStyle.Dot });
@@ -52,11 +61,42 @@ internal static class Plots
         chance.Points.Add(new DataPoint(1, 1));
         model.Series.Add(chance);
         var roc = new LineSeries { Title = "model", Color = OxyColor.FromRgb(0x1f, 0x77, 0xb4), StrokeThickness = 2 };
-        roc.Points.AddRange(points.Select(p => new DataPoint(p.FalsePositiveRate, p.TruePositiveRate)));
+        roc.Points.AddRange(RocCurve.Points(evaluation.Probabilities, evaluation.Labels).Select(p => new DataPoint(p.FalsePositiveRate, p.TruePositiveRate)));
         model.Series.Add(roc);
+        var (fpr, tpr) = RocCurve.At(evaluation.Probabilities, evaluation.Labels, evaluation.Threshold);
+        var point = new ScatterSeries
+        {
+            Title = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"threshold {evaluation.Threshold:0.###}: FPR {fpr:F3}, TPR {tpr:F3}"),
+            MarkerType = MarkerType.Circle, MarkerSize = 6, MarkerFill = OxyColor.FromRgb(0xd6, 0x27, 0x28),
+        };
+        point.Points.Add(new ScatterPoint(fpr, tpr));
+        model.Series.Add(point);
         model.Legends.Add(new Legend { LegendPosition = LegendPosition.RightBottom, LegendBackground = OxyColors.White, LegendBorder = OxyColors.LightGray });
         AtomicFile.Write(path, stream => Export(model, stream, PanelHeight + 40, PanelHeight + 40));
     }
+
+    /// <summary>Characters of the ROC plot's subtitle that fit its width at the plots' font size.</summary>
+    public const int RocSubtitleCharacters = 70;
+
+    /// <summary><paramref name="text"/>, or its start and end joined by "…" so that it is at most <paramref name="characters"/> long.</summary>
+    public static string Shorten(string text, int characters)
+    {
+        if (text.Length <= characters)
+            return text;
+        var keep = characters - 1;
+        return text[..(keep / 2)] + "…" + text[^(keep - keep / 2)..];
+    }
+
+    private static OxyPlot.Annotations.LineAnnotation BestEpoch(int epoch) => new()
+    {
+        Type = OxyPlot.Annotations.LineAnnotationType.Vertical,
+        X = epoch,
+        Color = OxyColor.FromRgb(0x2c, 0xa0, 0x2c),
+        LineStyle = LineStyle.Dash,
+        StrokeThickness = 1.5,
+        Text = $"best epoch {epoch}",
+        TextOrientation = OxyPlot.Annotations.AnnotationTextOrientation.Vertical,
+    };
 
     private static PlotModel NewModel(string title) => new()
     {

@@ -22,4 +22,21 @@ internal static class RocCurve
         }
         return points;
     }
+
+    /// <summary>The (false-positive rate, true-positive rate) of predicting positive when the score is at least <paramref name="threshold"/>; 0 for a class with no images.</summary>
+    public static (double FalsePositiveRate, double TruePositiveRate) At(IReadOnlyList<float> scores, IReadOnlyList<bool> labels, float threshold)
+    {
+        int positives = 0, negatives = 0, truePositives = 0, falsePositives = 0;
+        for (var i = 0; i < scores.Count; i++)
+        {
+            if (labels[i]) positives++;
+            else negatives++;
+            if (scores[i] >= threshold)
+            {
+                if (labels[i]) truePositives++;
+                else falsePositives++;
+            }
+        }
+        return (negatives == 0 ? 0 : (double)falsePositives / negatives, positives == 0 ? 0 : (double)truePositives / positives);
+    }
 }
