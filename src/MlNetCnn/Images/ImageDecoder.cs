@@ -5,12 +5,13 @@ namespace MlNetCnn.Images;
 
 /// <summary>
 /// One image file to the network's pixels, the way a viewer shows it: decoded whole, turned upright by its EXIF
-/// orientation, composited on an opaque background, brought to size by the resize mode in one resampling, then
-/// written as planar channels of values in [0, 1].
+/// orientation, resampled to size by the resize mode (area averaging when shrinking, linear interpolation when
+/// enlarging, in premultiplied colour), composited on an opaque background and rounded to whole levels, then written
+/// as planar channels of values in [0, 1]. All of it after decoding is managed arithmetic, so the same file gives the same values everywhere.
 /// </summary>
 internal static class ImageDecoder
 {
-    // Decode at least this many times the target's pixels per side, so downscaling still has pixels to average.
+    // Decode at least this many times the target's pixels per side, so shrinking still has pixels to average.
     private const double Oversampling = 2;
     // ImageColorMode.Auto: a pixel is coloured when two channels differ by more than this many levels; an image is
     // coloured when more than this share of its pixels is.
@@ -21,27 +22,33 @@ internal static class ImageDecoder
     /// <exception cref="InvalidDataException">The file cannot be opened or decoded whole; the message names it and why.</exception>
     public static void Read(string path, ImageSettings settings, Span<float> output)
     {
-        using var rendered = Render(path, settings.Width, settings.Height, settings.Resize, settings.Background);
-        Extract(rendered, settings.Channels, output);
+        var rgb = Render(path, settings.Width, settings.Height, settings.Resize, settings.Background);
+        Extract(rgb, settings.Channels, output);
     }
 
     /// <summary>Whether the picture at <paramref name="path"/> is in colour (see <see cref="ImageColorMode.Auto"/>), looked at at the target size.</summary>
     public static bool IsColor(string path, ImageSettings settings)
     {
-        using var rendered = Render(path, settings.Width, settings.Height, ImageResizeMode.Stretch, SKColors.White);
-        var pixels = rendered.GetPixelSpan();
+        var rgb = Render(path, settings.Width, settings.Height, ImageResizeMode.Stretch, SKColors.White);
         var coloured = 0;
-        for (var i = 0; i < pixels.Length; i += 4)
+        for (var i = 0; i < rgb.Length; i += 3)
         {
-            int r = pixels[i], g = pixels[i + 1], b = pixels[i + 2];
+            float r = rgb[i], g = rgb[i + 1], b = rgb[i + 2];
             if (Math.Abs(r - g) > ColorLevels || Math.Abs(g - b) > ColorLevels || Math.Abs(r - b) > ColorLevels)
                 coloured++;
         }
-        return coloured > ColorShare * (pixels.Length / 4);
+        return coloured > ColorShare * (rgb.Length / 3);
     }
 
-    /// <summary>The picture upright and at <paramref name="width"/>×<paramref name="height"/>, opaque, in RGBA.</summary>
-    public static SKBitmap Render(string path, int width, int height, ImageResizeMode resize, SKColor background)
+    /// <summary>The picture upright at <paramref name="width"/>×<paramref name="height"/>, opaque: interleaved R, G, B values in [0, 255].</summary>
+    public static float[] Render(string path, int width, int height, ImageResizeMode resize, SKColor background)
+    {
+        var (pixels, w, h) = DecodeUpright(path, width, height, resize);
+        return Fit(pixels, w, h, width, height, resize, background);
+    }
+
+    /// <summary>Decodes the file, at a reduced size where the codec can (JPEG) and the target allows, and turns it upright.</summary>
+    private static (byte[] Rgba, int Width, int Height) DecodeUpright(string path, int width, int height, ImageResizeMode resize)
     {
         FileStream file;
         try
@@ -58,59 +65,186 @@ internal static class ImageDecoder
                 throw new InvalidDataException($"The image '{path}' is empty (0 bytes).");
             using var codec = SKCodec.Create(file, out var opened)
                 ?? throw new InvalidDataException($"The image '{path}' cannot be read: it is not an image SkiaSharp decodes ({opened}).");
-            return Render(codec, path, width, height, resize, background);
+            var stored = codec.Info.Size;
+            if (stored.Width < 1 || stored.Height < 1)
+                throw new InvalidDataException($"The image '{path}' cannot be read: it has no pixels ({stored.Width}×{stored.Height}).");
+            var origin = codec.EncodedOrigin;
+            var turned = Turns(origin);
+            var (uprightWidth, uprightHeight) = turned ? (stored.Height, stored.Width) : (stored.Width, stored.Height);
+            var (scaleX, scaleY) = Scales(resize, width, height, uprightWidth, uprightHeight);
+            // A JPEG decodes at 1/8 steps of its size: ask for the smallest that still oversamples the target.
+            var size = codec.GetScaledDimensions((float)Math.Min(1, Oversampling * Math.Max(scaleX, scaleY)));
+            var info = new SKImageInfo(size.Width, size.Height, SKColorType.Rgba8888, SKAlphaType.Premul);
+            if ((long)info.Width * info.Height * 4 > Array.MaxLength)
+                throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"The image '{path}' is {info.Width}×{info.Height} pixels, too large to decode in memory."));
+            var pixels = new byte[info.Width * info.Height * 4];
+            SKCodecResult result;
+            unsafe
+            {
+                fixed (byte* target = pixels)
+                    result = codec.GetPixels(info, (IntPtr)target);
+            }
+            if (result != SKCodecResult.Success)
+                throw new InvalidDataException(result == SKCodecResult.IncompleteInput
+                    ? string.Create(CultureInfo.InvariantCulture, $"The image '{path}' cannot be read: it is truncated (the {codec.EncodedFormat} data ends before the last row of its {stored.Width}×{stored.Height} pixels).")
+                    : $"The image '{path}' cannot be read: decoding it as {codec.EncodedFormat} failed ({result}).");
+            return Orient(pixels, info.Width, info.Height, origin);
         }
     }
 
-    private static SKBitmap Render(SKCodec codec, string path, int width, int height, ImageResizeMode resize, SKColor background)
+    /// <summary>
+    /// The stored RGBA pixels (<paramref name="width"/>×<paramref name="height"/>) turned upright for EXIF orientation
+    /// <paramref name="origin"/> (TIFF tag 274: where the stored 0th row and 0th column belong in the picture).
+    /// </summary>
+    public static (byte[] Rgba, int Width, int Height) Orient(byte[] stored, int width, int height, SKEncodedOrigin origin)
     {
-        var stored = codec.Info.Size;
-        if (stored.Width < 1 || stored.Height < 1)
-            throw new InvalidDataException($"The image '{path}' cannot be read: it has no pixels ({stored.Width}×{stored.Height}).");
-        var origin = codec.EncodedOrigin;
+        if (origin is SKEncodedOrigin.TopLeft or < SKEncodedOrigin.TopLeft or > SKEncodedOrigin.LeftBottom)
+            return (stored, width, height);
         var turned = Turns(origin);
-        var (uprightWidth, uprightHeight) = turned ? (stored.Height, stored.Width) : (stored.Width, stored.Height);
-        var (scaleX, scaleY) = Scales(resize, width, height, uprightWidth, uprightHeight);
-        // A JPEG decodes at 1/8 steps of its size: ask for the smallest that still oversamples the target.
-        var wanted = Math.Min(1, Oversampling * Math.Max(scaleX, scaleY));
-        var size = codec.GetScaledDimensions((float)wanted);
-        var info = new SKImageInfo(size.Width, size.Height, SKColorType.Rgba8888, SKAlphaType.Premul);
-        using var decoded = new SKBitmap();
-        if (!decoded.TryAllocPixels(info))
-            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"The image '{path}' is {info.Width}×{info.Height} pixels, too large to decode in memory."));
-        var result = codec.GetPixels(info, decoded.GetPixels());
-        if (result != SKCodecResult.Success)
-            throw new InvalidDataException(result == SKCodecResult.IncompleteInput
-                ? string.Create(CultureInfo.InvariantCulture, $"The image '{path}' cannot be read: it is truncated (the {codec.EncodedFormat} data ends before the last row of its {stored.Width}×{stored.Height} pixels).")
-                : $"The image '{path}' cannot be read: decoding it as {codec.EncodedFormat} failed ({result}).");
-
-        var (decodedWidth, decodedHeight) = turned ? (size.Height, size.Width) : (size.Width, size.Height);
-        (scaleX, scaleY) = Scales(resize, width, height, decodedWidth, decodedHeight);
-        var offsetX = (width - decodedWidth * scaleX) / 2;
-        var offsetY = (height - decodedHeight * scaleY) / 2;
-        var place = SKMatrix.CreateScaleTranslation((float)scaleX, (float)scaleY, (float)offsetX, (float)offsetY);
-
-        var rendered = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Premul));
-        using var canvas = new SKCanvas(rendered);
-        canvas.Clear(background);
-        canvas.SetMatrix(place.PreConcat(Orientation(origin, size.Width, size.Height)));
-        using var paint = new SKPaint { FilterQuality = SKFilterQuality.High, IsAntialias = true };
-        canvas.DrawBitmap(decoded, 0, 0, paint);
-        canvas.Flush();
-        return rendered;
+        var (w, h) = turned ? (height, width) : (width, height);
+        var upright = new byte[stored.Length];
+        for (var y = 0; y < height; y++)
+            for (var x = 0; x < width; x++)
+            {
+                // (ux, uy): where stored pixel (x, y) lies in the upright picture (w × h).
+                var (ux, uy) = origin switch
+                {
+                    SKEncodedOrigin.TopRight => (w - 1 - x, y),             // 2: 0th row top, 0th column right
+                    SKEncodedOrigin.BottomRight => (w - 1 - x, h - 1 - y),  // 3: 0th row bottom, 0th column right
+                    SKEncodedOrigin.BottomLeft => (x, h - 1 - y),           // 4: 0th row bottom, 0th column left
+                    SKEncodedOrigin.LeftTop => (y, x),                      // 5: 0th row left, 0th column top
+                    SKEncodedOrigin.RightTop => (w - 1 - y, x),             // 6: 0th row right, 0th column top
+                    SKEncodedOrigin.RightBottom => (w - 1 - y, h - 1 - x),  // 7: 0th row right, 0th column bottom
+                    _ => (y, h - 1 - x),                                    // 8: 0th row left, 0th column bottom
+                };
+                Buffer.BlockCopy(stored, 4 * (y * width + x), upright, 4 * (uy * w + ux), 4);
+            }
+        return (upright, w, h);
     }
 
-    /// <summary>Writes the opaque RGBA <paramref name="bitmap"/> as planar channels (R, G, B or luma), divided by 255.</summary>
-    public static void Extract(SKBitmap bitmap, int channels, Span<float> output)
+    /// <summary>
+    /// Resamples the upright premultiplied RGBA picture into <paramref name="width"/>×<paramref name="height"/> by
+    /// <paramref name="resize"/> and composites it on <paramref name="background"/>: interleaved R, G, B in [0, 255].
+    /// </summary>
+    public static float[] Fit(byte[] rgba, int sourceWidth, int sourceHeight, int width, int height, ImageResizeMode resize, SKColor background)
     {
-        var pixels = bitmap.GetPixelSpan();
-        var plane = bitmap.Width * bitmap.Height;
+        // The part of the source drawn, and where in the target it goes.
+        double srcX = 0, srcY = 0, srcW = sourceWidth, srcH = sourceHeight;
+        int dstX = 0, dstY = 0, dstW = width, dstH = height;
+        var (scaleX, scaleY) = Scales(resize, width, height, sourceWidth, sourceHeight);
+        if (resize == ImageResizeMode.CenterCrop)
+        {
+            srcW = width / scaleX;
+            srcH = height / scaleY;
+            srcX = (sourceWidth - srcW) / 2;
+            srcY = (sourceHeight - srcH) / 2;
+        }
+        else if (resize == ImageResizeMode.Pad)
+        {
+            dstW = Math.Clamp((int)Math.Round(sourceWidth * scaleX), 1, width);
+            dstH = Math.Clamp((int)Math.Round(sourceHeight * scaleY), 1, height);
+            dstX = (width - dstW) / 2;
+            dstY = (height - dstH) / 2;
+        }
+        var columns = Weights(srcX, srcW, sourceWidth, dstW);
+        var rows = Weights(srcY, srcH, sourceHeight, dstH);
+
+        // Horizontal pass: every source row, target columns.
+        var across = new float[sourceHeight * dstW * 4];
+        for (var y = 0; y < sourceHeight; y++)
+            for (var x = 0; x < dstW; x++)
+            {
+                float r = 0, g = 0, b = 0, a = 0;
+                foreach (var (index, weight) in columns[x])
+                {
+                    var p = 4 * (y * sourceWidth + index);
+                    r += weight * rgba[p];
+                    g += weight * rgba[p + 1];
+                    b += weight * rgba[p + 2];
+                    a += weight * rgba[p + 3];
+                }
+                var q = 4 * (y * dstW + x);
+                across[q] = r;
+                across[q + 1] = g;
+                across[q + 2] = b;
+                across[q + 3] = a;
+            }
+
+        // Vertical pass into the target, composited on the background: colour = premultiplied + (1 − alpha) × background.
+        var output = new float[width * height * 3];
+        for (var i = 0; i < width * height; i++)
+        {
+            output[3 * i] = background.Red;
+            output[3 * i + 1] = background.Green;
+            output[3 * i + 2] = background.Blue;
+        }
+        for (var y = 0; y < dstH; y++)
+            for (var x = 0; x < dstW; x++)
+            {
+                float r = 0, g = 0, b = 0, a = 0;
+                foreach (var (index, weight) in rows[y])
+                {
+                    var p = 4 * (index * dstW + x);
+                    r += weight * across[p];
+                    g += weight * across[p + 1];
+                    b += weight * across[p + 2];
+                    a += weight * across[p + 3];
+                }
+                var uncovered = Math.Clamp(1 - a / 255, 0, 1);
+                var o = 3 * ((dstY + y) * width + dstX + x);
+                // Rounded to whole levels, as an 8-bit picture of that size would hold them: a block of one grey stays that grey.
+                output[o] = Math.Clamp(MathF.Round(r + uncovered * background.Red), 0, 255);
+                output[o + 1] = Math.Clamp(MathF.Round(g + uncovered * background.Green), 0, 255);
+                output[o + 2] = Math.Clamp(MathF.Round(b + uncovered * background.Blue), 0, 255);
+            }
+        return output;
+    }
+
+    /// <summary>
+    /// For each of <paramref name="count"/> target pixels, the source pixels it reads and their weights (summing to 1):
+    /// the share of each source pixel the target pixel covers when shrinking; linear interpolation between the two
+    /// nearest source pixel centres when enlarging.
+    /// </summary>
+    private static (int Index, float Weight)[][] Weights(double start, double length, int sourceSize, int count)
+    {
+        var scale = length / count;
+        var weights = new (int, float)[count][];
+        for (var i = 0; i < count; i++)
+        {
+            if (scale >= 1)
+            {
+                double from = start + i * scale, to = from + scale;
+                var list = new List<(int, float)>();
+                for (var k = Math.Max(0, (int)Math.Floor(from)); k < Math.Min(sourceSize, (int)Math.Ceiling(to)); k++)
+                {
+                    var overlap = Math.Min(to, k + 1) - Math.Max(from, k);
+                    if (overlap > 0)
+                        list.Add((k, (float)(overlap / scale)));
+                }
+                weights[i] = list.ToArray();
+            }
+            else
+            {
+                var centre = Math.Clamp(start + (i + 0.5) * scale - 0.5, 0, sourceSize - 1);
+                var left = Math.Min((int)Math.Floor(centre), sourceSize - 1);
+                var right = Math.Min(left + 1, sourceSize - 1);
+                var t = (float)(centre - left);
+                weights[i] = right == left || t == 0 ? [(left, 1f)] : [(left, 1 - t), (right, t)];
+            }
+        }
+        return weights;
+    }
+
+    /// <summary>Writes interleaved R, G, B values (0–255) as planar channels (R, G, B, or luma), divided by 255.</summary>
+    public static void Extract(float[] rgb, int channels, Span<float> output)
+    {
+        var plane = rgb.Length / 3;
         if (output.Length != channels * plane)
-            throw new ArgumentException($"The output holds {output.Length} values; {channels}×{bitmap.Height}×{bitmap.Width} are needed.", nameof(output));
+            throw new ArgumentException($"The output holds {output.Length} values; {channels}×{plane} are needed.", nameof(output));
         const float scale = 1f / 255;
         for (var p = 0; p < plane; p++)
         {
-            float r = pixels[4 * p], g = pixels[4 * p + 1], b = pixels[4 * p + 2];
+            float r = rgb[3 * p], g = rgb[3 * p + 1], b = rgb[3 * p + 2];
             if (channels == 1)
                 output[p] = (0.299f * r + 0.587f * g + 0.114f * b) * scale;
             else
@@ -138,23 +272,6 @@ internal static class ImageDecoder
             _ => throw new ArgumentOutOfRangeException(nameof(resize), resize, "Not a resize mode."),
         };
     }
-
-    /// <summary>
-    /// Maps stored pixel coordinates (a <paramref name="width"/>×<paramref name="height"/> image) to upright ones, for
-    /// the EXIF orientation <paramref name="origin"/> (TIFF tag 274: where the stored first row and column belong).
-    /// </summary>
-    public static SKMatrix Orientation(SKEncodedOrigin origin, int width, int height) => origin switch
-    {
-        // x' = ScaleX·x + SkewX·y + TransX; y' = SkewY·x + ScaleY·y + TransY.
-        SKEncodedOrigin.TopRight => new SKMatrix(-1, 0, width, 0, 1, 0, 0, 0, 1),       // 2: mirrored left–right
-        SKEncodedOrigin.BottomRight => new SKMatrix(-1, 0, width, 0, -1, height, 0, 0, 1), // 3: turned 180°
-        SKEncodedOrigin.BottomLeft => new SKMatrix(1, 0, 0, 0, -1, height, 0, 0, 1),     // 4: mirrored top–bottom
-        SKEncodedOrigin.LeftTop => new SKMatrix(0, 1, 0, 1, 0, 0, 0, 0, 1),              // 5: transposed
-        SKEncodedOrigin.RightTop => new SKMatrix(0, -1, height, 1, 0, 0, 0, 0, 1),       // 6: turn 90° clockwise to view
-        SKEncodedOrigin.RightBottom => new SKMatrix(0, -1, height, -1, 0, width, 0, 0, 1), // 7: transverse
-        SKEncodedOrigin.LeftBottom => new SKMatrix(0, 1, 0, -1, 0, width, 0, 0, 1),      // 8: turn 90° anticlockwise to view
-        _ => SKMatrix.Identity,                                                          // 1, or none recorded
-    };
 }
 
 /// <summary>What <see cref="ImageDecoder"/> makes of every image: size, channels (1 or 3), resize mode and background.</summary>

@@ -42,7 +42,8 @@ public sealed class ExportOnnxCommandTests
             Assert.True(Math.Abs(expected[i] - probabilities[i]) <= 1e-5, $"{images[i]}: predict {expected[i]}, ONNX {probabilities[i]}");
         var meta = session.ModelMetadata.CustomMetadataMap;
         Assert.Equal("true", meta["mlnetcnn.grayscale"]);
-        Assert.Contains($"{side}×{side}, Fill", meta["mlnetcnn.resize"]);
+        Assert.Contains($"{side}×{side}, Stretch", meta["mlnetcnn.resize"]);
+        Assert.Contains("EXIF orientation applied", meta["mlnetcnn.image_step"]);
         (model as IDisposable)?.Dispose();
     }
 
