@@ -17,6 +17,7 @@ using TorchSharp;
 //   --dispose-memory  instead of the benchmark: resident memory of a loaded model per engine, before and after Dispose (DisposeMemoryBench.cs)
 //   --contention [--quick]  instead of the benchmark: Predict latency and training speed, idle and beside a busy loop per core (ContentionBench.cs)
 //   --scoring [--quick] [--threads N]  instead of the benchmark: the scoring engines side by side (ScoringBench.cs)
+//   --photo-folder [--out DIR] [--epochs N]  instead of the benchmark: ML.NET's image steps vs MlNetCnn's on a folder of phone-like photos (PhotoFolderBench.cs)
 //   --scalar-race [--seconds N] [--rounds N] [--scenario NAME]  instead of the benchmark: TorchSharp's temporary-Scalar race (ScalarRaceProbe.cs)
 if (args.Length > 0 && args[0] == MemoryProbe.ChildFlag)
     return MemoryProbe.Child(args);
@@ -28,6 +29,8 @@ if (args.Contains(ContentionBench.Flag))
     return ContentionBench.Run(args);
 if (args.Contains(ScoringBench.Flag))
     return ScoringBench.Run(args);
+if (args.Contains(PhotoFolderBench.Flag))
+    return PhotoFolderBench.Run(args);
 if (args.Contains(LeakProbe.Flag))
     return LeakProbe.Run(args);
 

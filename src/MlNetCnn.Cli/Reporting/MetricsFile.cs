@@ -44,6 +44,7 @@ internal static class MetricsFile
             ["recall"] = m.PositiveRecall,
             ["logLoss"] = m.LogLoss,
             ["threshold"] = evaluation.Threshold,
+            ["thresholdPoint"] = ThresholdPoint(evaluation),
             ["confusionMatrix"] = new JsonObject
             {
                 ["truePositives"] = evaluation.TruePositives,
@@ -52,6 +53,14 @@ internal static class MetricsFile
                 ["falseNegatives"] = evaluation.FalseNegatives,
             },
         };
+        // The images of errors.png, in its order.
+        root["mostConfidentlyWrong"] = new JsonArray(ErrorSheet.MostConfidentlyWrong(evaluation).Select(i => (JsonNode)new JsonObject
+        {
+            ["path"] = evaluation.Folder.Rows[i].ImagePath,
+            ["class"] = evaluation.Folder.ClassOf(evaluation.Labels[i]),
+            ["predicted"] = evaluation.Folder.ClassOf(evaluation.Predicted[i]),
+            ["probability"] = evaluation.Probabilities[i],
+        }).ToArray());
         if (skipped is not null)
         {
             // Written even when nothing was skipped: the reader sees that the option was on and every image was read.
@@ -82,5 +91,12 @@ internal static class MetricsFile
             }).ToArray());
         }
         AtomicFile.WriteText(path, root.ToJsonString(Json) + "\n");
+    }
+
+    // Where the model's threshold sits on the ROC curve (the point roc.png marks).
+    private static JsonObject ThresholdPoint(Evaluation evaluation)
+    {
+        var (fpr, tpr) = RocCurve.At(evaluation.Probabilities, evaluation.Labels, evaluation.Threshold);
+        return new JsonObject { ["falsePositiveRate"] = fpr, ["truePositiveRate"] = tpr };
     }
 }

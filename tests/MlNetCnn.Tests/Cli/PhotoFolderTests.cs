@@ -135,6 +135,33 @@ public sealed class PhotoFolderTests : IClassFixture<PhotoFolderTests.Trained>
     }
 
     [Fact]
+    public void The_error_sheet_holds_the_most_confidently_wrong_images_and_the_roc_point_is_the_thresholds()
+    {
+        t.Run.Succeeded();
+        var output = t.Scratch("eval");
+        CliRun.Of("evaluate", "--model", t.Model, "--data", t.Folder, "--out", output).Succeeded();
+        var metrics = Metrics(output);
+        var predicted = JsonDocument.Parse(CliRun.Of("predict", "--model", t.Model, "--json", t.Folder).Succeeded().Out).RootElement.EnumerateArray()
+            .ToDictionary(e => Path.GetFullPath(e.GetProperty("path").GetString()!), e => e.GetProperty("probability").GetSingle());
+        var truth = t.Positives.Select(p => (p, true)).Concat(t.Negatives.Select(n => (n, false)))
+            .ToDictionary(r => Path.GetFullPath(Path.Combine(t.Folder, r.Item1)), r => r.Item2);
+        var threshold = metrics.GetProperty("threshold").GetSingle();
+        // Every wrong prediction, by the probability given to the wrong class, highest first (at most 32).
+        var expected = truth.Where(r => predicted[r.Key] >= threshold != r.Value)
+            .OrderByDescending(r => r.Value ? 1 - predicted[r.Key] : predicted[r.Key]).Take(32).Select(r => r.Key).ToArray();
+        var sheet = metrics.GetProperty("mostConfidentlyWrong").EnumerateArray().ToArray();
+        Assert.Equal(expected.Select(p => predicted[p]), sheet.Select(e => e.GetProperty("probability").GetSingle()));
+        Assert.All(sheet, e => Assert.NotEqual(e.GetProperty("class").GetString(), e.GetProperty("predicted").GetString()));
+        var positives = truth.Where(r => r.Value).Select(r => predicted[r.Key]).ToArray();
+        var negatives = truth.Where(r => !r.Value).Select(r => predicted[r.Key]).ToArray();
+        var point = metrics.GetProperty("thresholdPoint");
+        Assert.Equal((double)positives.Count(p => p >= threshold) / positives.Length, point.GetProperty("truePositiveRate").GetDouble(), 9);
+        Assert.Equal((double)negatives.Count(p => p >= threshold) / negatives.Length, point.GetProperty("falsePositiveRate").GetDouble(), 9);
+        using var png = SkiaSharp.SKBitmap.Decode(Path.Combine(output, "errors.png"));
+        Assert.Equal(8 * 112, png.Width);
+    }
+
+    [Fact]
     public void Train_writes_an_error_sheet_and_records_every_setting_it_used()
     {
         t.Run.Succeeded();
