@@ -174,7 +174,7 @@ internal sealed class TrainCommand
 
             var files = new OutputFiles(s.Out);
             AtomicFile.Write(files.Model, stream => ml.Model.Save(model, trainView.Schema, stream));
-            Plots.WriteCurves(files.Curves, history);
+            Plots.WriteCurves(files.Curves, history, model.LastTransformer.BestEpoch);
             Plots.WriteRoc(files.Roc, RocCurve.Points(evaluation.Probabilities, evaluation.Labels), evaluation.Metrics.AreaUnderRocCurve, $"validation: {validFolder}");
             MetricsFile.Write(files.Metrics, evaluation, Describe(s, shape, trainFolder, trainingSeconds, history), history,
                 s.SkipBadImages ? new Dictionary<string, IReadOnlyList<SkippedImage>> { ["train"] = trainFolder.Skipped, ["valid"] = validFolder.Skipped } : null);

@@ -65,6 +65,8 @@ internal static class MetricsFile
             {
                 ["epoch"] = r.Epoch,
                 ["trainingLoss"] = r.TrainingLoss,
+                // Running accuracy over the epoch's training batches (train mode, augmented); null when the model did not keep it.
+                ["trainingAccuracy"] = double.IsNaN(r.TrainingAccuracy) ? null : r.TrainingAccuracy,
                 ["validationLoss"] = r.Validation?.Loss,
                 ["validationAccuracy"] = r.Validation?.Accuracy,
                 ["validationAuc"] = r.Validation?.Auc,

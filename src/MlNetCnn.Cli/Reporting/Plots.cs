@@ -1,6 +1,7 @@
 using MlNetCnn.Cli.Output;
 using MlNetCnn.Diagnostics;
 using OxyPlot;
+using OxyPlot.Annotations;
 using OxyPlot.Axes;
 using OxyPlot.Legends;
 using OxyPlot.Series;
@@ -16,28 +17,58 @@ internal static class Plots
     private const int PanelWidth = 640;
     private const int PanelHeight = 480;
 
+    /// <summary>Colour of the training curves.</summary>
+    public static readonly OxyColor TrainingColor = OxyColor.FromRgb(0x1f, 0x77, 0xb4);
+    /// <summary>Colour of the validation curves.</summary>
+    public static readonly OxyColor ValidationColor = OxyColor.FromRgb(0xd6, 0x27, 0x28);
+    /// <summary>Colour of the best-epoch marker (curves.png) and of the suggested rate (lr-find.png).</summary>
+    public static readonly OxyColor MarkerColor = OxyColor.FromRgb(0x2c, 0xa0, 0x2c);
+
     /// <summary>
-    /// Writes <paramref name="path"/>: left, training and validation loss per epoch; right, validation accuracy per epoch
-    /// against the majority-class baseline, on a 0–1 axis so that a flat or collapsed model is seen as such.
+    /// Writes <paramref name="path"/>: left, training and validation loss per epoch; right, training accuracy (running,
+    /// over the epoch's augmented batches) beside validation accuracy per epoch, against the majority-class baseline, on
+    /// a 0–1 axis so that a flat or collapsed model is seen as such. A vertical line on both marks
+    /// <paramref name="bestEpoch"/>, the epoch whose weights the model holds (none when 0).
     /// </summary>
-    public static void WriteCurves(string path, IReadOnlyList<EpochRecord> history)
+    public static void WriteCurves(string path, IReadOnlyList<EpochRecord> history, int bestEpoch)
     {
         var loss = NewModel("Loss per epoch");
         AddAxes(loss, "epoch", "binary cross-entropy (nats)", yMinimum: 0, yMaximum: null, history.Count);
-        loss.Series.Add(Line("training (mean over the epoch's batches)", OxyColor.FromRgb(0x1f, 0x77, 0xb4), history.Select(r => (r.Epoch, r.TrainingLoss))));
+        loss.Series.Add(Line("training (mean over the epoch's batches)", TrainingColor, history.Select(r => (r.Epoch, r.TrainingLoss))));
         if (history.Any(r => r.Validation is not null))
-            loss.Series.Add(Line("validation (whole set)", OxyColor.FromRgb(0xd6, 0x27, 0x28), Validated(history, v => v.Loss)));
+            loss.Series.Add(Line("validation (whole set)", ValidationColor, Validated(history, v => v.Loss)));
 
-        var accuracy = NewModel("Validation accuracy per epoch");
-        AddAxes(accuracy, "epoch", "accuracy (whole validation set)", yMinimum: 0, yMaximum: 1.02, history.Count);
-        accuracy.Series.Add(Line("validation accuracy", OxyColor.FromRgb(0xd6, 0x27, 0x28), Validated(history, v => v.Accuracy)));
+        var accuracy = NewModel("Accuracy per epoch");
+        AddAxes(accuracy, "epoch", "accuracy", yMinimum: 0, yMaximum: 1.02, history.Count);
+        if (history.Any(r => !double.IsNaN(r.TrainingAccuracy)))
+            accuracy.Series.Add(Line("training (running, augmented batches)", TrainingColor,
+                history.Where(r => !double.IsNaN(r.TrainingAccuracy)).Select(r => (r.Epoch, r.TrainingAccuracy))));
+        accuracy.Series.Add(Line("validation (whole set)", ValidationColor, Validated(history, v => v.Accuracy)));
         var baseline = Line("majority-class baseline", OxyColors.Gray, Validated(history, v => v.MajorityBaseline));
         baseline.LineStyle = LineStyle.Dash;
         baseline.MarkerType = MarkerType.None;
         accuracy.Series.Add(baseline);
 
+        if (bestEpoch > 0)
+        {
+            foreach (var panel in new[] { loss, accuracy })
+                panel.Annotations.Add(VerticalMarker(bestEpoch, $"best epoch {bestEpoch}"));
+        }
         SideBySide(path, loss, accuracy);
     }
+
+    private static LineAnnotation VerticalMarker(double x, string text) => new()
+    {
+        Type = LineAnnotationType.Vertical,
+        X = x,
+        Color = MarkerColor,
+        StrokeThickness = 2,
+        LineStyle = LineStyle.Dash,
+        Text = text,
+        TextColor = MarkerColor,
+        TextOrientation = AnnotationTextOrientation.Horizontal,
+        TextVerticalAlignment = VerticalAlignment.Bottom,
+    };
 
     /// <summary>Writes <paramref name="path"/>: the ROC curve with its AUC, and the diagonal of a random classifier.</summary>
     public static void WriteRoc(string path, IReadOnlyList<(double FalsePositiveRate, double TruePositiveRate)> points, double auc, string subtitle)

@@ -34,10 +34,13 @@ internal static class CnnModelFormat
     //             so they can still read this format.
     // 0x00010004: adds stream CnnScoring (engine and threads). The body is unchanged, so readers of 0x00010002 still
     //             read it (and score with their own engine). The weights are read without libtorch from this one on.
+    // 0x00010005: the history stream ends with each epoch's training accuracy, after the skipped-row counts. Readers
+    //             of 0x00010002 to 0x00010004 stop before it, so they can still read this format.
     private const uint VersionWithHistory = 0x00010002;
     private const uint VersionWithSkippedRows = 0x00010003;
     private const uint VersionWithScoring = 0x00010004;
-    private const uint VersionWritten = VersionWithScoring;
+    private const uint VersionWithTrainingAccuracy = 0x00010005;
+    private const uint VersionWritten = VersionWithTrainingAccuracy;
     private const uint VersionReadable = VersionWithHistory;
     private const uint VersionWeCanReadBack = 0x00010001;
 
@@ -51,7 +54,7 @@ internal static class CnnModelFormat
     private const long WeightsStreamSlack = 1 << 20;
     private const int HashSize = 32;
 
-    /// <summary>The format this build writes, as text (0x00010004).</summary>
+    /// <summary>The format this build writes, as text (0x00010005).</summary>
     public static string VersionText => $"0x{VersionWritten:X8}";
 
     private static VersionInfo GetVersionInfo() => new(
@@ -134,7 +137,8 @@ internal static class CnnModelFormat
             weightsHash = ctx.Reader.ReadBytes(HashSize);
             if (weightsHash.Length != HashSize)
                 throw Damaged("it ends inside the weights checksum");
-            history = ReadStream(ctx, "history", HistoryStream, "its last record", reader => HistoryFormat.Read(reader, ctx.Header.ModelVerWritten >= VersionWithSkippedRows));
+            history = ReadStream(ctx, "history", HistoryStream, "its last record", reader => HistoryFormat.Read(reader,
+                ctx.Header.ModelVerWritten >= VersionWithSkippedRows, ctx.Header.ModelVerWritten >= VersionWithTrainingAccuracy));
         }
 
         var shape = new NetworkShape(convolution, kernel, pool, hidden);

@@ -18,6 +18,8 @@ internal static class HistoryFormat
     //   int: alarm count; per alarm: string code; byte severity; int epoch; string message
     // then (model format 0x00010003 on, checkpoint format 3 on): int record count again; per record: int skipped rows.
     //   Readers of earlier formats stop before this block, so they still read the records.
+    // then (model format 0x00010005 on, checkpoint format 4 on): int record count again; per record: double training
+    //   accuracy (NaN when unknown). Readers of earlier formats stop before it.
     // strings: int byte length (at most 4096; longer text is cut when written), then UTF-8 bytes
 
     public static void Write(BinaryWriter writer, IReadOnlyList<EpochRecord> history)
@@ -50,11 +52,19 @@ internal static class HistoryFormat
         writer.Write(history.Count);
         foreach (var r in history)
             writer.Write(r.SkippedRows);
+        writer.Write(history.Count);
+        foreach (var r in history)
+            writer.Write(r.TrainingAccuracy);
     }
 
-    /// <summary>Reads what <see cref="Write"/> wrote; <paramref name="withSkippedRows"/> when the format has the skipped-rows block.</summary>
-    public static List<EpochRecord> Read(BinaryReader reader, bool withSkippedRows)
+    /// <summary>
+    /// Reads what <see cref="Write"/> wrote; <paramref name="withSkippedRows"/> and <paramref name="withTrainingAccuracy"/>
+    /// when the format has those blocks (the second only after the first).
+    /// </summary>
+    public static List<EpochRecord> Read(BinaryReader reader, bool withSkippedRows, bool withTrainingAccuracy)
     {
+        if (withTrainingAccuracy && !withSkippedRows)
+            throw new ArgumentException("The training-accuracy block follows the skipped-rows block.", nameof(withTrainingAccuracy));
         var count = Bounded(reader.ReadInt32(), 0, MaxRecords, "history record count");
         var history = new List<EpochRecord>(Math.Min(count, 1024));
         for (var i = 0; i < count; i++)
@@ -96,6 +106,17 @@ internal static class HistoryFormat
             Bounded(reader.ReadInt32(), count, count, "skipped-rows record count");
             for (var i = 0; i < count; i++)
                 history[i] = history[i] with { SkippedRows = Bounded(reader.ReadInt32(), 0, int.MaxValue, "skipped rows") };
+        }
+        if (withTrainingAccuracy)
+        {
+            Bounded(reader.ReadInt32(), count, count, "training-accuracy record count");
+            for (var i = 0; i < count; i++)
+            {
+                var accuracy = reader.ReadDouble();
+                if (!(double.IsNaN(accuracy) || accuracy is >= 0 and <= 1))
+                    throw new InvalidDataException($"The training history is damaged: training accuracy {accuracy} is not in [0, 1].");
+                history[i] = history[i] with { TrainingAccuracy = accuracy };
+            }
         }
         return history;
     }

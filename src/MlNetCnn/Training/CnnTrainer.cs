@@ -90,12 +90,14 @@ internal sealed class CnnTrainer
             Array.Sort(order);
             random.Shuffle(order);
 
-            var (loss, images) = TrainEpoch(epoch, network, optimizer, positiveWeight, train, order, augmenter, random, clock);
+            var pass = TrainEpoch(epoch, network, optimizer, positiveWeight, train, order, augmenter, random, clock);
+            var loss = pass.MeanLoss;
             var trainSeconds = clock.Elapsed.TotalSeconds;
             var metrics = validation is null ? null : Measure(network, validation);
-            var record = new EpochRecord(epoch, loss, metrics, rate, clock.Elapsed.TotalSeconds, images / Math.Max(trainSeconds, 1e-9), Array.Empty<Alarm>())
+            var record = new EpochRecord(epoch, loss, metrics, rate, clock.Elapsed.TotalSeconds, pass.Images / Math.Max(trainSeconds, 1e-9), Array.Empty<Alarm>())
             {
                 SkippedRows = train.Unreadable.Count + (validation?.Unreadable.Count ?? 0),
+                TrainingAccuracy = pass.Accuracy,
             };
             if (epoch == 1)
                 record = record.WithAlarms(inputAlarms);
@@ -199,7 +201,15 @@ internal sealed class CnnTrainer
                 "or the learning rate is far off. Check the data before the full run (or set CheckLearnable = false).", AlarmSeverity.Error));
     }
 
-    private (double MeanLoss, int Images) TrainEpoch(int epoch, CnnNetwork network, AdamOptimizer optimizer, Tensor? positiveWeight, TrainingData train,
+    /// <summary>What one pass over the training batches measured.</summary>
+    /// <param name="MeanLoss">Mean loss per image over the epoch's batches.</param>
+    /// <param name="Images">Images trained on.</param>
+    /// <param name="Accuracy">Running accuracy: each batch judged (train mode, augmented) before its own step.</param>
+    /// <param name="WorstBatch">1-based number of the batch with the highest loss.</param>
+    /// <param name="WorstBatchLoss">That batch's mean loss.</param>
+    private readonly record struct EpochPass(double MeanLoss, int Images, double Accuracy, int WorstBatch, double WorstBatchLoss);
+
+    private EpochPass TrainEpoch(int epoch, CnnNetwork network, AdamOptimizer optimizer, Tensor? positiveWeight, TrainingData train,
         int[] order, Augmenter augmenter, Random random, Stopwatch clock)
     {
         network.train();
@@ -207,7 +217,11 @@ internal sealed class CnnTrainer
         var batches = BatchCount(order.Length);
         double lossSum = 0;
         var images = 0;
+        var correct = 0;
         var done = 0;
+        var worstBatch = 0;
+        var worstLoss = double.NegativeInfinity;
+        var logits = new float[options.BatchSize];
         foreach (var batch in train.Batches(order, options.BatchSize, options.CancellationToken))
         {
             options.CancellationToken.ThrowIfCancellationRequested();
@@ -218,19 +232,36 @@ internal sealed class CnnTrainer
             var input = TensorBridge.FromSpan(batch.Images, count, g.Channels, g.Height, g.Width);
             var target = TensorBridge.FromSpan(batch.Labels, count);
             optimizer.ZeroGrad();
-            var loss = nn.functional.binary_cross_entropy_with_logits(network.forward(input), target, pos_weights: positiveWeight);
+            var output = network.forward(input);
+            var loss = nn.functional.binary_cross_entropy_with_logits(output, target, pos_weights: positiveWeight);
             var value = loss.item<float>();
             done++;
             if (!float.IsFinite(value))
                 throw Stop(monitor.Make(AlarmCodes.Diverged, epoch,
                     $"diverged: the loss became {value} at epoch {epoch}, batch {done} of {batches}. " + DivergenceAdvice(), AlarmSeverity.Error));
+            TensorBridge.CopyTo(output.detach(), logits.AsSpan(0, count));
+            correct += CountCorrect(logits.AsSpan(0, count), batch.Labels);
+            if (value > worstLoss)
+                (worstBatch, worstLoss) = (done, value);
             loss.backward();
             optimizer.Step();
             lossSum += value * count;
             images += count;
             options.Progress?.Report(new TrainingProgress(epoch, options.Epochs, done, batches, images / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), null));
         }
-        return (lossSum / Math.Max(images, 1), images);
+        return new EpochPass(lossSum / Math.Max(images, 1), images, (double)correct / Math.Max(images, 1), worstBatch, worstLoss);
+    }
+
+    /// <summary>Rows whose predicted label (sigmoid(logit) ≥ threshold, as the transformer decides) equals the target.</summary>
+    private int CountCorrect(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets)
+    {
+        var correct = 0;
+        for (var i = 0; i < logits.Length; i++)
+        {
+            if (BinaryMetrics.Sigmoid(logits[i]) >= options.Threshold == targets[i] > 0.5f)
+                correct++;
+        }
+        return correct;
     }
 
     private string DivergenceAdvice() =>
@@ -290,7 +321,7 @@ internal sealed class CnnTrainer
 
     private string Describe(EpochRecord r)
     {
-        var line = $"Epoch {r.Epoch}/{options.Epochs}: training loss {r.TrainingLoss:F4}, learning rate {r.LearningRate:G3}";
+        var line = $"Epoch {r.Epoch}/{options.Epochs}: training loss {r.TrainingLoss:F4}, training accuracy {r.TrainingAccuracy:F4}, learning rate {r.LearningRate:G3}";
         if (r.Validation is { } v)
             line += $", validation loss {v.Loss:F4}, accuracy {v.Accuracy:F4}, AUC {v.Auc:F4}, predicted positive {v.PositiveRate:P1} (majority rate {v.MajorityBaseline:P1})";
         return line + $" ({r.ImagesPerSecond:F0} images/s)";
