@@ -78,6 +78,7 @@ internal sealed class CnnTrainer
             CheckLearnable(network, train, positiveWeight);
         }
 
+        var untrainedLoss = UntrainedLoss(train);
         var augmenter = new Augmenter(options.RandomHorizontalFlip, options.RandomShiftPixels);
         var order = (int[])train.TrainPositions.Clone();
         for (var epoch = firstEpoch; epoch <= options.Epochs; epoch++)
@@ -101,7 +102,7 @@ internal sealed class CnnTrainer
             };
             if (epoch == 1)
                 record = record.WithAlarms(inputAlarms);
-            record = record.WithAlarms(monitor.AfterEpoch(history, record, options.Epochs));
+            record = record.WithAlarms(monitor.AfterEpoch(history, record, options.Epochs, pass.Peak with { UntrainedLoss = untrainedLoss }, LearningRateAdvice(rate)));
             history.Add(record);
             channel.Info(Describe(record));
             foreach (var alarm in record.Alarms.Where(a => a.Epoch == epoch))
@@ -167,8 +168,9 @@ internal sealed class CnnTrainer
         var pixels = new float[rows.Length * g.Size];
         probe.CopyRows(rows, pixels);
         var targets = rows.Select(i => probe.Labels[i] ? 1f : 0f).ToArray();
-        double first = double.NaN, last = double.NaN;
+        double first = double.NaN, last = double.NaN, peak = double.NegativeInfinity;
         var steps = 0;
+        var peakStep = 0;
         using (var optimizer = new AdamOptimizer(network.parameters(), Math.Max(options.LearningRate, ProbeMinimumLearningRate), weightDecay: 0))
         {
             network.train();
@@ -184,6 +186,7 @@ internal sealed class CnnTrainer
                     throw Stop(monitor.Make(AlarmCodes.Diverged, 0,
                         $"diverged: the loss became {value} at step {step} of the learnability check, before epoch 1. " + DivergenceAdvice(), AlarmSeverity.Error));
                 if (step == 1) first = value;
+                if (value > peak) (peak, peakStep) = (value, step);
                 last = value;
                 steps = step;
                 if (step > 1 && value < first * ProbeRequiredFall)
@@ -194,6 +197,8 @@ internal sealed class CnnTrainer
         }
         network.load(new MemoryStream(initialState));
         channel.Info($"Learnability check: loss on {rows.Length} images fell from {first:F4} to {last:F4} in {steps - 1} steps.");
+        if (!(last < first * ProbeRequiredFall) && monitor.UnstableProbe(rows.Length, first, peak, peakStep, last, LearningRateAdvice(options.LearningRate)) is { } unstable)
+            throw Stop(unstable);
         if (!(last < first * ProbeRequiredFall))
             throw Stop(monitor.Make(AlarmCodes.NotLearnable, 0,
                 $"not learnable: on one batch of {rows.Length} training images, {ProbeMaxSteps - 1} steps brought the loss only from {first:F3} to {last:F3}. " +
@@ -205,9 +210,8 @@ internal sealed class CnnTrainer
     /// <param name="MeanLoss">Mean loss per image over the epoch's batches.</param>
     /// <param name="Images">Images trained on.</param>
     /// <param name="Accuracy">Running accuracy: each batch judged (train mode, augmented) before its own step.</param>
-    /// <param name="WorstBatch">1-based number of the batch with the highest loss.</param>
-    /// <param name="WorstBatchLoss">That batch's mean loss.</param>
-    private readonly record struct EpochPass(double MeanLoss, int Images, double Accuracy, int WorstBatch, double WorstBatchLoss);
+    /// <param name="Peak">The highest mean loss over a window of at least <see cref="AlarmMonitor.MinimumImagesPerLossWindow"/> images (its untrained level left 0).</param>
+    private readonly record struct EpochPass(double MeanLoss, int Images, double Accuracy, LossPeak Peak);
 
     private EpochPass TrainEpoch(int epoch, CnnNetwork network, AdamOptimizer optimizer, Tensor? positiveWeight, TrainingData train,
         int[] order, Augmenter augmenter, Random random, Stopwatch clock)
@@ -219,8 +223,9 @@ internal sealed class CnnTrainer
         var images = 0;
         var correct = 0;
         var done = 0;
-        var worstBatch = 0;
-        var worstLoss = double.NegativeInfinity;
+        var peak = new LossPeak(double.NegativeInfinity, 0, 0, 0);
+        double windowSum = 0;
+        var windowImages = 0;
         var logits = new float[options.BatchSize];
         foreach (var batch in train.Batches(order, options.BatchSize, options.CancellationToken))
         {
@@ -241,15 +246,21 @@ internal sealed class CnnTrainer
                     $"diverged: the loss became {value} at epoch {epoch}, batch {done} of {batches}. " + DivergenceAdvice(), AlarmSeverity.Error));
             TensorBridge.CopyTo(output.detach(), logits.AsSpan(0, count));
             correct += CountCorrect(logits.AsSpan(0, count), batch.Labels);
-            if (value > worstLoss)
-                (worstBatch, worstLoss) = (done, value);
+            windowSum += (double)value * count;
+            windowImages += count;
+            if (windowImages >= AlarmMonitor.MinimumImagesPerLossWindow || (done == batches && peak.Images == 0))
+            {
+                if (windowSum / windowImages > peak.Loss)
+                    peak = new LossPeak(windowSum / windowImages, done, windowImages, 0);
+                (windowSum, windowImages) = (0, 0);
+            }
             loss.backward();
             optimizer.Step();
             lossSum += value * count;
             images += count;
             options.Progress?.Report(new TrainingProgress(epoch, options.Epochs, done, batches, images / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), null));
         }
-        return new EpochPass(lossSum / Math.Max(images, 1), images, (double)correct / Math.Max(images, 1), worstBatch, worstLoss);
+        return new EpochPass(lossSum / Math.Max(images, 1), images, (double)correct / Math.Max(images, 1), peak);
     }
 
     /// <summary>Rows whose predicted label (sigmoid(logit) ≥ threshold, as the transformer decides) equals the target.</summary>
@@ -262,6 +273,23 @@ internal sealed class CnnTrainer
                 correct++;
         }
         return correct;
+    }
+
+    /// <summary>An untrained network's loss per training image: ln 2 for predicting ½, each positive weighted as the loss weighs it.</summary>
+    private double UntrainedLoss(TrainingData train)
+    {
+        var weight = options.BalanceClasses ? (double)(train.TrainCount - train.TrainPositives) / train.TrainPositives : options.PositiveClassWeight ?? 1;
+        var positiveShare = (double)train.TrainPositives / train.TrainCount;
+        return AlarmMonitor.UntrainedLoss * (1 + (weight - 1) * positiveShare);
+    }
+
+    /// <summary>CNN010's fix: the learning rate by name and value, and a rate to try.</summary>
+    private string LearningRateAdvice(double epochRate)
+    {
+        var suggestion = Math.Min(CnnOptions.DefaultLearningRate, options.LearningRate / 10);
+        var thisEpoch = epochRate == options.LearningRate ? "" : $" (this epoch's, after the schedule: {epochRate:G3})";
+        return $"The learning rate is likely far too high: CnnOptions.LearningRate = {options.LearningRate:G4}{thisEpoch}. " +
+            $"Try {suggestion:G3}, or run CnnEstimator.FindLearningRate (or set CnnOptions.AutoLearningRate = true) to choose one.";
     }
 
     private string DivergenceAdvice() =>
