@@ -32,8 +32,10 @@ public sealed class CnnTransformer : ITransformer, IDisposable
     /// <summary>Name of the predicted-label output column.</summary>
     public const string PredictedLabelColumnName = "PredictedLabel";
 
-    internal CnnTransformer(IHostEnvironment env, CnnScorer scorer, string featureColumnName, float threshold, int batchSize, IReadOnlyList<EpochRecord> history, int bestEpoch)
+    internal CnnTransformer(IHostEnvironment env, CnnScorer scorer, string featureColumnName, float threshold, int batchSize, IReadOnlyList<EpochRecord> history, int bestEpoch,
+        LearningRateFinderResult? learningRateSearch)
     {
+        LearningRateSearch = learningRateSearch;
         Environment = env;
         BestEpoch = bestEpoch;
         Host = env.Register(nameof(CnnTransformer));
@@ -71,6 +73,12 @@ public sealed class CnnTransformer : ITransformer, IDisposable
     /// <summary>The epoch whose weights the network holds (the best one under early stopping; 0 when unknown).</summary>
     public int BestEpoch { get; }
 
+    /// <summary>
+    /// The learning-rate range test that chose the training rate (<see cref="CnnOptions.AutoLearningRate"/>); null when
+    /// the rate was given, or for a model saved by a format that did not keep it.
+    /// </summary>
+    public LearningRateFinderResult? LearningRateSearch { get; }
+
     /// <summary>Every alarm raised while training, in order.</summary>
     public IReadOnlyList<Alarm> Alarms => History.SelectMany(r => r.Alarms).ToArray();
 
@@ -100,7 +108,7 @@ public sealed class CnnTransformer : ITransformer, IDisposable
     public CnnTransformer WithScoringEngine(ScoringEngine engine, int? threads = null)
     {
         CnnOptions.CheckScoring(engine, threads);
-        return new CnnTransformer(Environment, new CnnScorer(Host, Network, Geometry, Scorer.Weights, engine, threads), FeatureColumnName, Threshold, BatchSize, History, BestEpoch);
+        return new CnnTransformer(Environment, new CnnScorer(Host, Network, Geometry, Scorer.Weights, engine, threads), FeatureColumnName, Threshold, BatchSize, History, BestEpoch, LearningRateSearch);
     }
 
     /// <summary>

@@ -34,8 +34,9 @@ internal static class CnnModelFormat
     //             so they can still read this format.
     // 0x00010004: adds stream CnnScoring (engine and threads). The body is unchanged, so readers of 0x00010002 still
     //             read it (and score with their own engine). The weights are read without libtorch from this one on.
-    // 0x00010005: the history stream ends with each epoch's training accuracy, after the skipped-row counts. Readers
-    //             of 0x00010002 to 0x00010004 stop before it, so they can still read this format.
+    // 0x00010005: the history stream ends with each epoch's training accuracy, after the skipped-row counts, then the
+    //             learning-rate search (AutoLearningRate). Readers of 0x00010002 to 0x00010004 stop before these, so
+    //             they can still read this format.
     private const uint VersionWithHistory = 0x00010002;
     private const uint VersionWithSkippedRows = 0x00010003;
     private const uint VersionWithScoring = 0x00010004;
@@ -75,7 +76,7 @@ internal static class CnnModelFormat
     // int: batch size for scoring
     // int: best epoch, the epoch whose weights these are (0x00010002 on)
     // 32 bytes: SHA-256 of the CnnWeights stream (0x00010002 on)
-    // stream CnnHistory: training history, see HistoryFormat (0x00010002 on)
+    // stream CnnHistory: training history, see HistoryFormat (0x00010002 on); then the learning-rate search (0x00010005 on)
     // stream CnnWeights: the network's state (TorchSharp Module.save), parameter and buffer names as CnnNetwork declares them
     // stream CnnScoring (0x00010004 on; absent: ONNX Runtime, default threads):
     //   int: scoring engine (0 ONNX Runtime, 1 LibTorch); int: scoring threads (0 for the engine's default)
@@ -100,7 +101,11 @@ internal static class CnnModelFormat
         ctx.Writer.Write(transformer.BestEpoch);
         var weights = transformer.Scorer.Weights.ToBytes();
         ctx.Writer.Write(SHA256.HashData(weights));
-        ctx.SaveBinaryStream(HistoryStream, writer => HistoryFormat.Write(writer, transformer.History));
+        ctx.SaveBinaryStream(HistoryStream, writer =>
+        {
+            HistoryFormat.Write(writer, transformer.History);
+            HistoryFormat.WriteSearch(writer, transformer.LearningRateSearch);
+        });
         ctx.SaveBinaryStream(WeightsStream, writer => writer.Write(weights));
         ctx.SaveBinaryStream(ScoringStream, writer =>
         {
@@ -129,6 +134,7 @@ internal static class CnnModelFormat
         var bestEpoch = 0;
         byte[]? weightsHash = null;
         IReadOnlyList<EpochRecord> history = Array.Empty<EpochRecord>();
+        LearningRateFinderResult? search = null;
         if (ctx.Header.ModelVerWritten >= VersionWithHistory)
         {
             bestEpoch = ctx.Reader.ReadInt32();
@@ -137,8 +143,10 @@ internal static class CnnModelFormat
             weightsHash = ctx.Reader.ReadBytes(HashSize);
             if (weightsHash.Length != HashSize)
                 throw Damaged("it ends inside the weights checksum");
-            history = ReadStream(ctx, "history", HistoryStream, "its last record", reader => HistoryFormat.Read(reader,
-                ctx.Header.ModelVerWritten >= VersionWithSkippedRows, ctx.Header.ModelVerWritten >= VersionWithTrainingAccuracy));
+            var written = ctx.Header.ModelVerWritten;
+            (history, search) = ReadStream(ctx, "history", HistoryStream, "its last record", reader =>
+                (HistoryFormat.Read(reader, written >= VersionWithSkippedRows, written >= VersionWithTrainingAccuracy),
+                 written >= VersionWithTrainingAccuracy ? HistoryFormat.ReadSearch(reader) : null));
         }
 
         var shape = new NetworkShape(convolution, kernel, pool, hidden);
@@ -175,7 +183,7 @@ internal static class CnnModelFormat
         {
             throw Damaged($"its weights could not be read ({e.Message})", e);
         }
-        return new CnnTransformer(env, scorer, featureColumn, threshold, batchSize, history, bestEpoch);
+        return new CnnTransformer(env, scorer, featureColumn, threshold, batchSize, history, bestEpoch, search);
     }
 
     /// <summary>Reads the <paramref name="kind"/> stream <paramref name="name"/> with <paramref name="read"/>; one that is missing or ends before <paramref name="what"/> is damage.</summary>

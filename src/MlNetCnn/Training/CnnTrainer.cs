@@ -320,18 +320,24 @@ internal sealed class CnnTrainer
         return new CnnTrainingException(alarm, history.ToArray());
     }
 
-    private Tensor? PositiveWeight(TrainingData train)
+    private Tensor? PositiveWeight(TrainingData train) => PositiveWeight(options, train);
+
+    /// <summary>BCE's pos_weight as the options ask for it (given, or negatives ÷ positives); null for none.</summary>
+    internal static Tensor? PositiveWeight(CnnOptions options, TrainingData train)
     {
         var weight = options.BalanceClasses ? (double)(train.TrainCount - train.TrainPositives) / train.TrainPositives : options.PositiveClassWeight;
         return weight is { } w ? tensor(new[] { (float)w }) : null;
     }
 
-    private CnnNetwork CreateNetwork(ImageGeometry geometry)
+    private CnnNetwork CreateNetwork(ImageGeometry geometry) => CreateNetwork(seed, options.Network, geometry);
+
+    /// <summary>A new network whose weights depend on <paramref name="seed"/> alone.</summary>
+    internal static CnnNetwork CreateNetwork(int seed, NetworkShape shape, ImageGeometry geometry)
     {
         lock (TorchGate.Seeding)
         {
             using var generator = torch.manual_seed(seed);
-            return new CnnNetwork(geometry, options.Network);
+            return new CnnNetwork(geometry, shape);
         }
     }
 
@@ -345,7 +351,10 @@ internal sealed class CnnTrainer
     private int EpochSeed(int epoch) => unchecked((int)((uint)seed * 2654435761u ^ (uint)epoch * 40503u));
 
     /// <summary>Training steps per epoch: a lone last row is left out (see TrainEpoch).</summary>
-    private int BatchCount(int rows) => rows / options.BatchSize + (rows % options.BatchSize >= 2 ? 1 : 0);
+    private int BatchCount(int rows) => BatchCount(rows, options.BatchSize);
+
+    /// <summary>Training steps over <paramref name="rows"/> rows in batches of <paramref name="batchSize"/>: a lone last row is left out.</summary>
+    internal static int BatchCount(int rows, int batchSize) => rows / batchSize + (rows % batchSize >= 2 ? 1 : 0);
 
     private string Describe(EpochRecord r)
     {

@@ -11,11 +11,15 @@ namespace MlNetCnn.Tests.Support;
 public static class FashionPairs
 {
     private static readonly Lazy<FashionPair> shipped = new(() => Load("Sneaker/Ankle boot", ShippedImages.DataFolder, trainTake: 400, validTake: 200));
+    private static readonly Lazy<FashionPair> shippedWhole = new(() => Load("Sneaker/Ankle boot", ShippedImages.DataFolder, null, null));
     private static readonly Lazy<FashionPair> tshirtShirt = new(() =>
         Load("T-shirt/Shirt", Path.Combine(Path.GetDirectoryName(ShippedImages.DataFolder)!, "tests", "MlNetCnn.Tests", "Fixtures", "tshirt-shirt"), null, null));
 
     /// <summary>The first 400 images of data/train and 200 of data/valid (the labels alternate, so about half of each class).</summary>
     public static FashionPair Shipped => shipped.Value;
+
+    /// <summary>All of data/train (1000 images) and data/valid (400).</summary>
+    public static FashionPair ShippedWhole => shippedWhole.Value;
 
     /// <summary>200 training and 100 validation images of T-shirt/top (false) against Shirt (true).</summary>
     public static FashionPair TShirtShirt => tshirtShirt.Value;
@@ -25,6 +29,7 @@ public static class FashionPairs
     {
         "shipped" => Shipped,
         "tshirt" => TShirtShirt,
+        "shipped-whole" => ShippedWhole,
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "Use \"shipped\" or \"tshirt\"."),
     };
 
