@@ -89,6 +89,36 @@ internal static class Plots
         AtomicFile.Write(path, stream => Export(model, stream, PanelHeight + 40, PanelHeight + 40));
     }
 
+    /// <summary>
+    /// Writes <paramref name="path"/>: the range test's loss per batch (raw, light) and smoothed against the learning
+    /// rate on a log axis, with the suggested rate and the rate of the lowest smoothed loss marked.
+    /// </summary>
+    public static void WriteLearningRateSearch(string path, LearningRateFinderResult search, string subtitle)
+    {
+        var model = NewModel($"Learning-rate range test: suggested {search.SuggestedLearningRate:G3}");
+        model.Subtitle = subtitle;
+        model.Axes.Add(new LogarithmicAxis { Position = AxisPosition.Bottom, Title = "learning rate (log scale)", MajorGridlineStyle = LineStyle.Dot });
+        var losses = search.Curve.Select(p => p.Loss).Where(double.IsFinite).ToArray();
+        // The raw loss can shoot up at the end; keep the axis on the part that shows the descent.
+        var top = Math.Min(losses.Max(), 2 * search.Curve[0].SmoothedLoss);
+        model.Axes.Add(new LinearAxis { Position = AxisPosition.Left, Title = "training loss (nats)", Minimum = 0, Maximum = top * 1.05, MajorGridlineStyle = LineStyle.Dot });
+        var raw = new LineSeries { Title = "batch loss", Color = OxyColor.FromAColor(90, TrainingColor), StrokeThickness = 1 };
+        raw.Points.AddRange(search.Curve.Select(p => new DataPoint(p.LearningRate, p.Loss)));
+        model.Series.Add(raw);
+        var smoothed = new LineSeries { Title = "smoothed loss", Color = TrainingColor, StrokeThickness = 2 };
+        smoothed.Points.AddRange(search.Curve.Select(p => new DataPoint(p.LearningRate, p.SmoothedLoss)));
+        model.Series.Add(smoothed);
+        var lowest = VerticalMarker(search.MinimumLossLearningRate, $"lowest {search.MinimumLossLearningRate:G3}");
+        lowest.Color = lowest.TextColor = OxyColors.Gray;
+        lowest.TextHorizontalAlignment = HorizontalAlignment.Left;
+        model.Annotations.Add(lowest);
+        var suggested = VerticalMarker(search.SuggestedLearningRate, $"suggested {search.SuggestedLearningRate:G3}");
+        suggested.TextHorizontalAlignment = HorizontalAlignment.Right;
+        model.Annotations.Add(suggested);
+        model.Legends.Add(new Legend { LegendPosition = LegendPosition.LeftBottom, LegendBackground = OxyColors.White, LegendBorder = OxyColors.LightGray });
+        AtomicFile.Write(path, stream => Export(model, stream, PanelWidth, PanelHeight));
+    }
+
     private static PlotModel NewModel(string title) => new()
     {
         Title = title,
