@@ -34,6 +34,7 @@ public static class CliApp
             new PredictCommand(console).Build(),
             new ImportIdxCommand(console).Build(),
             new ExportOnnxCommand(console).Build(),
+            new LrFindCommand(console).Build(),
         };
 
         var parsed = root.Parse(args);

@@ -55,28 +55,56 @@ public sealed class CnnEstimator : IEstimator<CnnTransformer>
         return new SchemaShape(columns.Values);
     }
 
+    /// <summary>First rate of <see cref="FindLearningRate"/>'s range test.</summary>
+    public const double FinderStartRate = 1e-6;
+    /// <summary>
+    /// Last rate of <see cref="FindLearningRate"/>'s range test (fastai's). With batch norm, Adam's loss on
+    /// Fashion-MNIST does not blow up within a few steps below about 3, so the test must go past it to see the turn.
+    /// </summary>
+    public const double FinderEndRate = 10;
+    /// <summary>Most batches (training steps) of <see cref="FindLearningRate"/>'s range test.</summary>
+    public const int FinderMaxBatches = 100;
+    /// <summary>The seed of <see cref="FindLearningRate"/> when the options give none (the context's generator is left alone).</summary>
+    public const int FinderDefaultSeed = 0;
+
+    /// <summary>
+    /// The learning-rate range test: a fresh network (the one <see cref="Fit"/> would start from) takes one Adam step
+    /// per batch of <paramref name="input"/>'s training rows while the rate rises exponentially from
+    /// <paramref name="startRate"/> to <paramref name="endRate"/> over at most <paramref name="maxBatches"/> batches,
+    /// stopping early when the smoothed loss blows up (above 4 times its lowest, or not finite). Returns the curve
+    /// and <see cref="LearningRateFinderResult.SuggestedLearningRate"/>, a tenth of the rate at the lowest smoothed
+    /// loss. The network is thrown away and this estimator is unchanged; the seed is <see cref="CnnOptions.Seed"/>,
+    /// or <see cref="FinderDefaultSeed"/> without one, so the context's random generator (and with it a following
+    /// Fit) is not touched. Rows held out by <see cref="CnnOptions.ValidationFraction"/> are left out, as in Fit.
+    /// Augmentation, weight decay and class weights apply as in training.
+    /// </summary>
+    public LearningRateFinderResult FindLearningRate(IDataView input, double startRate = FinderStartRate, double endRate = FinderEndRate, int maxBatches = FinderMaxBatches)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (!(startRate > 0) || double.IsInfinity(startRate))
+            throw new ArgumentOutOfRangeException(nameof(startRate), startRate, "The range test's start rate must be a positive finite number.");
+        if (!(endRate > startRate) || double.IsInfinity(endRate))
+            throw new ArgumentOutOfRangeException(nameof(endRate), endRate, $"The range test's end rate must be finite and above its start rate ({startRate:G3}).");
+        if (maxBatches < 2)
+            throw new ArgumentOutOfRangeException(nameof(maxBatches), maxBatches, "The range test needs at least 2 batches.");
+        var seed = options.Seed ?? FinderDefaultSeed;
+        var train = ScanTraining(input, seed);
+        using var channel = host.Start("FindLearningRate");
+        var result = new LearningRateFinder(options, seed).Run(train, startRate, endRate, maxBatches);
+        channel.Info(DescribeSearch(result));
+        return result;
+    }
+
     /// <summary>Reads <paramref name="input"/>, trains the network and returns the trained transformer.</summary>
     public CnnTransformer Fit(IDataView input)
     {
-        ArgumentNullException.ThrowIfNull(input);
-        ColumnChecks.CheckLabel(input.Schema, options.LabelColumnName);
-        var geometry = ColumnChecks.FeatureGeometry(input.Schema, options);
-        options.Network.CheckFits(geometry);
-        TorchRuntime.EnsureLoaded();
-
         if (!options.HasValidation && (options.EarlyStoppingPatience is not null || options.ThresholdSelection != ThresholdSelection.Fixed))
             throw new ArgumentException("Early stopping and threshold selection measure a validation set: give ValidationSet or ValidationFraction.", nameof(options));
-
         var seed = options.Seed ?? host.Rand.Next();
-        if (options.Threads is { } threads)
-            torch.set_num_threads(threads);
+        var train = ScanTraining(input, seed);
+        var geometry = train.Geometry;
+        var reader = train.Reader;
         var cancellation = options.CancellationToken;
-        var reader = new RowReader(input, options.FeatureColumnName, options.LabelColumnName, geometry);
-        var train = TrainingData.Scan(reader, options.CacheImages, options.StreamingMemoryBytes, options.ValidationSet is null ? options.ValidationFraction : 0, seed,
-            options.SkipUnreadableRows, cancellation);
-        if (train.RowCount > 0 && train.Unreadable.Count == train.RowCount)
-            throw new ArgumentException($"None of the {train.RowCount} training rows could be read (SkipUnreadableRows left them all out); the first: {train.Unreadable[0]}.");
-        CheckTrainingRows(train.TrainCount, train.TrainPositives);
         ValidationData? validation = null;
         if (options.ValidationSet is { } validationSet)
         {
@@ -121,13 +149,45 @@ public sealed class CnnEstimator : IEstimator<CnnTransformer>
         channel.Info($"Training {options.Network} on {train.TrainCount} images of {geometry} ({train.TrainPositives} positive)" +
             (validation is null ? "" : $", validating on {validation.Count} ({validation.Positives} positive)") +
             $", seed {seed}, {torch.get_num_threads()} threads, images {(train.IsCached ? "cached in memory" : $"streamed in chunks of {train.ChunkRows(options.BatchSize)}")}.");
-        var result = new CnnTrainer(channel, options, seed).Fit(train, validation);
+        var trainOptions = options;
+        LearningRateFinderResult? search = null;
+        if (options.AutoLearningRate)
+        {
+            search = new LearningRateFinder(options, seed).Run(train, FinderStartRate, FinderEndRate, FinderMaxBatches);
+            trainOptions = options.Clone();
+            trainOptions.LearningRate = Math.Max(search.SuggestedLearningRate, options.MinimumLearningRate);
+            channel.Info(DescribeSearch(search) + $" Training at {trainOptions.LearningRate:G3} (AutoLearningRate).");
+        }
+        var result = new CnnTrainer(channel, trainOptions, seed).Fit(train, validation);
         NetworkWeights weights;
         using (var network = result.Network)
             weights = NetworkWeights.Of(network);
         var scorer = new CnnScorer(host, options.Network, geometry, weights, options.ScoringEngine, options.ScoringThreads);
-        return new CnnTransformer(host, scorer, options.FeatureColumnName, result.Threshold, options.BatchSize, result.History, result.BestEpoch, ClassNames.From(options));
+        return new CnnTransformer(host, scorer, options.FeatureColumnName, result.Threshold, options.BatchSize, result.History, result.BestEpoch, ClassNames.From(options), search);
     }
+
+    /// <summary>The checks and the first pass over the training rows that Fit and FindLearningRate share.</summary>
+    private TrainingData ScanTraining(IDataView input, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ColumnChecks.CheckLabel(input.Schema, options.LabelColumnName);
+        var geometry = ColumnChecks.FeatureGeometry(input.Schema, options);
+        options.Network.CheckFits(geometry);
+        TorchRuntime.EnsureLoaded();
+        if (options.Threads is { } threads)
+            torch.set_num_threads(threads);
+        var reader = new RowReader(input, options.FeatureColumnName, options.LabelColumnName, geometry);
+        var train = TrainingData.Scan(reader, options.CacheImages, options.StreamingMemoryBytes, options.ValidationSet is null ? options.ValidationFraction : 0, seed,
+            options.SkipUnreadableRows, options.CancellationToken);
+        if (train.RowCount > 0 && train.Unreadable.Count == train.RowCount)
+            throw new ArgumentException($"None of the {train.RowCount} training rows could be read (SkipUnreadableRows left them all out); the first: {train.Unreadable[0]}.");
+        CheckTrainingRows(train.TrainCount, train.TrainPositives);
+        return train;
+    }
+
+    private static string DescribeSearch(LearningRateFinderResult r) =>
+        $"Learning-rate range test: {r.Batches} batches in {r.Seconds:F1} s{(r.StoppedEarly ? " (stopped when the loss blew up)" : "")}; " +
+        $"lowest smoothed loss {r.Curve.Min(p => p.SmoothedLoss):F4} at {r.MinimumLossLearningRate:G3}; suggested learning rate {r.SuggestedLearningRate:G3} ({LearningRateFinderResult.SuggestionRule}).";
 
     private (int Count, int Positives) CountLabels(IDataView data)
     {

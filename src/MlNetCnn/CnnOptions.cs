@@ -63,8 +63,18 @@ public sealed class CnnOptions
     /// <summary>Images per training step and per scoring forward pass. At least 2 (batch norm needs two rows). Default 32.</summary>
     public int BatchSize { get; set; } = DefaultBatchSize;
 
-    /// <summary>Adam's learning rate. Default 0.001.</summary>
+    /// <summary>Adam's learning rate. Default 0.001. Ignored with <see cref="AutoLearningRate"/>.</summary>
     public double LearningRate { get; set; } = DefaultLearningRate;
+
+    /// <summary>
+    /// Before training, run <see cref="CnnEstimator.FindLearningRate"/>'s range test on the training rows (with the run's
+    /// seed) and train at its suggestion instead of <see cref="LearningRate"/> (but not below
+    /// <see cref="MinimumLearningRate"/>); schedules start from it. The choice is logged, each epoch's
+    /// <see cref="Diagnostics.EpochRecord.LearningRate"/> records the rate used, and
+    /// <see cref="CnnTransformer.LearningRateSearch"/> keeps the test (saved with the model). Costs up to
+    /// <see cref="CnnEstimator.FinderMaxBatches"/> training steps. Default false.
+    /// </summary>
+    public bool AutoLearningRate { get; set; }
 
     /// <summary>Seed of weight initialisation and shuffling; null takes one from the <see cref="MLContext"/>.</summary>
     public int? Seed { get; set; }
@@ -223,8 +233,8 @@ public sealed class CnnOptions
             throw new ArgumentOutOfRangeException(nameof(PlateauPatience), PlateauPatience, "PlateauPatience must be at least 1.");
         if (!(PlateauFactor > 0 && PlateauFactor <= 1))
             throw new ArgumentOutOfRangeException(nameof(PlateauFactor), PlateauFactor, "PlateauFactor must be in (0, 1].");
-        if (!(MinimumLearningRate >= 0) || MinimumLearningRate > LearningRate)
-            throw new ArgumentOutOfRangeException(nameof(MinimumLearningRate), MinimumLearningRate, "MinimumLearningRate must be in [0, LearningRate].");
+        if (!(MinimumLearningRate >= 0) || (MinimumLearningRate > LearningRate && !AutoLearningRate))
+            throw new ArgumentOutOfRangeException(nameof(MinimumLearningRate), MinimumLearningRate, "MinimumLearningRate must be in [0, LearningRate] (0 or more with AutoLearningRate).");
         if (!(WeightDecay >= 0) || double.IsInfinity(WeightDecay))
             throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay, "WeightDecay must be 0 or a positive finite number.");
         if (PositiveClassWeight is { } w && (!(w > 0) || double.IsInfinity(w)))

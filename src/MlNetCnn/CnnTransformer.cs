@@ -33,9 +33,10 @@ public sealed class CnnTransformer : ITransformer, IDisposable
     public const string PredictedLabelColumnName = "PredictedLabel";
 
     internal CnnTransformer(IHostEnvironment env, CnnScorer scorer, string featureColumnName, float threshold, int batchSize, IReadOnlyList<EpochRecord> history, int bestEpoch,
-        ClassNames? classes)
+        ClassNames? classes, LearningRateFinderResult? learningRateSearch)
     {
         Classes = classes;
+        LearningRateSearch = learningRateSearch;
         Environment = env;
         BestEpoch = bestEpoch;
         Host = env.Register(nameof(CnnTransformer));
@@ -85,6 +86,12 @@ public sealed class CnnTransformer : ITransformer, IDisposable
     public string ClassOf(bool predictedLabel) =>
         Classes is { } c ? (predictedLabel ? c.Positive : c.Negative) : (predictedLabel ? "true" : "false");
 
+    /// <summary>
+    /// The learning-rate range test that chose the training rate (<see cref="CnnOptions.AutoLearningRate"/>); null when
+    /// the rate was given, or for a model saved by a format that did not keep it.
+    /// </summary>
+    public LearningRateFinderResult? LearningRateSearch { get; }
+
     /// <summary>Every alarm raised while training, in order.</summary>
     public IReadOnlyList<Alarm> Alarms => History.SelectMany(r => r.Alarms).ToArray();
 
@@ -114,7 +121,7 @@ public sealed class CnnTransformer : ITransformer, IDisposable
     public CnnTransformer WithScoringEngine(ScoringEngine engine, int? threads = null)
     {
         CnnOptions.CheckScoring(engine, threads);
-        return new CnnTransformer(Environment, new CnnScorer(Host, Network, Geometry, Scorer.Weights, engine, threads), FeatureColumnName, Threshold, BatchSize, History, BestEpoch, Classes);
+        return new CnnTransformer(Environment, new CnnScorer(Host, Network, Geometry, Scorer.Weights, engine, threads), FeatureColumnName, Threshold, BatchSize, History, BestEpoch, Classes, LearningRateSearch);
     }
 
     /// <summary>

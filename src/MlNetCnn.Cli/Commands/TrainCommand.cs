@@ -59,7 +59,9 @@ internal sealed class TrainCommand
 
             Flag.Of<int>("--epochs", nameof(TrainSettings.Epochs), "optimiser", $"Passes over the training images (default {d.Epochs})."),
             Flag.Of<int>("--batch-size", nameof(TrainSettings.BatchSize), "optimiser", $"Images per training step (default {d.BatchSize})."),
-            Flag.Of<double>("--lr", nameof(TrainSettings.LearningRate), "optimiser", $"Adam's initial learning rate (default {d.LearningRate.ToString(CultureInfo.InvariantCulture)})."),
+            Flag.Of<string>("--lr", nameof(TrainSettings.LearningRate), "optimiser",
+                $"Adam's initial learning rate (default {d.LearningRate.ToString(CultureInfo.InvariantCulture)}), or 'auto': a learning-rate range test (as lr-find) picks it before training.",
+                apply: SetLearningRate),
             Flag.Of<double>("--weight-decay", nameof(TrainSettings.WeightDecay), "optimiser", "Adam's L2 weight decay (default 0)."),
             Flag.Of<LearningRateSchedule>("--schedule", nameof(TrainSettings.LearningRateSchedule), "optimiser", $"Constant, Step, Cosine (down to --min-lr over the epochs) or ReduceOnPlateau. Default {d.LearningRateSchedule}."),
             Flag.Of<int>("--step-epochs", nameof(TrainSettings.StepEpochs), "optimiser", $"Step schedule: epochs between reductions (default {d.StepEpochs})."),
@@ -139,7 +141,7 @@ internal sealed class TrainCommand
         var validView = ImagePipeline.Load(ml, validFolder.Rows);
         var fittedImages = imageStep.Fit(trainView);
         console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Images {fittedImages.Describe()}; network {shape}; {s.Epochs} epochs, batch {s.BatchSize}, learning rate {s.LearningRate} ({s.LearningRateSchedule}), seed {s.Seed}."));
+            $"Images {fittedImages.Describe()}; network {shape}; {s.Epochs} epochs, batch {s.BatchSize}, learning rate {(s.AutoLearningRate ? "auto (range test first)" : s.LearningRate)} ({s.LearningRateSchedule}), seed {s.Seed}."));
         var progress = new TrainingProgressView(console);
         options.ValidationSet = fittedImages.Transform(validView);
         options.Progress = progress;
@@ -275,7 +277,10 @@ internal sealed class TrainCommand
         ["channels"] = images.Channels,
         ["epochs"] = s.Epochs,
         ["batchSize"] = s.BatchSize,
-        ["learningRate"] = s.LearningRate,
+        ["learningRate"] = history.Count > 0 ? history[0].LearningRate : s.LearningRate,
+        ["learningRateSearch"] = cnn.LearningRateSearch is { } search
+            ? new JsonObject { ["suggested"] = search.SuggestedLearningRate, ["batches"] = search.Batches, ["seconds"] = search.Seconds }
+            : null,
         ["seed"] = s.Seed,
         ["threads"] = TorchSharp.torch.get_num_threads(),
         ["checkpoint"] = s.CheckpointFolder is null ? null : Path.GetFullPath(s.CheckpointFolder),
@@ -308,6 +313,20 @@ internal sealed class TrainCommand
         return counts;
     }
 
+    // --lr RATE or --lr auto.
+    private static void SetLearningRate(TrainSettings settings, string text)
+    {
+        if (string.Equals(text, "auto", StringComparison.OrdinalIgnoreCase))
+        {
+            settings.AutoLearningRate = true;
+            return;
+        }
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var rate))
+            throw new CliException($"--lr '{text}' is neither a number nor 'auto'.");
+        settings.LearningRate = rate;
+        settings.AutoLearningRate = false;
+    }
+
     private static string[] ParseCodes(ArgumentResult result) =>
         (result.Tokens.Count == 0 ? "" : result.Tokens[0].Value).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
@@ -327,7 +346,14 @@ internal sealed class TrainCommand
 
         public string Key { get; }
 
-        public static Flag Of<T>(string name, string key, string group, string description, Func<ArgumentResult, T>? parse = null, bool invert = false)
+        private Action<TrainSettings, object?>? apply;
+
+        /// <summary>
+        /// A flag that sets setting <paramref name="key"/> to its value (negated with <paramref name="invert"/>), or
+        /// does what <paramref name="apply"/> says with it.
+        /// </summary>
+        public static Flag Of<T>(string name, string key, string group, string description, Func<ArgumentResult, T>? parse = null, bool invert = false,
+            Action<TrainSettings, T>? apply = null)
         {
             var option = new Option<T>(name) { Description = $"[{group}] {description}" };
             if (parse is not null)
@@ -336,14 +362,20 @@ internal sealed class TrainCommand
             {
                 var value = p.GetValue(option);
                 return invert && value is bool b ? !b : value;
-            });
+            })
+            {
+                apply = apply is null ? null : (settings, value) => apply(settings, (T)value!),
+            };
         }
 
         public void ApplyIfGiven(ParseResult parse, TrainSettings settings)
         {
             if (parse.GetResult(Option) is not { Implicit: false })
                 return;
-            typeof(TrainSettings).GetProperty(Key)!.SetValue(settings, read(parse));
+            if (apply is not null)
+                apply(settings, read(parse));
+            else
+                typeof(TrainSettings).GetProperty(Key)!.SetValue(settings, read(parse));
         }
     }
 }

@@ -57,6 +57,7 @@ internal sealed class TrainSettings
     public int Epochs { get; set; } = MlNetCnn.CnnOptions.DefaultEpochs;
     public int BatchSize { get; set; } = DefaultBatchSize;
     public double LearningRate { get; set; } = DefaultLearningRate;
+    public bool AutoLearningRate { get; set; }
     public double WeightDecay { get; set; }
     public LearningRateSchedule LearningRateSchedule { get; set; } = DefaultSchedule;
     public int StepEpochs { get; set; } = MlNetCnn.CnnOptions.DefaultStepEpochs;
@@ -88,9 +89,11 @@ internal sealed class TrainSettings
     public int? ScoringThreads { get; set; }
 
     /// <summary>The network these settings describe.</summary>
+    [JsonIgnore]
     public NetworkShape Network => new(ConvolutionChannels, KernelSize, PoolSize, HiddenUnits);
 
     /// <summary>The background colour: a name ("white") or #RRGGBB.</summary>
+    [JsonIgnore]
     public Color BackgroundColor => ParseColor(Background);
 
     /// <summary>The image step's options.</summary>
@@ -113,6 +116,7 @@ internal sealed class TrainSettings
         Epochs = Epochs,
         BatchSize = BatchSize,
         LearningRate = LearningRate,
+        AutoLearningRate = AutoLearningRate,
         WeightDecay = WeightDecay,
         LearningRateSchedule = LearningRateSchedule,
         StepEpochs = StepEpochs,

@@ -81,6 +81,11 @@ internal static class MetricsFile
             {
                 ["epoch"] = r.Epoch,
                 ["trainingLoss"] = r.TrainingLoss,
+                ["learningRate"] = r.LearningRate,
+                ["validationLogLoss"] = r.Validation?.LogLoss,
+                ["skippedRows"] = r.SkippedRows,
+                // Running accuracy over the epoch's training batches (train mode, augmented); null when the model did not keep it.
+                ["trainingAccuracy"] = double.IsNaN(r.TrainingAccuracy) ? null : r.TrainingAccuracy,
                 ["validationLoss"] = r.Validation?.Loss,
                 ["validationAccuracy"] = r.Validation?.Accuracy,
                 ["validationAuc"] = r.Validation?.Auc,

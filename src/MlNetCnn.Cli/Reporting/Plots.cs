@@ -1,6 +1,7 @@
 using MlNetCnn.Cli.Output;
 using MlNetCnn.Diagnostics;
 using OxyPlot;
+using OxyPlot.Annotations;
 using OxyPlot.Axes;
 using OxyPlot.Legends;
 using OxyPlot.Series;
@@ -16,33 +17,57 @@ internal static class Plots
     private const int PanelWidth = 640;
     private const int PanelHeight = 480;
 
+    /// <summary>Colour of the training curves.</summary>
+    public static readonly OxyColor TrainingColor = OxyColor.FromRgb(0x1f, 0x77, 0xb4);
+    /// <summary>Colour of the validation curves.</summary>
+    public static readonly OxyColor ValidationColor = OxyColor.FromRgb(0xd6, 0x27, 0x28);
+    /// <summary>Colour of the best-epoch marker (curves.png) and of the suggested rate (lr-find.png).</summary>
+    public static readonly OxyColor MarkerColor = OxyColor.FromRgb(0x2c, 0xa0, 0x2c);
+
     /// <summary>
-    /// Writes <paramref name="path"/>: left, training and validation loss per epoch; right, validation accuracy per epoch
-    /// against the majority-class baseline, on a 0–1 axis so that a flat or collapsed model is seen as such.
+    /// Writes <paramref name="path"/>: left, training and validation loss per epoch; right, training accuracy (running,
+    /// over the epoch's augmented batches) beside validation accuracy per epoch, against the majority-class baseline, on
+    /// a 0–1 axis so that a flat or collapsed model is seen as such. A vertical line on both marks
+    /// <paramref name="bestEpoch"/>, the epoch whose weights the model holds (none when 0).
     /// </summary>
-    public static void WriteCurves(string path, IReadOnlyList<EpochRecord> history, int bestEpoch = 0)
+    public static void WriteCurves(string path, IReadOnlyList<EpochRecord> history, int bestEpoch)
     {
         var loss = NewModel("Loss per epoch");
         AddAxes(loss, "epoch", "binary cross-entropy (nats)", yMinimum: 0, yMaximum: null, history.Count);
-        loss.Series.Add(Line("training (mean over the epoch's batches)", OxyColor.FromRgb(0x1f, 0x77, 0xb4), history.Select(r => (r.Epoch, r.TrainingLoss))));
+        loss.Series.Add(Line("training (mean over the epoch's batches)", TrainingColor, history.Select(r => (r.Epoch, r.TrainingLoss))));
         if (history.Any(r => r.Validation is not null))
-            loss.Series.Add(Line("validation (whole set)", OxyColor.FromRgb(0xd6, 0x27, 0x28), Validated(history, v => v.Loss)));
+            loss.Series.Add(Line("validation (whole set)", ValidationColor, Validated(history, v => v.Loss)));
 
-        var accuracy = NewModel("Validation accuracy per epoch");
-        AddAxes(accuracy, "epoch", "accuracy (whole validation set)", yMinimum: 0, yMaximum: 1.02, history.Count);
-        accuracy.Series.Add(Line("validation accuracy", OxyColor.FromRgb(0xd6, 0x27, 0x28), Validated(history, v => v.Accuracy)));
+        var accuracy = NewModel("Accuracy per epoch");
+        AddAxes(accuracy, "epoch", "accuracy", yMinimum: 0, yMaximum: 1.02, history.Count);
+        if (history.Any(r => !double.IsNaN(r.TrainingAccuracy)))
+            accuracy.Series.Add(Line("training (running, augmented batches)", TrainingColor,
+                history.Where(r => !double.IsNaN(r.TrainingAccuracy)).Select(r => (r.Epoch, r.TrainingAccuracy))));
+        accuracy.Series.Add(Line("validation (whole set)", ValidationColor, Validated(history, v => v.Accuracy)));
         var baseline = Line("majority-class baseline", OxyColors.Gray, Validated(history, v => v.MajorityBaseline));
         baseline.LineStyle = LineStyle.Dash;
         baseline.MarkerType = MarkerType.None;
         accuracy.Series.Add(baseline);
-        if (bestEpoch >= 1 && bestEpoch <= history.Count)
+        if (bestEpoch > 0)
         {
             foreach (var panel in new[] { loss, accuracy })
-                panel.Annotations.Add(BestEpoch(bestEpoch));
+                panel.Annotations.Add(VerticalMarker(bestEpoch, $"best epoch {bestEpoch}"));
         }
-
         SideBySide(path, loss, accuracy);
     }
+
+    private static LineAnnotation VerticalMarker(double x, string text) => new()
+    {
+        Type = LineAnnotationType.Vertical,
+        X = x,
+        Color = MarkerColor,
+        StrokeThickness = 2,
+        LineStyle = LineStyle.Dash,
+        Text = text,
+        TextColor = MarkerColor,
+        TextOrientation = AnnotationTextOrientation.Horizontal,
+        TextVerticalAlignment = VerticalAlignment.Bottom,
+    };
 
     /// <summary>
     /// Writes <paramref name="path"/>: the ROC curve of <paramref name="evaluation"/> with its AUC, the point of the
@@ -87,16 +112,35 @@ internal static class Plots
         return text[..(keep / 2)] + "…" + text[^(keep - keep / 2)..];
     }
 
-    private static OxyPlot.Annotations.LineAnnotation BestEpoch(int epoch) => new()
+    /// <summary>
+    /// Writes <paramref name="path"/>: the range test's loss per batch (raw, light) and smoothed against the learning
+    /// rate on a log axis, with the suggested rate and the rate of the lowest smoothed loss marked.
+    /// </summary>
+    public static void WriteLearningRateSearch(string path, LearningRateFinderResult search, string subtitle)
     {
-        Type = OxyPlot.Annotations.LineAnnotationType.Vertical,
-        X = epoch,
-        Color = OxyColor.FromRgb(0x2c, 0xa0, 0x2c),
-        LineStyle = LineStyle.Dash,
-        StrokeThickness = 1.5,
-        Text = $"best epoch {epoch}",
-        TextOrientation = OxyPlot.Annotations.AnnotationTextOrientation.Vertical,
-    };
+        var model = NewModel($"Learning-rate range test: suggested {search.SuggestedLearningRate:G3}");
+        model.Subtitle = subtitle;
+        model.Axes.Add(new LogarithmicAxis { Position = AxisPosition.Bottom, Title = "learning rate (log scale)", MajorGridlineStyle = LineStyle.Dot });
+        var losses = search.Curve.Select(p => p.Loss).Where(double.IsFinite).ToArray();
+        // The raw loss can shoot up at the end; keep the axis on the part that shows the descent.
+        var top = Math.Min(losses.Max(), 2 * search.Curve[0].SmoothedLoss);
+        model.Axes.Add(new LinearAxis { Position = AxisPosition.Left, Title = "training loss (nats)", Minimum = 0, Maximum = top * 1.05, MajorGridlineStyle = LineStyle.Dot });
+        var raw = new LineSeries { Title = "batch loss", Color = OxyColor.FromAColor(90, TrainingColor), StrokeThickness = 1 };
+        raw.Points.AddRange(search.Curve.Select(p => new DataPoint(p.LearningRate, p.Loss)));
+        model.Series.Add(raw);
+        var smoothed = new LineSeries { Title = "smoothed loss", Color = TrainingColor, StrokeThickness = 2 };
+        smoothed.Points.AddRange(search.Curve.Select(p => new DataPoint(p.LearningRate, p.SmoothedLoss)));
+        model.Series.Add(smoothed);
+        var lowest = VerticalMarker(search.MinimumLossLearningRate, $"lowest {search.MinimumLossLearningRate:G3}");
+        lowest.Color = lowest.TextColor = OxyColors.Gray;
+        lowest.TextHorizontalAlignment = HorizontalAlignment.Left;
+        model.Annotations.Add(lowest);
+        var suggested = VerticalMarker(search.SuggestedLearningRate, $"suggested {search.SuggestedLearningRate:G3}");
+        suggested.TextHorizontalAlignment = HorizontalAlignment.Right;
+        model.Annotations.Add(suggested);
+        model.Legends.Add(new Legend { LegendPosition = LegendPosition.LeftBottom, LegendBackground = OxyColors.White, LegendBorder = OxyColors.LightGray });
+        AtomicFile.Write(path, stream => Export(model, stream, PanelWidth, PanelHeight));
+    }
 
     private static PlotModel NewModel(string title) => new()
     {

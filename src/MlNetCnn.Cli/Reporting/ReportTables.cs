@@ -7,12 +7,13 @@ namespace MlNetCnn.Cli.Reporting;
 /// <summary>The tables a command prints: one row per epoch, and the final metrics with the confusion matrix.</summary>
 internal static class ReportTables
 {
-    /// <summary>Training loss, validation loss, accuracy, AUC and share predicted positive, per epoch.</summary>
+    /// <summary>Training loss and accuracy, validation loss, accuracy, AUC and share predicted positive, per epoch.</summary>
     public static void WriteHistory(IAnsiConsole console, IReadOnlyList<EpochRecord> history)
     {
-        console.WriteLine("Per epoch (loss: binary cross-entropy in nats; validation columns cover the whole validation set):");
+        console.WriteLine("Per epoch (loss: binary cross-entropy in nats; train acc.: running accuracy over the epoch's augmented batches; " +
+            "validation columns cover the whole validation set):");
         var table = new Table { Border = TableBorder.Rounded };
-        foreach (var header in new[] { "epoch", "train loss", "valid loss", "accuracy", "AUC", "pred. pos.", "images/s" })
+        foreach (var header in new[] { "epoch", "train loss", "train acc.", "valid loss", "accuracy", "AUC", "pred. pos.", "images/s" })
             table.AddColumn(new TableColumn(header).RightAligned());
         foreach (var r in history)
         {
@@ -20,6 +21,7 @@ internal static class ReportTables
             table.AddRow(
                 Text(r.Epoch.ToString(CultureInfo.InvariantCulture)),
                 Text(F4(r.TrainingLoss)),
+                Text(double.IsNaN(r.TrainingAccuracy) ? "–" : F4(r.TrainingAccuracy)),
                 Text(v is null ? "–" : F4(v.Loss)),
                 Text(v is null ? "–" : F4(v.Accuracy)),
                 Text(v is null ? "–" : F4(v.Auc)),

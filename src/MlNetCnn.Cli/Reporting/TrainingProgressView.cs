@@ -97,7 +97,7 @@ internal sealed class TrainingProgressView : IProgress<TrainingProgress>
     /// <summary>One line about a finished epoch.</summary>
     public static string Describe(EpochRecord r, int epochs)
     {
-        var line = string.Create(CultureInfo.InvariantCulture, $"Epoch {r.Epoch}/{epochs}: train loss {r.TrainingLoss:F4}");
+        var line = string.Create(CultureInfo.InvariantCulture, $"Epoch {r.Epoch}/{epochs}: train loss {r.TrainingLoss:F4}, train accuracy {r.TrainingAccuracy:F4}");
         if (r.Validation is { } v)
             line += string.Create(CultureInfo.InvariantCulture, $", valid loss {v.Loss:F4}, accuracy {v.Accuracy:F4}, AUC {v.Auc:F4}, predicted positive {v.PositiveRate:P1}");
         return line + string.Create(CultureInfo.InvariantCulture, $" ({r.ImagesPerSecond:F0} images/s, {r.Seconds:F1} s)");

@@ -36,6 +36,9 @@ internal sealed class TrainingData
 
     public ImageGeometry Geometry => reader.Geometry;
 
+    /// <summary>The rows these positions index.</summary>
+    public RowReader Reader => reader;
+
     /// <summary>Positions of the training rows, ascending.</summary>
     public int[] TrainPositions { get; }
 

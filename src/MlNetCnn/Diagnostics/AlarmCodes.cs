@@ -30,9 +30,16 @@ public static class AlarmCodes
     /// <summary>Rows left out because their image could not be read (only with SkipUnreadableRows).</summary>
     public const string UnreadableRows = "CNN009";
 
+    /// <summary>
+    /// Unstable training: the loss rose far above an untrained network's (on training batches, on the validation set, or in
+    /// the learnability check), or the validation predictions swung from all-positive to all-negative. The learning rate
+    /// is the usual cause.
+    /// </summary>
+    public const string Unstable = "CNN010";
+
     /// <summary>Every code, in order.</summary>
     public static IReadOnlyList<string> All { get; } = new[]
     {
-        CollapsedPredictions, LossFallsAccuracyDoesNot, InvertedLabels, Diverged, UnscaledInput, NoVariance, OneClass, NotLearnable, UnreadableRows,
+        CollapsedPredictions, LossFallsAccuracyDoesNot, InvertedLabels, Diverged, UnscaledInput, NoVariance, OneClass, NotLearnable, UnreadableRows, Unstable,
     };
 }

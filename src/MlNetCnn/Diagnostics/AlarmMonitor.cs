@@ -25,15 +25,45 @@ internal sealed class AlarmMonitor
     // A row's description in CNN009 is cut to this many characters, so the message stays one readable line.
     private const int MaxRowTextLength = 300;
 
+    /// <summary>
+    /// CNN010: a loss more than this many times an untrained network's is unstable training. An untrained binary network
+    /// predicts about ½ for every image, a loss of ln 2 ≈ 0.693 nats; a healthy run only goes down from there (the
+    /// worst batch of healthy runs measured on Fashion-MNIST, from 1e-4 to 3e-3, was 1.09 times it). Four times it,
+    /// 2.77 nats, means a geometric-mean probability of the right class below 1/16 over at least
+    /// <see cref="MinimumImagesPerLossWindow"/> images: confidently wrong, which only a network thrown about by its
+    /// steps is (learning rates of 1 to 50 gave 5.7 to over 10,000 times it).
+    /// </summary>
+    public const double UnstableLossFactor = 4;
+
+    /// <summary>
+    /// CNN010 judges the training loss over windows of consecutive batches holding at least this many images, so that
+    /// with small batches one hard image cannot raise it alone: it would need a loss of 44 nats.
+    /// </summary>
+    public const int MinimumImagesPerLossWindow = 16;
+
+    /// <summary>A share predicted positive at most this (or at least 1 minus it) counts as all-negative (all-positive) for CNN010's swing.</summary>
+    public const double OneSidedShare = 0.01;
+
+    /// <summary>An untrained network's loss per image, predicting ½ for every image: ln 2 nats.</summary>
+    public static readonly double UntrainedLoss = Math.Log(2);
+
     private readonly HashSet<string> raised = new(StringComparer.Ordinal);
 
     /// <summary>Alarms raised after <paramref name="current"/>, given the epochs before it in <paramref name="history"/>.</summary>
-    public IReadOnlyList<Alarm> AfterEpoch(IReadOnlyList<EpochRecord> history, EpochRecord current, int epochs)
+    /// <param name="history">The epochs before.</param>
+    /// <param name="current">The epoch just done.</param>
+    /// <param name="epochs">Epochs planned.</param>
+    /// <param name="peak">The epoch's highest training loss over a window of batches, for CNN010.</param>
+    /// <param name="learningRateAdvice">CNN010's last sentence: the learning rate by name and value, and what to try.</param>
+    public IReadOnlyList<Alarm> AfterEpoch(IReadOnlyList<EpochRecord> history, EpochRecord current, int epochs, LossPeak peak, string learningRateAdvice)
     {
         var alarms = new List<Alarm>();
+        var e = current.Epoch;
+        if (UnstableSigns(history, current, peak) is { } signs)
+            Raise(alarms, AlarmCodes.Unstable, e, $"unstable training: after epoch {e}, {signs}, where an untrained network's loss is about " +
+                $"{peak.UntrainedLoss:F3} (ln 2 per image; more than {UnstableLossFactor:G} times that is far off). {learningRateAdvice}");
         if (current.Validation is not { } v)
             return alarms;
-        var e = current.Epoch;
 
         if (!v.HasBothClasses)
         {
@@ -64,6 +94,39 @@ internal sealed class AlarmMonitor
                 "and that predictions come from sigmoid(score) >= threshold, never argmax over one column.");
         return alarms;
     }
+
+    /// <summary>What CNN010 saw after an epoch, in words; null when nothing says the run is unstable.</summary>
+    private static string? UnstableSigns(IReadOnlyList<EpochRecord> history, EpochRecord current, LossPeak peak)
+    {
+        var signs = new List<string>();
+        if (peak.Loss > UnstableLossFactor * peak.UntrainedLoss)
+            signs.Add($"the training loss reached {peak.Loss:G4} (mean over the {peak.Images} images up to batch {peak.Batch}; the epoch's mean {current.TrainingLoss:G4})");
+        var v = current.Validation;
+        if (v is not null && v.Loss > UnstableLossFactor * UntrainedLoss)
+            signs.Add($"the validation loss was {v.Loss:G4}");
+        var before = history.Count > 0 ? history[^1].Validation : null;
+        var swung = before is not null && v is not null && Side(before) is { } from && Side(v) is { } to && from != to;
+        if (swung)
+            signs.Add($"the validation predictions swung from all {Side(before!)} (epoch {history[^1].Epoch}) to all {Side(v!)}");
+        if (signs.Count == 0)
+            return null;
+        // Collapse at epoch 1 is told here too: CNN001 waits for the second epoch.
+        if (!swung && v is not null && Side(v) is not null)
+            signs.Add($"and the validation predictions collapsed: {v.PositiveRate:P1} of the {v.Count} images predicted positive");
+        return string.Join(", ", signs);
+    }
+
+    private static string? Side(BinaryMetrics v) =>
+        v.PositiveRate <= OneSidedShare ? "negative" : v.PositiveRate >= 1 - OneSidedShare ? "positive" : null;
+
+    /// <summary>
+    /// CNN010 as an error, when the learnability check failed because its loss rose to <paramref name="peak"/> (at
+    /// <paramref name="step"/>), more than <see cref="UnstableLossFactor"/> times its first, untrained loss; null otherwise.
+    /// </summary>
+    public Alarm? UnstableProbe(int images, double first, double peak, int step, double last, string learningRateAdvice) =>
+        !(peak > UnstableLossFactor * first) ? null : Make(AlarmCodes.Unstable, 0,
+            $"unstable training: in the learnability check, before epoch 1, the loss on {images} training images rose from {first:F3} (untrained) " +
+            $"to {peak:G4} at step {step} and ended at {last:F3} instead of halving: the steps throw the network about. {learningRateAdvice}", AlarmSeverity.Error);
 
     /// <summary>CNN005, when the largest input value is above 1.</summary>
     public Alarm? UnscaledInput(float maximum) => maximum <= 1f + 1e-6f ? null : Make(AlarmCodes.UnscaledInput, 0,

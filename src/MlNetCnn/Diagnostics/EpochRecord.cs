@@ -16,6 +16,14 @@ public sealed record EpochRecord(int Epoch, double TrainingLoss, BinaryMetrics? 
     /// </summary>
     public int SkippedRows { get; init; }
 
+    /// <summary>
+    /// Share of the epoch's training images the network labelled right (probability ≥ threshold) as it trained on them:
+    /// a running accuracy over the epoch's batches, in training mode and after augmentation, so each batch is judged by
+    /// the weights of that moment, before its own step. Compare it with the validation accuracy for the overfitting gap.
+    /// <see cref="double.NaN"/> in records of models saved before it was kept.
+    /// </summary>
+    public double TrainingAccuracy { get; init; } = double.NaN;
+
     /// <summary>The same record with <paramref name="alarms"/> added.</summary>
     public EpochRecord WithAlarms(IEnumerable<Alarm> alarms) => this with { Alarms = Alarms.Concat(alarms).ToArray() };
 }

@@ -20,7 +20,8 @@ internal sealed class CheckpointStore
     private const int Kept = 2;
     // 2: the optimiser's own state format (AdamOptimizer) and networks without batch counters.
     // 3: the history carries each epoch's skipped-row count; 2 is still read.
-    private const int FormatVersion = 3;
+    // 4: the history carries each epoch's training accuracy; 2 and 3 are still read (training accuracy NaN).
+    private const int FormatVersion = 4;
     private const int OldestReadable = 2;
 
     private readonly string folder;
@@ -95,7 +96,7 @@ internal sealed class CheckpointStore
             var rate = reader.ReadDouble();
             var plateau = ReadTracker(reader);
             var early = ReadTracker(reader);
-            state = new LoopState(epochs, seed, storedFingerprint, HistoryFormat.Read(reader, withSkippedRows: version >= 3), rate, plateau, early);
+            state = new LoopState(epochs, seed, storedFingerprint, HistoryFormat.Read(reader, withSkippedRows: version >= 3, withTrainingAccuracy: version >= 4), rate, plateau, early);
             network.load(Path.Combine(newest, WeightsFile));
             using (var optimizerReader = new BinaryReader(File.OpenRead(Path.Combine(newest, OptimizerFile))))
                 optimizer.Load(optimizerReader);

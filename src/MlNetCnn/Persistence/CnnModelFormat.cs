@@ -27,7 +27,7 @@ internal static class CnnModelFormat
     /// <summary>The binary stream that holds the scoring engine and its threads (format 0x00010004 on).</summary>
     public const string ScoringStream = "CnnScoring";
 
-    /// <summary>The binary stream that holds the class names, when training named them (format 0x00010005 on).</summary>
+    /// <summary>The binary stream that holds the class names, when training named them (format 0x00010006 on).</summary>
     public const string ClassesStream = "CnnClasses";
 
     // 0x00010001: first format.
@@ -37,12 +37,16 @@ internal static class CnnModelFormat
     //             so they can still read this format.
     // 0x00010004: adds stream CnnScoring (engine and threads). The body is unchanged, so readers of 0x00010002 still
     //             read it (and score with their own engine). The weights are read without libtorch from this one on.
+    // 0x00010005: the history stream ends with each epoch's training accuracy, after the skipped-row counts, then the
+    //             learning-rate search (AutoLearningRate). Readers of 0x00010002 to 0x00010004 stop before these, so
+    //             they can still read this format.
     private const uint VersionWithHistory = 0x00010002;
     private const uint VersionWithSkippedRows = 0x00010003;
-    // 0x00010005: adds stream CnnClasses (the class names) when training named them. The body is unchanged, so readers
+    // 0x00010006: adds stream CnnClasses (the class names) when training named them. The body is unchanged, so readers
     //             of 0x00010002 still read it (and do not know the names).
     private const uint VersionWithScoring = 0x00010004;
-    private const uint VersionWithClasses = 0x00010005;
+    private const uint VersionWithTrainingAccuracy = 0x00010005;
+    private const uint VersionWithClasses = 0x00010006;
     private const uint VersionWritten = VersionWithClasses;
     private const uint VersionReadable = VersionWithHistory;
     private const uint VersionWeCanReadBack = 0x00010001;
@@ -57,7 +61,7 @@ internal static class CnnModelFormat
     private const long WeightsStreamSlack = 1 << 20;
     private const int HashSize = 32;
 
-    /// <summary>The format this build writes, as text (0x00010005).</summary>
+    /// <summary>The format this build writes, as text (0x00010006).</summary>
     public static string VersionText => $"0x{VersionWritten:X8}";
 
     private static VersionInfo GetVersionInfo() => new(
@@ -78,11 +82,11 @@ internal static class CnnModelFormat
     // int: batch size for scoring
     // int: best epoch, the epoch whose weights these are (0x00010002 on)
     // 32 bytes: SHA-256 of the CnnWeights stream (0x00010002 on)
-    // stream CnnHistory: training history, see HistoryFormat (0x00010002 on)
+    // stream CnnHistory: training history, see HistoryFormat (0x00010002 on); then the learning-rate search (0x00010005 on)
     // stream CnnWeights: the network's state (TorchSharp Module.save), parameter and buffer names as CnnNetwork declares them
     // stream CnnScoring (0x00010004 on; absent: ONNX Runtime, default threads):
     //   int: scoring engine (0 ONNX Runtime, 1 LibTorch); int: scoring threads (0 for the engine's default)
-    // stream CnnClasses (0x00010005 on; absent: the classes have no names):
+    // stream CnnClasses (0x00010006 on; absent: the classes have no names):
     //   string (BinaryWriter, UTF-8): positive class name; string: negative class name
 
     public static void Save(CnnTransformer transformer, ModelSaveContext ctx)
@@ -105,7 +109,11 @@ internal static class CnnModelFormat
         ctx.Writer.Write(transformer.BestEpoch);
         var weights = transformer.Scorer.Weights.ToBytes();
         ctx.Writer.Write(SHA256.HashData(weights));
-        ctx.SaveBinaryStream(HistoryStream, writer => HistoryFormat.Write(writer, transformer.History));
+        ctx.SaveBinaryStream(HistoryStream, writer =>
+        {
+            HistoryFormat.Write(writer, transformer.History);
+            HistoryFormat.WriteSearch(writer, transformer.LearningRateSearch);
+        });
         ctx.SaveBinaryStream(WeightsStream, writer => writer.Write(weights));
         ctx.SaveBinaryStream(ScoringStream, writer =>
         {
@@ -142,6 +150,7 @@ internal static class CnnModelFormat
         var bestEpoch = 0;
         byte[]? weightsHash = null;
         IReadOnlyList<EpochRecord> history = Array.Empty<EpochRecord>();
+        LearningRateFinderResult? search = null;
         if (ctx.Header.ModelVerWritten >= VersionWithHistory)
         {
             bestEpoch = ctx.Reader.ReadInt32();
@@ -150,7 +159,10 @@ internal static class CnnModelFormat
             weightsHash = ctx.Reader.ReadBytes(HashSize);
             if (weightsHash.Length != HashSize)
                 throw Damaged("it ends inside the weights checksum");
-            history = ReadStream(ctx, "history", HistoryStream, "its last record", reader => HistoryFormat.Read(reader, ctx.Header.ModelVerWritten >= VersionWithSkippedRows));
+            var written = ctx.Header.ModelVerWritten;
+            (history, search) = ReadStream(ctx, "history", HistoryStream, "its last record", reader =>
+                (HistoryFormat.Read(reader, written >= VersionWithSkippedRows, written >= VersionWithTrainingAccuracy),
+                 written >= VersionWithTrainingAccuracy ? HistoryFormat.ReadSearch(reader) : null));
         }
 
         var shape = new NetworkShape(convolution, kernel, pool, hidden);
@@ -190,7 +202,7 @@ internal static class CnnModelFormat
         ClassNames? classes = null;
         if (ctx.Header.ModelVerWritten >= VersionWithClasses)
             ctx.TryLoadBinaryStream(ClassesStream, reader => classes = ReadClasses(reader));
-        return new CnnTransformer(env, scorer, featureColumn, threshold, batchSize, history, bestEpoch, classes);
+        return new CnnTransformer(env, scorer, featureColumn, threshold, batchSize, history, bestEpoch, classes, search);
     }
 
     /// <summary>Reads the <paramref name="kind"/> stream <paramref name="name"/> with <paramref name="read"/>; one that is missing or ends before <paramref name="what"/> is damage.</summary>

@@ -9,6 +9,7 @@ internal static class HistoryFormat
     private const int MaxRecords = 1_000_000;
     private const int MaxAlarms = 64;
     private const int MaxStringBytes = 4096;
+    private const int MaxSearchPoints = 1_000_000;
 
     // *** Binary format ***
     // int: record count
@@ -18,7 +19,14 @@ internal static class HistoryFormat
     //   int: alarm count; per alarm: string code; byte severity; int epoch; string message
     // then (model format 0x00010003 on, checkpoint format 3 on): int record count again; per record: int skipped rows.
     //   Readers of earlier formats stop before this block, so they still read the records.
+    // then (model format 0x00010005 on, checkpoint format 4 on): int record count again; per record: double training
+    //   accuracy (NaN when unknown). Readers of earlier formats stop before it.
     // strings: int byte length (at most 4096; longer text is cut when written), then UTF-8 bytes
+    //
+    // The model's history stream (format 0x00010005 on) then holds the learning-rate search (WriteSearch), which
+    // checkpoints do not: byte 1 when one follows, else 0; [double suggested rate; double rate at the lowest smoothed
+    // loss; int batches; double seconds; byte 1 when stopped early, else 0; int point count (= batches); per point:
+    // double rate, loss, smoothed loss]
 
     public static void Write(BinaryWriter writer, IReadOnlyList<EpochRecord> history)
     {
@@ -50,11 +58,19 @@ internal static class HistoryFormat
         writer.Write(history.Count);
         foreach (var r in history)
             writer.Write(r.SkippedRows);
+        writer.Write(history.Count);
+        foreach (var r in history)
+            writer.Write(r.TrainingAccuracy);
     }
 
-    /// <summary>Reads what <see cref="Write"/> wrote; <paramref name="withSkippedRows"/> when the format has the skipped-rows block.</summary>
-    public static List<EpochRecord> Read(BinaryReader reader, bool withSkippedRows)
+    /// <summary>
+    /// Reads what <see cref="Write"/> wrote; <paramref name="withSkippedRows"/> and <paramref name="withTrainingAccuracy"/>
+    /// when the format has those blocks (the second only after the first).
+    /// </summary>
+    public static List<EpochRecord> Read(BinaryReader reader, bool withSkippedRows, bool withTrainingAccuracy)
     {
+        if (withTrainingAccuracy && !withSkippedRows)
+            throw new ArgumentException("The training-accuracy block follows the skipped-rows block.", nameof(withTrainingAccuracy));
         var count = Bounded(reader.ReadInt32(), 0, MaxRecords, "history record count");
         var history = new List<EpochRecord>(Math.Min(count, 1024));
         for (var i = 0; i < count; i++)
@@ -97,8 +113,66 @@ internal static class HistoryFormat
             for (var i = 0; i < count; i++)
                 history[i] = history[i] with { SkippedRows = Bounded(reader.ReadInt32(), 0, int.MaxValue, "skipped rows") };
         }
+        if (withTrainingAccuracy)
+        {
+            Bounded(reader.ReadInt32(), count, count, "training-accuracy record count");
+            for (var i = 0; i < count; i++)
+            {
+                var accuracy = reader.ReadDouble();
+                if (!(double.IsNaN(accuracy) || accuracy is >= 0 and <= 1))
+                    throw new InvalidDataException($"The training history is damaged: training accuracy {accuracy} is not in [0, 1].");
+                history[i] = history[i] with { TrainingAccuracy = accuracy };
+            }
+        }
         return history;
     }
+
+    /// <summary>Writes the learning-rate search that chose the training rate, or that there was none.</summary>
+    public static void WriteSearch(BinaryWriter writer, LearningRateFinderResult? search)
+    {
+        writer.Write((byte)(search is null ? 0 : 1));
+        if (search is null)
+            return;
+        writer.Write(search.SuggestedLearningRate);
+        writer.Write(search.MinimumLossLearningRate);
+        writer.Write(search.Batches);
+        writer.Write(search.Seconds);
+        writer.Write((byte)(search.StoppedEarly ? 1 : 0));
+        writer.Write(search.Curve.Count);
+        foreach (var p in search.Curve)
+        {
+            writer.Write(p.LearningRate);
+            writer.Write(p.Loss);
+            writer.Write(p.SmoothedLoss);
+        }
+    }
+
+    /// <summary>Reads what <see cref="WriteSearch"/> wrote.</summary>
+    public static LearningRateFinderResult? ReadSearch(BinaryReader reader)
+    {
+        var present = reader.ReadByte();
+        if (present > 1)
+            throw new InvalidDataException("The training history is damaged: the learning-rate search marker is neither 0 nor 1.");
+        if (present == 0)
+            return null;
+        var suggested = Rate(reader.ReadDouble(), "suggested learning rate");
+        var minimum = Rate(reader.ReadDouble(), "learning rate at the lowest loss");
+        var batches = Bounded(reader.ReadInt32(), 1, MaxSearchPoints, "learning-rate search batches");
+        var seconds = reader.ReadDouble();
+        if (!(seconds >= 0) || double.IsInfinity(seconds))
+            throw new InvalidDataException($"The training history is damaged: the learning-rate search took {seconds} s.");
+        var early = reader.ReadByte();
+        if (early > 1)
+            throw new InvalidDataException("The training history is damaged: the learning-rate search's early-stop marker is neither 0 nor 1.");
+        var count = Bounded(reader.ReadInt32(), batches, batches, "learning-rate search point count");
+        var curve = new LearningRatePoint[count];
+        for (var i = 0; i < count; i++)
+            curve[i] = new LearningRatePoint(Rate(reader.ReadDouble(), "learning rate"), reader.ReadDouble(), reader.ReadDouble());
+        return new LearningRateFinderResult(curve, suggested, minimum, batches, seconds, early == 1);
+    }
+
+    private static double Rate(double value, string what) =>
+        value > 0 && double.IsFinite(value) ? value : throw new InvalidDataException($"The training history is damaged: {what} {value} is not a positive finite number.");
 
     private static void WriteString(BinaryWriter writer, string value)
     {

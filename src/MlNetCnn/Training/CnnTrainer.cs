@@ -78,6 +78,7 @@ internal sealed class CnnTrainer
             CheckLearnable(network, train, positiveWeight);
         }
 
+        var untrainedLoss = UntrainedLoss(train);
         var augmenter = new Augmenter(options.RandomHorizontalFlip, options.RandomShiftPixels);
         var order = (int[])train.TrainPositions.Clone();
         for (var epoch = firstEpoch; epoch <= options.Epochs; epoch++)
@@ -90,16 +91,18 @@ internal sealed class CnnTrainer
             Array.Sort(order);
             random.Shuffle(order);
 
-            var (loss, images) = TrainEpoch(epoch, network, optimizer, positiveWeight, train, order, augmenter, random, clock);
+            var pass = TrainEpoch(epoch, network, optimizer, positiveWeight, train, order, augmenter, random, clock);
+            var loss = pass.MeanLoss;
             var trainSeconds = clock.Elapsed.TotalSeconds;
             var metrics = validation is null ? null : Measure(network, validation);
-            var record = new EpochRecord(epoch, loss, metrics, rate, clock.Elapsed.TotalSeconds, images / Math.Max(trainSeconds, 1e-9), Array.Empty<Alarm>())
+            var record = new EpochRecord(epoch, loss, metrics, rate, clock.Elapsed.TotalSeconds, pass.Images / Math.Max(trainSeconds, 1e-9), Array.Empty<Alarm>())
             {
                 SkippedRows = train.Unreadable.Count + (validation?.Unreadable.Count ?? 0),
+                TrainingAccuracy = pass.Accuracy,
             };
             if (epoch == 1)
                 record = record.WithAlarms(inputAlarms);
-            record = record.WithAlarms(monitor.AfterEpoch(history, record, options.Epochs));
+            record = record.WithAlarms(monitor.AfterEpoch(history, record, options.Epochs, pass.Peak with { UntrainedLoss = untrainedLoss }, LearningRateAdvice(rate)));
             history.Add(record);
             channel.Info(Describe(record));
             foreach (var alarm in record.Alarms.Where(a => a.Epoch == epoch))
@@ -165,8 +168,9 @@ internal sealed class CnnTrainer
         var pixels = new float[rows.Length * g.Size];
         probe.CopyRows(rows, pixels);
         var targets = rows.Select(i => probe.Labels[i] ? 1f : 0f).ToArray();
-        double first = double.NaN, last = double.NaN;
+        double first = double.NaN, last = double.NaN, peak = double.NegativeInfinity;
         var steps = 0;
+        var peakStep = 0;
         using (var optimizer = new AdamOptimizer(network.parameters(), Math.Max(options.LearningRate, ProbeMinimumLearningRate), weightDecay: 0))
         {
             network.train();
@@ -182,6 +186,7 @@ internal sealed class CnnTrainer
                     throw Stop(monitor.Make(AlarmCodes.Diverged, 0,
                         $"diverged: the loss became {value} at step {step} of the learnability check, before epoch 1. " + DivergenceAdvice(), AlarmSeverity.Error));
                 if (step == 1) first = value;
+                if (value > peak) (peak, peakStep) = (value, step);
                 last = value;
                 steps = step;
                 if (step > 1 && value < first * ProbeRequiredFall)
@@ -192,6 +197,8 @@ internal sealed class CnnTrainer
         }
         network.load(new MemoryStream(initialState));
         channel.Info($"Learnability check: loss on {rows.Length} images fell from {first:F4} to {last:F4} in {steps - 1} steps.");
+        if (!(last < first * ProbeRequiredFall) && monitor.UnstableProbe(rows.Length, first, peak, peakStep, last, LearningRateAdvice(options.LearningRate)) is { } unstable)
+            throw Stop(unstable);
         if (!(last < first * ProbeRequiredFall))
             throw Stop(monitor.Make(AlarmCodes.NotLearnable, 0,
                 $"not learnable: on one batch of {rows.Length} training images, {ProbeMaxSteps - 1} steps brought the loss only from {first:F3} to {last:F3}. " +
@@ -199,7 +206,14 @@ internal sealed class CnnTrainer
                 "or the learning rate is far off. Check the data before the full run (or set CheckLearnable = false).", AlarmSeverity.Error));
     }
 
-    private (double MeanLoss, int Images) TrainEpoch(int epoch, CnnNetwork network, AdamOptimizer optimizer, Tensor? positiveWeight, TrainingData train,
+    /// <summary>What one pass over the training batches measured.</summary>
+    /// <param name="MeanLoss">Mean loss per image over the epoch's batches.</param>
+    /// <param name="Images">Images trained on.</param>
+    /// <param name="Accuracy">Running accuracy: each batch judged (train mode, augmented) before its own step.</param>
+    /// <param name="Peak">The highest mean loss over a window of at least <see cref="AlarmMonitor.MinimumImagesPerLossWindow"/> images (its untrained level left 0).</param>
+    private readonly record struct EpochPass(double MeanLoss, int Images, double Accuracy, LossPeak Peak);
+
+    private EpochPass TrainEpoch(int epoch, CnnNetwork network, AdamOptimizer optimizer, Tensor? positiveWeight, TrainingData train,
         int[] order, Augmenter augmenter, Random random, Stopwatch clock)
     {
         network.train();
@@ -207,7 +221,12 @@ internal sealed class CnnTrainer
         var batches = BatchCount(order.Length);
         double lossSum = 0;
         var images = 0;
+        var correct = 0;
         var done = 0;
+        var peak = new LossPeak(double.NegativeInfinity, 0, 0, 0);
+        double windowSum = 0;
+        var windowImages = 0;
+        var logits = new float[options.BatchSize];
         foreach (var batch in train.Batches(order, options.BatchSize, options.CancellationToken))
         {
             options.CancellationToken.ThrowIfCancellationRequested();
@@ -218,19 +237,59 @@ internal sealed class CnnTrainer
             var input = TensorBridge.FromSpan(batch.Images, count, g.Channels, g.Height, g.Width);
             var target = TensorBridge.FromSpan(batch.Labels, count);
             optimizer.ZeroGrad();
-            var loss = nn.functional.binary_cross_entropy_with_logits(network.forward(input), target, pos_weights: positiveWeight);
+            var output = network.forward(input);
+            var loss = nn.functional.binary_cross_entropy_with_logits(output, target, pos_weights: positiveWeight);
             var value = loss.item<float>();
             done++;
             if (!float.IsFinite(value))
                 throw Stop(monitor.Make(AlarmCodes.Diverged, epoch,
                     $"diverged: the loss became {value} at epoch {epoch}, batch {done} of {batches}. " + DivergenceAdvice(), AlarmSeverity.Error));
+            TensorBridge.CopyTo(output.detach(), logits.AsSpan(0, count));
+            correct += CountCorrect(logits.AsSpan(0, count), batch.Labels);
+            windowSum += (double)value * count;
+            windowImages += count;
+            if (windowImages >= AlarmMonitor.MinimumImagesPerLossWindow || (done == batches && peak.Images == 0))
+            {
+                if (windowSum / windowImages > peak.Loss)
+                    peak = new LossPeak(windowSum / windowImages, done, windowImages, 0);
+                (windowSum, windowImages) = (0, 0);
+            }
             loss.backward();
             optimizer.Step();
             lossSum += value * count;
             images += count;
             options.Progress?.Report(new TrainingProgress(epoch, options.Epochs, done, batches, images / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), null));
         }
-        return (lossSum / Math.Max(images, 1), images);
+        return new EpochPass(lossSum / Math.Max(images, 1), images, (double)correct / Math.Max(images, 1), peak);
+    }
+
+    /// <summary>Rows whose predicted label (sigmoid(logit) ≥ threshold, as the transformer decides) equals the target.</summary>
+    private int CountCorrect(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets)
+    {
+        var correct = 0;
+        for (var i = 0; i < logits.Length; i++)
+        {
+            if (BinaryMetrics.Sigmoid(logits[i]) >= options.Threshold == targets[i] > 0.5f)
+                correct++;
+        }
+        return correct;
+    }
+
+    /// <summary>An untrained network's loss per training image: ln 2 for predicting ½, each positive weighted as the loss weighs it.</summary>
+    private double UntrainedLoss(TrainingData train)
+    {
+        var weight = options.BalanceClasses ? (double)(train.TrainCount - train.TrainPositives) / train.TrainPositives : options.PositiveClassWeight ?? 1;
+        var positiveShare = (double)train.TrainPositives / train.TrainCount;
+        return AlarmMonitor.UntrainedLoss * (1 + (weight - 1) * positiveShare);
+    }
+
+    /// <summary>CNN010's fix: the learning rate by name and value, and a rate to try.</summary>
+    private string LearningRateAdvice(double epochRate)
+    {
+        var suggestion = Math.Min(CnnOptions.DefaultLearningRate, options.LearningRate / 10);
+        var thisEpoch = epochRate == options.LearningRate ? "" : $" (this epoch's, after the schedule: {epochRate:G3})";
+        return $"The learning rate is likely far too high: CnnOptions.LearningRate = {options.LearningRate:G4}{thisEpoch}. " +
+            $"Try {suggestion:G3}, or run CnnEstimator.FindLearningRate (or set CnnOptions.AutoLearningRate = true) to choose one.";
     }
 
     private string DivergenceAdvice() =>
@@ -261,18 +320,24 @@ internal sealed class CnnTrainer
         return new CnnTrainingException(alarm, history.ToArray());
     }
 
-    private Tensor? PositiveWeight(TrainingData train)
+    private Tensor? PositiveWeight(TrainingData train) => PositiveWeight(options, train);
+
+    /// <summary>BCE's pos_weight as the options ask for it (given, or negatives ÷ positives); null for none.</summary>
+    internal static Tensor? PositiveWeight(CnnOptions options, TrainingData train)
     {
         var weight = options.BalanceClasses ? (double)(train.TrainCount - train.TrainPositives) / train.TrainPositives : options.PositiveClassWeight;
         return weight is { } w ? tensor(new[] { (float)w }) : null;
     }
 
-    private CnnNetwork CreateNetwork(ImageGeometry geometry)
+    private CnnNetwork CreateNetwork(ImageGeometry geometry) => CreateNetwork(seed, options.Network, geometry);
+
+    /// <summary>A new network whose weights depend on <paramref name="seed"/> alone.</summary>
+    internal static CnnNetwork CreateNetwork(int seed, NetworkShape shape, ImageGeometry geometry)
     {
         lock (TorchGate.Seeding)
         {
             using var generator = torch.manual_seed(seed);
-            return new CnnNetwork(geometry, options.Network);
+            return new CnnNetwork(geometry, shape);
         }
     }
 
@@ -286,11 +351,14 @@ internal sealed class CnnTrainer
     private int EpochSeed(int epoch) => unchecked((int)((uint)seed * 2654435761u ^ (uint)epoch * 40503u));
 
     /// <summary>Training steps per epoch: a lone last row is left out (see TrainEpoch).</summary>
-    private int BatchCount(int rows) => rows / options.BatchSize + (rows % options.BatchSize >= 2 ? 1 : 0);
+    private int BatchCount(int rows) => BatchCount(rows, options.BatchSize);
+
+    /// <summary>Training steps over <paramref name="rows"/> rows in batches of <paramref name="batchSize"/>: a lone last row is left out.</summary>
+    internal static int BatchCount(int rows, int batchSize) => rows / batchSize + (rows % batchSize >= 2 ? 1 : 0);
 
     private string Describe(EpochRecord r)
     {
-        var line = $"Epoch {r.Epoch}/{options.Epochs}: training loss {r.TrainingLoss:F4}, learning rate {r.LearningRate:G3}";
+        var line = $"Epoch {r.Epoch}/{options.Epochs}: training loss {r.TrainingLoss:F4}, training accuracy {r.TrainingAccuracy:F4}, learning rate {r.LearningRate:G3}";
         if (r.Validation is { } v)
             line += $", validation loss {v.Loss:F4}, accuracy {v.Accuracy:F4}, AUC {v.Auc:F4}, predicted positive {v.PositiveRate:P1} (majority rate {v.MajorityBaseline:P1})";
         return line + $" ({r.ImagesPerSecond:F0} images/s)";

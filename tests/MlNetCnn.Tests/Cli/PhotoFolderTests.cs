@@ -216,6 +216,20 @@ public sealed class PhotoFolderTests : IClassFixture<PhotoFolderTests.Trained>
         CliRun.Of(Trained.Args(t.Folder, t.Scratch("out"), "--config", file)).FailedWith("the value of Epochs");
     }
 
+    [Fact]
+    public void Lr_auto_trains_at_the_range_tests_suggestion_and_says_so()
+    {
+        var output = t.Scratch("out");
+        var run = CliRun.Of(Trained.Args(t.Folder, output, "--lr", "auto")).Succeeded();
+        Assert.Contains("learning rate auto (range test first)", run.Out);
+        var training = Metrics(output).GetProperty("training");
+        var suggested = training.GetProperty("learningRateSearch").GetProperty("suggested").GetDouble();
+        Assert.True(training.GetProperty("learningRateSearch").GetProperty("batches").GetInt32() > 0);
+        Assert.Equal(suggested, training.GetProperty("learningRate").GetDouble());
+        Assert.Equal(suggested, Metrics(output).GetProperty("history")[0].GetProperty("learningRate").GetDouble());
+        CliRun.Of(Trained.Args(t.Folder, t.Scratch("out"), "--lr", "fast")).FailedWith("--lr 'fast' is neither a number nor 'auto'");
+    }
+
     [Theory]
     [InlineData("--epochs", "0", "--epochs 0: Epochs must be at least 1.")]
     [InlineData("--weight-decay", "-1", "--weight-decay -1: WeightDecay must be 0 or a positive finite number.")]

@@ -65,6 +65,53 @@ public sealed class TrainCommandTests
     }
 
     [Fact]
+    public void Train_reports_training_accuracy_beside_validation_accuracy_in_the_table_metrics_json_and_the_model()
+    {
+        var output = fixture.Run.Succeeded().Out;
+        Assert.Contains("train acc.", output);
+        Assert.Contains("Epoch 2/2: train loss", output);
+        Assert.Contains(", train accuracy ", output);
+
+        var ml = new Microsoft.ML.MLContext();
+        _ = typeof(Microsoft.ML.Data.ImageLoadingTransformer).Assembly;
+        var model = ml.Model.Load(fixture.Model, out _);
+        var history = model.FindCnn().History;
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(fixture.Out, "metrics.json")));
+        var written = json.RootElement.GetProperty("history").EnumerateArray().Select(e => e.GetProperty("trainingAccuracy").GetDouble()).ToArray();
+        (model as IDisposable)?.Dispose();
+
+        Assert.Equal(history.Select(r => r.TrainingAccuracy), written);
+        Assert.All(written, a => Assert.InRange(a, 0, 1));
+        foreach (var r in history)
+            Assert.Contains(r.TrainingAccuracy.ToString("F4", System.Globalization.CultureInfo.InvariantCulture), output);
+    }
+
+    [Fact]
+    public void Train_curves_show_training_accuracy_beside_validation_accuracy_and_mark_the_best_epoch_on_both_panels()
+    {
+        fixture.Run.Succeeded();
+        using var curves = SKBitmap.Decode(Path.Combine(fixture.Out, "curves.png"));
+        var training = new SKColor(0x1f, 0x77, 0xb4);
+        var validation = new SKColor(0xd6, 0x27, 0x28);
+        var marker = new SKColor(0x2c, 0xa0, 0x2c);
+        bool Has(SKColor color, int fromX, int toX)
+        {
+            for (var x = fromX; x < toX; x++)
+            for (var y = 0; y < curves.Height; y++)
+                if (curves.GetPixel(x, y) == color) return true;
+            return false;
+        }
+        var half = curves.Width / 2;
+
+        // Right panel: accuracy, the training curve beside the validation one.
+        Assert.True(Has(training, half, curves.Width), "no training-accuracy curve in the accuracy panel");
+        Assert.True(Has(validation, half, curves.Width), "no validation-accuracy curve in the accuracy panel");
+        // The best epoch (the last here: no early stopping) is marked on both panels.
+        Assert.True(Has(marker, 0, half), "no best-epoch marker in the loss panel");
+        Assert.True(Has(marker, half, curves.Width), "no best-epoch marker in the accuracy panel");
+    }
+
+    [Fact]
     public void Train_rejects_an_image_size_too_small_for_the_network()
     {
         using var temp = new CliTempFolder();

@@ -75,6 +75,25 @@ public sealed class CnnModelFormatTests : IClassFixture<TrainedModel>
     }
 
     [Fact]
+    public void Training_accuracy_travels_in_the_zip_and_a_model_of_the_format_before_it_loads_without_it()
+    {
+        using var folder = new TempFolder();
+        var path = folder.File("model.zip");
+        model.Ml.Model.Save(model.Transformer, model.Train.Schema, path);
+        using (var loaded = Assert.IsType<CnnTransformer>(new MLContext().Model.Load(path, out _)))
+            Assert.Equal(model.Transformer.History.Select(r => r.TrainingAccuracy), loaded.History.Select(r => r.TrainingAccuracy));
+        Assert.All(model.Transformer.History, r => Assert.InRange(r.TrainingAccuracy, 0, 1));
+
+        // Marked as 0x00010004, the file is read as that format's reader reads it: it stops before the new block.
+        ModelZip.SetModelVersion(path, CnnModelFormat.ModelSignature, written: 0x00010004, readable: 0x00010002);
+        using var old = Assert.IsType<CnnTransformer>(new MLContext().Model.Load(path, out _));
+
+        Assert.Equal(model.Transformer.History.Select(r => r.TrainingLoss), old.History.Select(r => r.TrainingLoss));
+        Assert.All(old.History, r => Assert.True(double.IsNaN(r.TrainingAccuracy)));
+        Assert.Equal(Scores.Column(model.Transformer.Transform(model.Test)), Scores.Column(old.Transform(model.Test)));
+    }
+
+    [Fact]
     public void A_threshold_chosen_on_validation_is_stored_and_used_after_load()
     {
         var ml = model.Ml;

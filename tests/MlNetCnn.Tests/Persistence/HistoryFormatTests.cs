@@ -5,8 +5,12 @@ namespace MlNetCnn.Tests.Persistence;
 
 public sealed class HistoryFormatTests
 {
-    private static EpochRecord Record(int epoch, string alarmText = "CNN009 unreadable rows", int skipped = 3) =>
-        new(epoch, 0.5 / epoch, null, 1e-3, 1.5, 200, [new Alarm(AlarmCodes.UnreadableRows, AlarmSeverity.Warning, 0, alarmText)]) { SkippedRows = skipped };
+    private static EpochRecord Record(int epoch, string alarmText = "CNN009 unreadable rows", int skipped = 3, double trainingAccuracy = 0.75) =>
+        new(epoch, 0.5 / epoch, null, 1e-3, 1.5, 200, [new Alarm(AlarmCodes.UnreadableRows, AlarmSeverity.Warning, 0, alarmText)])
+        {
+            SkippedRows = skipped,
+            TrainingAccuracy = trainingAccuracy,
+        };
 
     private static byte[] Write(IReadOnlyList<EpochRecord> history)
     {
@@ -16,10 +20,10 @@ public sealed class HistoryFormatTests
         return stream.ToArray();
     }
 
-    private static List<EpochRecord> Read(byte[] bytes, bool withSkippedRows)
+    private static List<EpochRecord> Read(byte[] bytes, bool withSkippedRows, bool withTrainingAccuracy = true)
     {
         using var reader = new BinaryReader(new MemoryStream(bytes));
-        return HistoryFormat.Read(reader, withSkippedRows);
+        return HistoryFormat.Read(reader, withSkippedRows, withTrainingAccuracy && withSkippedRows);
     }
 
     [Fact]
@@ -60,9 +64,42 @@ public sealed class HistoryFormatTests
     public void A_skipped_block_that_disagrees_with_the_records_is_damage()
     {
         var bytes = Write([Record(1)]);
-        // the block's record count sits 8 bytes from the end: count, then one int per record
-        BitConverter.GetBytes(2).CopyTo(bytes, bytes.Length - 8);
+        // the block's record count sits 20 bytes from the end: count and one int per record, then the training-accuracy
+        // block (count and one double per record)
+        BitConverter.GetBytes(2).CopyTo(bytes, bytes.Length - 20);
 
         Assert.Throws<InvalidDataException>(() => Read(bytes, withSkippedRows: true));
+    }
+
+    [Fact]
+    public void Training_accuracy_round_trips_and_unknown_stays_NaN()
+    {
+        var history = new[] { Record(1, trainingAccuracy: 0.625), Record(2, trainingAccuracy: double.NaN) };
+
+        var read = Read(Write(history), withSkippedRows: true);
+
+        Assert.Equal(0.625, read[0].TrainingAccuracy);
+        Assert.True(double.IsNaN(read[1].TrainingAccuracy));
+    }
+
+    [Fact]
+    public void A_reader_of_the_format_before_training_accuracy_still_reads_the_records_and_skipped_rows()
+    {
+        var history = new[] { Record(1, skipped: 4), Record(2, skipped: 6) };
+
+        var read = Read(Write(history), withSkippedRows: true, withTrainingAccuracy: false);
+
+        Assert.Equal([4, 6], read.Select(r => r.SkippedRows));
+        Assert.All(read, r => Assert.True(double.IsNaN(r.TrainingAccuracy)));
+    }
+
+    [Fact]
+    public void A_training_accuracy_outside_0_to_1_is_damage()
+    {
+        var bytes = Write([Record(1)]);
+        BitConverter.GetBytes(1.5).CopyTo(bytes, bytes.Length - 8);
+
+        var error = Assert.Throws<InvalidDataException>(() => Read(bytes, withSkippedRows: true));
+        Assert.Contains("training accuracy 1.5", error.Message);
     }
 }

@@ -67,7 +67,34 @@ public sealed class TrainingControlTests
         Assert.Contains(log.Infos, l => l.StartsWith("Resuming after epoch 2", StringComparison.Ordinal));
         Assert.Equal(new[] { 1, 2, 3, 4 }, rest.History.Select(h => h.Epoch));
         Assert.Equal(whole.History.Select(h => h.TrainingLoss), rest.History.Select(h => h.TrainingLoss));
+        Assert.Equal(whole.History.Select(h => h.TrainingAccuracy), rest.History.Select(h => h.TrainingAccuracy));
         Assert.Equal(Scores.Column(whole.Transform(test)), Scores.Column(rest.Transform(test)));
+    }
+
+    [Fact]
+    public void A_checkpoint_of_format_3_which_has_no_training_accuracy_is_still_resumed()
+    {
+        using var folder = new TempFolder();
+        var train = SyntheticImages.DataView(ml, 64, 1);
+        var options = SyntheticImages.FastOptions(epochs: 1);
+        options.CheckpointFolder = folder.Path;
+        using (new CnnEstimator(ml, options).Fit(train)) { }
+
+        // Format 3 is format 4 without the training-accuracy block at the end of state.bin (count, then one double per epoch).
+        var state = Path.Combine(folder.Path, "epoch-0001", "state.bin");
+        var bytes = File.ReadAllBytes(state);
+        Assert.Equal(4, BitConverter.ToInt32(bytes, 0));
+        bytes = bytes[..^(sizeof(int) + sizeof(double))];
+        BitConverter.GetBytes(3).CopyTo(bytes, 0);
+        File.WriteAllBytes(state, bytes);
+
+        options.Epochs = 2;
+        options.ResumeFromCheckpoint = true;
+        using var resumed = new CnnEstimator(ml, options).Fit(train);
+
+        Assert.Equal(new[] { 1, 2 }, resumed.History.Select(h => h.Epoch));
+        Assert.True(double.IsNaN(resumed.History[0].TrainingAccuracy));
+        Assert.InRange(resumed.History[1].TrainingAccuracy, 0, 1);
     }
 
     [Fact]
