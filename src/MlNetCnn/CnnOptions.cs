@@ -149,6 +149,12 @@ public sealed class CnnOptions
     public IProgress<TrainingProgress>? Progress { get; set; }
 
     /// <summary>
+    /// Hooks into the training loop (<see cref="ITrainingCallback"/>), called in this order after the schedule:
+    /// <c>new CnnOptions { Callbacks = { new MyCallback() } }</c>. Empty by default.
+    /// </summary>
+    public IList<ITrainingCallback> Callbacks { get; private set; } = new List<ITrainingCallback>();
+
+    /// <summary>
     /// Stops training between batches. Fit then throws <see cref="OperationCanceledException"/> and returns no model;
     /// with a <see cref="CheckpointFolder"/>, the last completed epoch is there to resume from.
     /// </summary>
@@ -251,6 +257,8 @@ public sealed class CnnOptions
         if (ResumeFromCheckpoint && string.IsNullOrWhiteSpace(CheckpointFolder))
             throw new ArgumentException("ResumeFromCheckpoint needs a CheckpointFolder.", nameof(ResumeFromCheckpoint));
         ArgumentNullException.ThrowIfNull(AlarmsAsErrors, nameof(AlarmsAsErrors));
+        if (Callbacks.Any(c => c is null))
+            throw new ArgumentException($"Callbacks holds a null entry (position {Callbacks.IndexOf(null!)}); add callback objects only.", nameof(Callbacks));
         var unknown = AlarmsAsErrors.Where(code => !AlarmCodes.All.Contains(code, StringComparer.OrdinalIgnoreCase)).ToList();
         if (unknown.Count > 0)
             throw new ArgumentException($"Unknown alarm code(s) {string.Join(", ", unknown)}; known: {string.Join(", ", AlarmCodes.All)}.", nameof(AlarmsAsErrors));
@@ -275,6 +283,7 @@ public sealed class CnnOptions
     {
         var copy = (CnnOptions)MemberwiseClone();
         copy.AlarmsAsErrors = new HashSet<string>(AlarmsAsErrors ?? new HashSet<string>(), StringComparer.OrdinalIgnoreCase);
+        copy.Callbacks = new List<ITrainingCallback>(Callbacks);
         return copy;
     }
 

@@ -55,7 +55,7 @@ internal sealed class TrainingProgressView : IProgress<TrainingProgress>
         if (live is null)
         {
             if (value.Completed is { } record)
-                console.Out.WriteLine(Describe(record, value.Epochs));
+                console.Out.WriteLine(record.Describe(value.Epochs));
             return;
         }
         if (task is null || taskEpoch != value.Epoch)
@@ -92,14 +92,5 @@ internal sealed class TrainingProgressView : IProgress<TrainingProgress>
         if (r.Validation is { } v)
             line += string.Create(CultureInfo.InvariantCulture, $"  valid acc {v.Accuracy:F3}  AUC {v.Auc:F3}");
         return line;
-    }
-
-    /// <summary>One line about a finished epoch.</summary>
-    public static string Describe(EpochRecord r, int epochs)
-    {
-        var line = string.Create(CultureInfo.InvariantCulture, $"Epoch {r.Epoch}/{epochs}: train loss {r.TrainingLoss:F4}, train accuracy {r.TrainingAccuracy:F4}");
-        if (r.Validation is { } v)
-            line += string.Create(CultureInfo.InvariantCulture, $", valid loss {v.Loss:F4}, accuracy {v.Accuracy:F4}, AUC {v.Auc:F4}, predicted positive {v.PositiveRate:P1}");
-        return line + string.Create(CultureInfo.InvariantCulture, $" ({r.ImagesPerSecond:F0} images/s, {r.Seconds:F1} s)");
     }
 }

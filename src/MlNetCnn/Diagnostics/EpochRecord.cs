@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace MlNetCnn.Diagnostics;
 
 /// <summary>What one training epoch did. One record per epoch, written by the trainer, read by everyone else.</summary>
@@ -23,6 +25,23 @@ public sealed record EpochRecord(int Epoch, double TrainingLoss, BinaryMetrics? 
     /// <see cref="double.NaN"/> in records of models saved before it was kept.
     /// </summary>
     public double TrainingAccuracy { get; init; } = double.NaN;
+
+    /// <summary>
+    /// The one line that describes this epoch, as the training log and the command line print it: training loss and
+    /// accuracy, learning rate, validation loss, accuracy, AUC and share predicted positive against the majority rate,
+    /// images per second and seconds. <paramref name="epochs"/> is the run's epoch count.
+    /// </summary>
+    public string Describe(int epochs)
+    {
+        var line = string.Create(CultureInfo.InvariantCulture,
+            $"Epoch {Epoch}/{epochs}: training loss {TrainingLoss:F4}, training accuracy {TrainingAccuracy:F4}, learning rate {LearningRate:G3}");
+        if (Validation is { } v)
+            line += string.Create(CultureInfo.InvariantCulture,
+                $", validation loss {v.Loss:F4}, accuracy {v.Accuracy:F4}, AUC {v.Auc:F4}, predicted positive {v.PositiveRate:P1} (majority rate {v.MajorityBaseline:P1})");
+        if (SkippedRows > 0)
+            line += string.Create(CultureInfo.InvariantCulture, $", {SkippedRows} unreadable rows left out");
+        return line + string.Create(CultureInfo.InvariantCulture, $" ({ImagesPerSecond:F0} images/s, {Seconds:F1} s)");
+    }
 
     /// <summary>The same record with <paramref name="alarms"/> added.</summary>
     public EpochRecord WithAlarms(IEnumerable<Alarm> alarms) => this with { Alarms = Alarms.Concat(alarms).ToArray() };

@@ -80,18 +80,28 @@ internal sealed class CnnTrainer
 
         var untrainedLoss = UntrainedLoss(train);
         var augmenter = new Augmenter(options.RandomHorizontalFlip, options.RandomShiftPixels);
+        var step = new TrainStep(network, optimizer, positiveWeight, train.Geometry);
         var order = (int[])train.TrainPositions.Clone();
+        // The schedule runs first, so that a user's callback can override its rate; progress is reported last.
+        var schedule = new ScheduleCallback(plan, options);
+        var observers = options.Callbacks.Concat(options.Progress is { } progress ? [new ProgressCallback(progress)] : Array.Empty<ITrainingCallback>()).ToArray();
+        var context = new TrainingContext(options.Epochs, BatchCount(train.TrainCount), options.LearningRate, history) { Epoch = firstEpoch - 1 };
+        foreach (var callback in observers)
+            callback.OnTrainingBegin(context);
         for (var epoch = firstEpoch; epoch <= options.Epochs; epoch++)
         {
             var clock = Stopwatch.StartNew();
-            var rate = plan.ForEpoch(epoch);
-            optimizer.LearningRate = rate;
+            context.BeginEpoch(epoch);
+            schedule.OnEpochBegin(context);
+            foreach (var callback in observers)
+                callback.OnEpochBegin(context);
+            var rate = context.LearningRate;
             // Each epoch's randomness comes from (seed, epoch) alone, so a resumed run draws what an unbroken one would.
             var random = new Random(EpochSeed(epoch));
             Array.Sort(order);
             random.Shuffle(order);
 
-            var pass = TrainEpoch(epoch, network, optimizer, positiveWeight, train, order, augmenter, random, clock);
+            var pass = TrainEpoch(epoch, step, optimizer, context, observers, train, order, augmenter, random);
             var loss = pass.MeanLoss;
             var trainSeconds = clock.Elapsed.TotalSeconds;
             var metrics = validation is null ? null : Measure(network, validation);
@@ -104,25 +114,30 @@ internal sealed class CnnTrainer
                 record = record.WithAlarms(inputAlarms);
             record = record.WithAlarms(monitor.AfterEpoch(history, record, options.Epochs, pass.Peak with { UntrainedLoss = untrainedLoss }, LearningRateAdvice(rate)));
             history.Add(record);
-            channel.Info(Describe(record));
+            context.EndEpoch();
+            channel.Info(record.Describe(options.Epochs));
             foreach (var alarm in record.Alarms.Where(a => a.Epoch == epoch))
                 Raise(alarm);
 
-            var watched = metrics is null ? loss : MetricTracker.Read(options.EarlyStoppingMetric, metrics);
-            plan.Observe(watched);
-            var stop = false;
+            schedule.OnEpochEnd(context);
             if (options.EarlyStoppingPatience is { } patience && metrics is not null)
             {
-                if (earlyStopping.Observe(watched, epoch))
+                if (earlyStopping.Observe(MetricTracker.Read(options.EarlyStoppingMetric, metrics), epoch))
                     bestWeights = Snapshot(network);
-                stop = earlyStopping.EpochsWithoutImprovement >= patience;
+                if (earlyStopping.EpochsWithoutImprovement >= patience)
+                {
+                    channel.Info($"Early stopping after epoch {epoch}: {options.EarlyStoppingMetric} has not improved for {patience} epochs; restoring epoch {earlyStopping.BestEpoch}.");
+                    context.RequestStop();
+                }
             }
             checkpoints?.Save(new CheckpointStore.LoopState(epoch, seed, fingerprint, history, plan.Current, plan.Plateau.Snapshot, earlyStopping.Snapshot),
                 network, optimizer, bestWeights);
-            options.Progress?.Report(new TrainingProgress(epoch, options.Epochs, BatchCount(train.TrainCount), BatchCount(train.TrainCount), record.ImagesPerSecond, record));
-            if (stop)
+            foreach (var callback in observers)
+                callback.OnEpochEnd(context);
+            if (context.StopRequested)
             {
-                channel.Info($"Early stopping after epoch {epoch}: {options.EarlyStoppingMetric} has not improved for {options.EarlyStoppingPatience} epochs; restoring epoch {earlyStopping.BestEpoch}.");
+                if (epoch < options.Epochs)
+                    channel.Info($"Training stopped after epoch {epoch} of {options.Epochs}, as a callback or early stopping asked.");
                 break;
             }
         }
@@ -134,6 +149,8 @@ internal sealed class CnnTrainer
             bestEpoch = earlyStopping.BestEpoch;
         }
         var threshold = ChooseThreshold(network, validation);
+        foreach (var callback in observers)
+            callback.OnTrainingEnd(context);
         return new TrainingResult(network, history.ToArray(), threshold, bestEpoch);
     }
 
@@ -173,15 +190,10 @@ internal sealed class CnnTrainer
         var peakStep = 0;
         using (var optimizer = new AdamOptimizer(network.parameters(), Math.Max(options.LearningRate, ProbeMinimumLearningRate), weightDecay: 0))
         {
-            network.train();
+            var trainStep = new TrainStep(network, optimizer, positiveWeight, g);
             for (var step = 1; step <= ProbeMaxSteps; step++)
             {
-                using var scope = NewDisposeScope();
-                optimizer.ZeroGrad();
-                var loss = nn.functional.binary_cross_entropy_with_logits(
-                    network.forward(TensorBridge.FromSpan(pixels, rows.Length, g.Channels, g.Height, g.Width)),
-                    TensorBridge.FromSpan(targets, rows.Length), pos_weights: positiveWeight);
-                var value = loss.item<float>();
+                var value = trainStep.Run(pixels, targets, rows.Length, default, update: loss => step == 1 || !(loss < first * ProbeRequiredFall));
                 if (!float.IsFinite(value))
                     throw Stop(monitor.Make(AlarmCodes.Diverged, 0,
                         $"diverged: the loss became {value} at step {step} of the learnability check, before epoch 1. " + DivergenceAdvice(), AlarmSeverity.Error));
@@ -191,8 +203,6 @@ internal sealed class CnnTrainer
                 steps = step;
                 if (step > 1 && value < first * ProbeRequiredFall)
                     break;
-                loss.backward();
-                optimizer.Step();
             }
         }
         network.load(new MemoryStream(initialState));
@@ -213,10 +223,9 @@ internal sealed class CnnTrainer
     /// <param name="Peak">The highest mean loss over a window of at least <see cref="AlarmMonitor.MinimumImagesPerLossWindow"/> images (its untrained level left 0).</param>
     private readonly record struct EpochPass(double MeanLoss, int Images, double Accuracy, LossPeak Peak);
 
-    private EpochPass TrainEpoch(int epoch, CnnNetwork network, AdamOptimizer optimizer, Tensor? positiveWeight, TrainingData train,
-        int[] order, Augmenter augmenter, Random random, Stopwatch clock)
+    private EpochPass TrainEpoch(int epoch, TrainStep step, AdamOptimizer optimizer, TrainingContext context, ITrainingCallback[] observers, TrainingData train,
+        int[] order, Augmenter augmenter, Random random)
     {
-        network.train();
         var g = train.Geometry;
         var batches = BatchCount(order.Length);
         double lossSum = 0;
@@ -227,24 +236,17 @@ internal sealed class CnnTrainer
         double windowSum = 0;
         var windowImages = 0;
         var logits = new float[options.BatchSize];
+        optimizer.LearningRate = context.LearningRate;
         foreach (var batch in train.Batches(order, options.BatchSize, options.CancellationToken))
         {
             options.CancellationToken.ThrowIfCancellationRequested();
             var count = batch.Count;
             augmenter.Apply(batch.Images, count, g, random);
-
-            using var scope = NewDisposeScope();
-            var input = TensorBridge.FromSpan(batch.Images, count, g.Channels, g.Height, g.Width);
-            var target = TensorBridge.FromSpan(batch.Labels, count);
-            optimizer.ZeroGrad();
-            var output = network.forward(input);
-            var loss = nn.functional.binary_cross_entropy_with_logits(output, target, pos_weights: positiveWeight);
-            var value = loss.item<float>();
+            var value = step.Run(batch.Images, batch.Labels, count, logits, update: _ => true);
             done++;
             if (!float.IsFinite(value))
                 throw Stop(monitor.Make(AlarmCodes.Diverged, epoch,
                     $"diverged: the loss became {value} at epoch {epoch}, batch {done} of {batches}. " + DivergenceAdvice(), AlarmSeverity.Error));
-            TensorBridge.CopyTo(output.detach(), logits.AsSpan(0, count));
             correct += CountCorrect(logits.AsSpan(0, count), batch.Labels);
             windowSum += (double)value * count;
             windowImages += count;
@@ -254,11 +256,13 @@ internal sealed class CnnTrainer
                     peak = new LossPeak(windowSum / windowImages, done, windowImages, 0);
                 (windowSum, windowImages) = (0, 0);
             }
-            loss.backward();
-            optimizer.Step();
             lossSum += value * count;
             images += count;
-            options.Progress?.Report(new TrainingProgress(epoch, options.Epochs, done, batches, images / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), null));
+            context.EndBatch(done, value, count);
+            foreach (var callback in observers)
+                callback.OnBatchEnd(context);
+            // A rate a callback set applies from the next batch.
+            optimizer.LearningRate = context.LearningRate;
         }
         return new EpochPass(lossSum / Math.Max(images, 1), images, (double)correct / Math.Max(images, 1), peak);
     }
@@ -355,12 +359,4 @@ internal sealed class CnnTrainer
 
     /// <summary>Training steps over <paramref name="rows"/> rows in batches of <paramref name="batchSize"/>: a lone last row is left out.</summary>
     internal static int BatchCount(int rows, int batchSize) => rows / batchSize + (rows % batchSize >= 2 ? 1 : 0);
-
-    private string Describe(EpochRecord r)
-    {
-        var line = $"Epoch {r.Epoch}/{options.Epochs}: training loss {r.TrainingLoss:F4}, training accuracy {r.TrainingAccuracy:F4}, learning rate {r.LearningRate:G3}";
-        if (r.Validation is { } v)
-            line += $", validation loss {v.Loss:F4}, accuracy {v.Accuracy:F4}, AUC {v.Auc:F4}, predicted positive {v.PositiveRate:P1} (majority rate {v.MajorityBaseline:P1})";
-        return line + $" ({r.ImagesPerSecond:F0} images/s)";
-    }
 }

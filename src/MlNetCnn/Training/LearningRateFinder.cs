@@ -59,8 +59,18 @@ internal sealed class LearningRateFinder
         using var network = CnnTrainer.CreateNetwork(seed, options.Network, g);
         using var optimizer = new AdamOptimizer(network.parameters(), startRate, options.WeightDecay);
         using var positiveWeight = CnnTrainer.PositiveWeight(options, train);
-        network.train();
+        var step = new TrainStep(network, optimizer, positiveWeight, g);
         double average = 0, lowest = double.PositiveInfinity;
+        // Records the batch's loss at this rate; true when the test goes on (so the step is taken).
+        bool Record(float value, double rate)
+        {
+            average = Smoothing * average + (1 - Smoothing) * value;
+            var smoothed = average / (1 - Math.Pow(Smoothing, points.Count + 1));
+            points.Add(new LearningRatePoint(rate, value, smoothed));
+            lowest = Math.Min(lowest, smoothed);
+            stoppedEarly = smoothed > BlowUpFactor * lowest;
+            return !stoppedEarly && points.Count < maxBatches;
+        }
         while (points.Count < maxBatches && !stoppedEarly)
         {
             var order = (int[])rows.Clone();
@@ -73,30 +83,11 @@ internal sealed class LearningRateFinder
                 var rate = startRate * Math.Pow(growth, points.Count);
                 optimizer.LearningRate = rate;
                 augmenter.Apply(batch.Images, batch.Count, g, random);
-                using var scope = NewDisposeScope();
-                optimizer.ZeroGrad();
-                var loss = nn.functional.binary_cross_entropy_with_logits(
-                    network.forward(TensorBridge.FromSpan(batch.Images, batch.Count, g.Channels, g.Height, g.Width)),
-                    TensorBridge.FromSpan(batch.Labels, batch.Count), pos_weights: positiveWeight);
-                double value = loss.item<float>();
-                if (!double.IsFinite(value))
-                {
+                var value = step.Run(batch.Images, batch.Labels, batch.Count, default, update: loss => Record(loss, rate));
+                if (!float.IsFinite(value))
                     stoppedEarly = true;
+                if (stoppedEarly || points.Count == maxBatches)
                     break;
-                }
-                average = Smoothing * average + (1 - Smoothing) * value;
-                var smoothed = average / (1 - Math.Pow(Smoothing, points.Count + 1));
-                points.Add(new LearningRatePoint(rate, value, smoothed));
-                lowest = Math.Min(lowest, smoothed);
-                if (smoothed > BlowUpFactor * lowest)
-                {
-                    stoppedEarly = true;
-                    break;
-                }
-                if (points.Count == maxBatches)
-                    break;
-                loss.backward();
-                optimizer.Step();
             }
             if (!took)
                 throw new ArgumentException($"The range test needs a batch of at least 2 training rows; there are {rows.Length}.");

@@ -56,8 +56,8 @@ public sealed class TrainCommandTests
     public void Train_with_redirected_output_prints_a_plain_line_per_epoch_then_the_tables()
     {
         var output = fixture.Run.Succeeded().Out;
-        var epoch1 = output.IndexOf("Epoch 1/2: train loss", StringComparison.Ordinal);
-        var epoch2 = output.IndexOf("Epoch 2/2: train loss", StringComparison.Ordinal);
+        var epoch1 = output.IndexOf("Epoch 1/2: training loss", StringComparison.Ordinal);
+        var epoch2 = output.IndexOf("Epoch 2/2: training loss", StringComparison.Ordinal);
         var confusion = output.IndexOf("Confusion matrix", StringComparison.Ordinal);
         Assert.True(epoch1 >= 0 && epoch2 > epoch1 && confusion > epoch2, output);
         foreach (var metric in new[] { "accuracy", "AUC", "F1", "precision", "recall", "log-loss" })
@@ -69,8 +69,8 @@ public sealed class TrainCommandTests
     {
         var output = fixture.Run.Succeeded().Out;
         Assert.Contains("train acc.", output);
-        Assert.Contains("Epoch 2/2: train loss", output);
-        Assert.Contains(", train accuracy ", output);
+        Assert.Contains("Epoch 2/2: training loss", output);
+        Assert.Contains(", training accuracy ", output);
 
         var ml = new Microsoft.ML.MLContext();
         _ = typeof(Microsoft.ML.Data.ImageLoadingTransformer).Assembly;

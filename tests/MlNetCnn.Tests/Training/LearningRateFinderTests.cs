@@ -124,6 +124,8 @@ public sealed class LearningRateFinderTests
             Network = SyntheticImages.SmallNetwork,
             ValidationSet = pair.ValidView(ml),
             CacheImages = true,
+            // The hand search ran with 2 threads; libtorch's count is process-wide and other tests change it.
+            Threads = 2,
         };
         using var t = new CnnEstimator(ml, options).Fit(pair.TrainView(ml));
 

@@ -1,0 +1,100 @@
+using MlNetCnn.Diagnostics;
+
+namespace MlNetCnn;
+
+/// <summary>
+/// What a <see cref="ITrainingCallback"/> sees of the run, and the two things it may change: the learning rate and
+/// whether training goes on.
+/// </summary>
+public sealed class TrainingContext
+{
+    private readonly List<EpochRecord> history;
+    private double learningRate;
+
+    internal TrainingContext(int epochs, int batchesPerEpoch, double learningRate, List<EpochRecord> history)
+    {
+        Epochs = epochs;
+        BatchesPerEpoch = batchesPerEpoch;
+        this.learningRate = learningRate;
+        this.history = history;
+    }
+
+    /// <summary>The epoch under way, 1-based; 0 before the first.</summary>
+    public int Epoch { get; internal set; }
+
+    /// <summary>The epochs the run is set to train (<see cref="CnnOptions.Epochs"/>).</summary>
+    public int Epochs { get; }
+
+    /// <summary>The batch just trained, 1-based within its epoch; 0 outside <see cref="ITrainingCallback.OnBatchEnd"/>.</summary>
+    public int Batch { get; internal set; }
+
+    /// <summary>Training steps per epoch.</summary>
+    public int BatchesPerEpoch { get; }
+
+    /// <summary>Mean binary cross-entropy (nats) of the batch just trained, before its step; NaN outside <see cref="ITrainingCallback.OnBatchEnd"/>.</summary>
+    public double BatchLoss { get; internal set; } = double.NaN;
+
+    /// <summary>Images in the batch just trained; 0 outside <see cref="ITrainingCallback.OnBatchEnd"/>.</summary>
+    public int BatchImages { get; internal set; }
+
+    /// <summary>Images trained on so far in the epoch under way.</summary>
+    public int ImagesThisEpoch { get; internal set; }
+
+    /// <summary>Seconds since the epoch under way began.</summary>
+    public double SecondsThisEpoch => epochClock.Elapsed.TotalSeconds;
+
+    private System.Diagnostics.Stopwatch epochClock = new();
+
+    internal void BeginEpoch(int epoch)
+    {
+        Epoch = epoch;
+        Batch = 0;
+        BatchLoss = double.NaN;
+        BatchImages = 0;
+        ImagesThisEpoch = 0;
+        epochClock = System.Diagnostics.Stopwatch.StartNew();
+    }
+
+    internal void EndBatch(int batch, double loss, int images)
+    {
+        Batch = batch;
+        BatchLoss = loss;
+        BatchImages = images;
+        ImagesThisEpoch += images;
+    }
+
+    internal void EndEpoch()
+    {
+        Batch = 0;
+        BatchLoss = double.NaN;
+        BatchImages = 0;
+    }
+
+    /// <summary>One record per finished epoch, restored ones included.</summary>
+    public IReadOnlyList<EpochRecord> History => history;
+
+    /// <summary>The last finished epoch's record, or null before the first.</summary>
+    public EpochRecord? LastEpoch => history.Count == 0 ? null : history[^1];
+
+    /// <summary>
+    /// Adam's learning rate for the next step. Setting it takes effect from the next batch; the schedule sets it again
+    /// at each epoch's start (before <see cref="ITrainingCallback.OnEpochBegin"/>). An epoch's record keeps the rate it started with.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The rate is negative, NaN or infinite.</exception>
+    public double LearningRate
+    {
+        get => learningRate;
+        set
+        {
+            if (!(value >= 0) || double.IsInfinity(value))
+                throw new ArgumentOutOfRangeException(nameof(value), value, "The learning rate must be 0 or a positive finite number.");
+            learningRate = value;
+        }
+    }
+
+    /// <summary>Whether a stop was requested.</summary>
+    public bool StopRequested { get; private set; }
+
+    /// <summary>Ends training after the current epoch (it is finished, measured and recorded); Fit then returns the model.</summary>
+    public void RequestStop() => StopRequested = true;
+}
