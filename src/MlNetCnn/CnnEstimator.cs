@@ -103,52 +103,12 @@ public sealed class CnnEstimator : IEstimator<CnnTransformer>
         var seed = options.Seed ?? host.Rand.Next();
         var train = ScanTraining(input, seed);
         var geometry = train.Geometry;
-        var reader = train.Reader;
-        var cancellation = options.CancellationToken;
-        ValidationData? validation = null;
-        if (options.ValidationSet is { } validationSet)
-        {
-            ColumnChecks.CheckLabel(validationSet.Schema, options.LabelColumnName);
-            var validationGeometry = ColumnChecks.FeatureGeometry(validationSet.Schema, options);
-            if (validationGeometry != geometry)
-                throw new ArgumentOutOfRangeException(nameof(options), $"The validation set holds images of {validationGeometry}; the training data holds {geometry}.");
-            var validationReader = new RowReader(validationSet, options.FeatureColumnName, options.LabelColumnName, geometry);
-            var unreadable = options.SkipUnreadableRows ? new List<UnreadableRow>() : null;
-            if (options.CacheImages)
-            {
-                validation = ValidationData.Cached(FeatureTable.Read(validationReader, null, cancellation, unreadable), unreadable);
-            }
-            else if (unreadable is not null)
-            {
-                // One pass that decodes every validation image, to know which rows cannot be read before measuring.
-                int count = 0, positives = 0;
-                validationReader.Read(null, (_, _, label) => { count++; if (label) positives++; }, cancellation, unreadable);
-                var left = unreadable.Select(r => r.Position).ToHashSet();
-                validation = ValidationData.Streamed(validationReader, left.Count == 0 ? null : p => !left.Contains(p), count, positives, unreadable);
-            }
-            else
-            {
-                // One pass over the labels alone (no image is decoded) to know the size and the classes.
-                var (count, positives) = CountLabels(validationSet);
-                validation = ValidationData.Streamed(validationReader, null, count, positives);
-            }
-            if (validation.Count == 0)
-                throw new ArgumentException(validation.Unreadable.Count == 0
-                    ? "The validation set has no rows."
-                    : $"None of the {validation.Unreadable.Count} validation rows could be read (SkipUnreadableRows left them all out); the first: {validation.Unreadable[0]}.", nameof(options));
-        }
-        else if (train.ValidationPositions.Length > 0)
-        {
-            var held = train.ValidationPositions.ToHashSet();
-            validation = train.IsCached
-                ? ValidationData.Cached(train.Rows(train.ValidationPositions, cancellation))
-                : ValidationData.Streamed(reader, held.Contains, held.Count, train.ValidationPositions.Count(train.Label));
-        }
+        var validation = ValidationData.Prepare(options, train);
 
         using var channel = host.Start("Training");
         channel.Info($"Training {options.Network} on {train.TrainCount} images of {geometry} ({train.TrainPositives} positive)" +
             (validation is null ? "" : $", validating on {validation.Count} ({validation.Positives} positive)") +
-            $", seed {seed}, {torch.get_num_threads()} threads, images {(train.IsCached ? "cached in memory" : $"streamed in chunks of {train.ChunkRows(options.BatchSize)}")}.");
+            $", seed {seed}, {torch.get_num_threads()} threads, images {train.DescribeSource(options.BatchSize)}.");
         var trainOptions = options;
         LearningRateFinderResult? search = null;
         if (options.AutoLearningRate)
@@ -170,50 +130,14 @@ public sealed class CnnEstimator : IEstimator<CnnTransformer>
     private TrainingData ScanTraining(IDataView input, int seed)
     {
         ArgumentNullException.ThrowIfNull(input);
-        ColumnChecks.CheckLabel(input.Schema, options.LabelColumnName);
-        var geometry = ColumnChecks.FeatureGeometry(input.Schema, options);
-        options.Network.CheckFits(geometry);
+        var geometry = TrainingData.CheckInput(input.Schema, options);
         TorchRuntime.EnsureLoaded();
         if (options.Threads is { } threads)
             torch.set_num_threads(threads);
-        var reader = new RowReader(input, options.FeatureColumnName, options.LabelColumnName, geometry);
-        var train = TrainingData.Scan(reader, options.CacheImages, options.StreamingMemoryBytes, options.ValidationSet is null ? options.ValidationFraction : 0, seed,
-            options.SkipUnreadableRows, options.CancellationToken);
-        if (train.RowCount > 0 && train.Unreadable.Count == train.RowCount)
-            throw new ArgumentException($"None of the {train.RowCount} training rows could be read (SkipUnreadableRows left them all out); the first: {train.Unreadable[0]}.");
-        CheckTrainingRows(train.TrainCount, train.TrainPositives);
-        return train;
+        return TrainingData.FromInput(input, geometry, options, seed);
     }
 
     private static string DescribeSearch(LearningRateFinderResult r) =>
         $"Learning-rate range test: {r.Batches} batches in {r.Seconds:F1} s{(r.StoppedEarly ? " (stopped when the loss blew up)" : "")}; " +
         $"lowest smoothed loss {r.Curve.Min(p => p.SmoothedLoss):F4} at {r.MinimumLossLearningRate:G3}; suggested learning rate {r.SuggestedLearningRate:G3} ({LearningRateFinderResult.SuggestionRule}).";
-
-    private (int Count, int Positives) CountLabels(IDataView data)
-    {
-        var column = data.Schema[options.LabelColumnName];
-        using var cursor = data.GetRowCursor(new[] { column });
-        var getter = cursor.GetGetter<bool>(column);
-        int count = 0, positives = 0;
-        var value = false;
-        while (cursor.MoveNext())
-        {
-            getter(ref value);
-            count++;
-            if (value) positives++;
-        }
-        return (count, positives);
-    }
-
-    private void CheckTrainingRows(int count, int positives)
-    {
-        if (count == 0)
-            throw new ArgumentException("The training data has no rows.");
-        if (count < 2)
-            throw new ArgumentException($"The training data has {count} row; batch normalisation needs at least 2.");
-        if (positives == 0 || positives == count)
-            throw new ArgumentException(
-                $"{AlarmCodes.OneClass} one class: the training data holds one class only: all {count} rows of '{options.LabelColumnName}' are {(positives == 0 ? "false" : "true")}. " +
-                "A binary classifier needs examples of both classes; check the label column and how it was loaded.");
-    }
 }

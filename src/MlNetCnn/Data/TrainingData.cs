@@ -1,33 +1,22 @@
-using System.Collections.Concurrent;
-
 namespace MlNetCnn.Data;
 
 /// <summary>
 /// The training rows of a data view, known by their positions in cursor order. A first pass reads every row once
-/// (labels, the input checks, and the images too when caching); each epoch then delivers the rows in a seeded
-/// random order as batches. Without caching, an epoch reads the rows in chunks that fit a memory budget: each
-/// chunk is one pass over the cursor that decodes only that chunk's rows, filled on a background thread while the
-/// previous chunk trains. Cached and streamed epochs give the same batches.
+/// (labels, the input checks, and the images too when caching); each epoch then gets the rows in a seeded random
+/// order as batches from its <see cref="IBatchSource"/>: <see cref="CachedBatches"/> or <see cref="StreamedBatches"/>,
+/// which give the same batches.
 /// </summary>
 internal sealed class TrainingData
 {
-    // Up to three chunks live at once: one filling, one queued, one training.
-    private const int ChunksInFlight = 3;
-
     private readonly RowReader reader;
     private readonly bool[] labels;
-    private readonly List<float[]?>? cache;
-    private readonly long streamingBudget;
-    // Chunk buffers live as long as the data: each epoch reuses them rather than leaving the last epoch's to the GC.
-    private BlockingCollection<Chunk>? chunkPool;
-    private int pooledChunkRows;
+    private readonly IBatchSource source;
 
-    private TrainingData(RowReader reader, bool[] labels, List<float[]?>? cache, int[] train, int[] validation, float max, bool allIdentical, long streamingBudget)
+    private TrainingData(RowReader reader, bool[] labels, IBatchSource source, int[] train, int[] validation, float max, bool allIdentical)
     {
-        this.streamingBudget = streamingBudget;
         this.reader = reader;
         this.labels = labels;
-        this.cache = cache;
+        this.source = source;
         TrainPositions = train;
         ValidationPositions = validation;
         MaxValue = max;
@@ -55,7 +44,7 @@ internal sealed class TrainingData
     /// <summary>Whether every row holds exactly the same image (for the no-variance check).</summary>
     public bool AllRowsIdentical { get; }
 
-    public bool IsCached => cache is not null;
+    public bool IsCached => source is CachedBatches;
 
     /// <summary>Rows of the input in all, read or not.</summary>
     public int RowCount { get; private init; }
@@ -67,6 +56,39 @@ internal sealed class TrainingData
     public string Fingerprint { get; private init; } = "";
 
     public bool Label(int position) => labels[position];
+
+    /// <summary>Checks <paramref name="schema"/>'s label and feature columns and that the network fits the images; returns their geometry.</summary>
+    public static ImageGeometry CheckInput(Microsoft.ML.DataViewSchema schema, CnnOptions options)
+    {
+        ColumnChecks.CheckLabel(schema, options.LabelColumnName);
+        var geometry = ColumnChecks.FeatureGeometry(schema, options);
+        options.Network.CheckFits(geometry);
+        return geometry;
+    }
+
+    /// <summary>
+    /// The training rows of <paramref name="input"/> as <paramref name="options"/> ask (cached or streamed, a held-out
+    /// share, unreadable rows skipped or fatal), after the first pass and the checks on what it found.
+    /// </summary>
+    /// <exception cref="ArgumentException">No row, one row, one class, or (skipping) no readable row.</exception>
+    public static TrainingData FromInput(Microsoft.ML.IDataView input, ImageGeometry geometry, CnnOptions options, int seed)
+    {
+        var reader = new RowReader(input, options.FeatureColumnName, options.LabelColumnName, geometry);
+        var train = Scan(reader, options.CacheImages, options.StreamingMemoryBytes, options.ValidationSet is null ? options.ValidationFraction : 0, seed,
+            options.SkipUnreadableRows, options.CancellationToken);
+        if (train.RowCount > 0 && train.Unreadable.Count == train.RowCount)
+            throw new ArgumentException($"None of the {train.RowCount} training rows could be read (SkipUnreadableRows left them all out); the first: {train.Unreadable[0]}.");
+        var (count, positives) = (train.TrainCount, train.TrainPositives);
+        if (count == 0)
+            throw new ArgumentException("The training data has no rows.");
+        if (count < 2)
+            throw new ArgumentException($"The training data has {count} row; batch normalisation needs at least 2.");
+        if (positives == 0 || positives == count)
+            throw new ArgumentException(
+                $"{Diagnostics.AlarmCodes.OneClass} one class: the training data holds one class only: all {count} rows of '{options.LabelColumnName}' are {(positives == 0 ? "false" : "true")}. " +
+                "A binary classifier needs examples of both classes; check the label column and how it was loaded.");
+        return train;
+    }
 
     /// <summary>The first pass: labels, checks, the validation split, and every image when <paramref name="cacheImages"/>.</summary>
     /// <param name="reader">The training rows.</param>
@@ -116,7 +138,8 @@ internal sealed class TrainingData
             : (candidates, Array.Empty<int>());
         var labelHash = candidates.Aggregate(17L, (h, p) => unchecked(h * 31 + (labelArray[p] ? 1 : 0)));
         var skippedHash = (unreadable ?? []).Aggregate(19L, (h, r) => unchecked(h * 31 + r.Position));
-        return new TrainingData(reader, labelArray, cache, train, validation, max, identical && candidates.Length > 1, streamingBudget)
+        IBatchSource source = cache is not null ? new CachedBatches(cache, labelArray, reader.Geometry) : new StreamedBatches(reader, labelArray, streamingBudget);
+        return new TrainingData(reader, labelArray, source, train, validation, max, identical && candidates.Length > 1)
         {
             Fingerprint = unreadable is { Count: > 0 } ? $"{labelHash:x}/{pixelSum:R}/skipped {unreadable.Count} {skippedHash:x}" : $"{labelHash:x}/{pixelSum:R}",
             Unreadable = unreadable ?? [],
@@ -147,23 +170,7 @@ internal sealed class TrainingData
     }
 
     /// <summary>The images and labels at <paramref name="positions"/>, in memory (from the cache, or one pass that decodes only them).</summary>
-    public FeatureTable Rows(IReadOnlyList<int> positions, CancellationToken cancellation)
-    {
-        var table = FeatureTable.Empty(Geometry);
-        if (cache is not null)
-        {
-            foreach (var p in positions)
-                table.Add(cache[p]!, labels[p]);
-            return table;
-        }
-        var slot = new Dictionary<int, int>();
-        for (var i = 0; i < positions.Count; i++) slot[positions[i]] = i;
-        var rows = new float[positions.Count][];
-        reader.Read(slot.ContainsKey, (position, features, _) => rows[slot[position]] = features.ToArray(), cancellation);
-        for (var i = 0; i < rows.Length; i++)
-            table.Add(rows[i] ?? throw new InvalidOperationException($"Row {positions[i]} was not there on a second reading; the input must give the same rows each time it is read."), labels[positions[i]]);
-        return table;
-    }
+    public FeatureTable Rows(IReadOnlyList<int> positions, CancellationToken cancellation) => source.Rows(positions, cancellation);
 
     /// <summary>The first <paramref name="perClass"/> training positions of each class.</summary>
     public int[] FirstOfEachClass(int perClass) =>
@@ -173,141 +180,16 @@ internal sealed class TrainingData
     /// The batches of one epoch, in the order of <paramref name="order"/> (a permutation of the training positions).
     /// A final batch of one row is left out: batch normalisation cannot train on it.
     /// </summary>
-    public IEnumerable<TrainingBatch> Batches(int[] order, int batchSize, CancellationToken cancellation)
-    {
-        var size = Geometry.Size;
-        if (cache is not null)
-        {
-            var pixels = new float[batchSize * size];
-            var targets = new float[batchSize];
-            for (var start = 0; start + 1 < order.Length; start += batchSize)
-            {
-                var count = Math.Min(batchSize, order.Length - start);
-                if (count < 2) yield break;
-                for (var i = 0; i < count; i++)
-                {
-                    cache[order[start + i]]!.CopyTo(pixels, i * size);
-                    targets[i] = labels[order[start + i]] ? 1f : 0f;
-                }
-                yield return new TrainingBatch(pixels, 0, targets, 0, count, size);
-            }
-            yield break;
-        }
+    public IEnumerable<TrainingBatch> Batches(int[] order, int batchSize, CancellationToken cancellation) => source.Batches(order, batchSize, cancellation);
 
-        foreach (var chunk in StreamChunks(order, batchSize, cancellation))
-        {
-            try
-            {
-                for (var start = 0; start < chunk.Count; start += batchSize)
-                {
-                    var count = Math.Min(batchSize, chunk.Count - start);
-                    if (count < 2) yield break;
-                    yield return new TrainingBatch(chunk.Pixels, start * size, chunk.Targets, start, count, size);
-                }
-            }
-            finally
-            {
-                chunk.Release();
-            }
-        }
-    }
+    /// <summary>How the epochs get their images: "cached in memory", or streamed in chunks of so many rows.</summary>
+    public string DescribeSource(int batchSize) => source.Describe(batchSize);
 
-    /// <summary>Rows per streamed chunk: whole batches, within the memory budget, at least one batch.</summary>
-    public int ChunkRows(int batchSize)
-    {
-        var rowBytes = (long)Geometry.Size * sizeof(float);
-        var batches = streamingBudget / ChunksInFlight / (rowBytes * batchSize);
-        return (int)Math.Max(1, batches) * batchSize;
-    }
+    /// <summary>
+    /// What a checkpoint must have been made with to be resumed by this run: geometry, network, seed, rows, batch
+    /// size, and a checksum of the labels and pixels.
+    /// </summary>
+    public string CheckpointFingerprint(Network.NetworkShape shape, int seed, int batchSize) =>
+        $"{Geometry} {shape} seed {seed} rows {TrainCount} batch {batchSize} data {Fingerprint}";
 
-    private sealed class Chunk
-    {
-        private readonly BlockingCollection<Chunk> pool;
-
-        public Chunk(int rows, int size, BlockingCollection<Chunk> pool)
-        {
-            Pixels = new float[rows * size];
-            Targets = new float[rows];
-            this.pool = pool;
-        }
-
-        public float[] Pixels { get; }
-        public float[] Targets { get; }
-        public int Count { get; set; }
-
-        public void Release() => pool.Add(this);
-    }
-
-    /// <summary>The reusable chunk buffers, topped up to <paramref name="count"/> (an epoch cut short may have kept one).</summary>
-    private BlockingCollection<Chunk> ChunkPool(int chunkRows, int count)
-    {
-        if (chunkPool is null || pooledChunkRows != chunkRows)
-        {
-            chunkPool = new BlockingCollection<Chunk>();
-            pooledChunkRows = chunkRows;
-        }
-        while (chunkPool.Count < count)
-            chunkPool.Add(new Chunk(chunkRows, Geometry.Size, chunkPool));
-        return chunkPool;
-    }
-
-    /// <summary>Fills chunks on a background thread, one cursor pass each, and hands them over in order.</summary>
-    private IEnumerable<Chunk> StreamChunks(int[] order, int batchSize, CancellationToken cancellation)
-    {
-        var size = Geometry.Size;
-        var chunkRows = Math.Min(ChunkRows(batchSize), Math.Max(order.Length, 1));
-        var chunkCount = (order.Length + chunkRows - 1) / chunkRows;
-        var rank = new Dictionary<int, int>(order.Length);
-        for (var i = 0; i < order.Length; i++) rank[order[i]] = i;
-
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-        var pool = ChunkPool(chunkRows, Math.Min(ChunksInFlight, chunkCount));
-        using var ready = new BlockingCollection<Chunk>(boundedCapacity: ChunksInFlight);
-        var producer = Task.Run(() =>
-        {
-            try
-            {
-                for (var k = 0; k < chunkCount; k++)
-                {
-                    var chunk = pool.Take(stop.Token);
-                    var first = k * chunkRows;
-                    chunk.Count = Math.Min(chunkRows, order.Length - first);
-                    var filled = 0;
-                    reader.Read(p => rank.TryGetValue(p, out var r) && r >= first && r < first + chunk.Count, (position, features, _) =>
-                    {
-                        var slot = rank[position] - first;
-                        features.CopyTo(chunk.Pixels.AsSpan(slot * size, size));
-                        chunk.Targets[slot] = labels[position] ? 1f : 0f;
-                        filled++;
-                    }, stop.Token);
-                    if (filled != chunk.Count)
-                        throw new InvalidOperationException($"A pass over the input found {filled} of the {chunk.Count} rows it read before; the input must give the same rows each time it is read.");
-                    ready.Add(chunk, stop.Token);
-                }
-            }
-            finally
-            {
-                ready.CompleteAdding();
-            }
-        }, stop.Token);
-
-        var completed = false;
-        try
-        {
-            foreach (var chunk in ready.GetConsumingEnumerable(stop.Token))
-                yield return chunk;
-            completed = true;
-        }
-        finally
-        {
-            if (!completed)
-            {
-                stop.Cancel();
-                try { producer.Wait(); }
-                catch (AggregateException) { /* stopping early: the consumer's own exception is the one to report */ }
-            }
-        }
-        // Surface the producer's failure (a bad image, a changed input) on the training thread, as it was thrown.
-        producer.GetAwaiter().GetResult();
-    }
 }

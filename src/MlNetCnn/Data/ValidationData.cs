@@ -35,6 +35,70 @@ internal sealed class ValidationData
     public static ValidationData Streamed(RowReader reader, Func<int, bool>? wanted, int count, int positives, IReadOnlyList<UnreadableRow>? unreadable = null) =>
         new(null, reader, wanted, count, positives) { Unreadable = unreadable ?? [] };
 
+    /// <summary>
+    /// The rows <paramref name="options"/> validate on: the <see cref="CnnOptions.ValidationSet"/> (cached with the
+    /// training images, or streamed; with <see cref="CnnOptions.SkipUnreadableRows"/>, one pass first finds the rows
+    /// that cannot be read), or the rows <paramref name="train"/> held out; null for none.
+    /// </summary>
+    /// <exception cref="ArgumentException">The validation set's columns or geometry do not match, or it has no (readable) row.</exception>
+    public static ValidationData? Prepare(CnnOptions options, TrainingData train)
+    {
+        var cancellation = options.CancellationToken;
+        if (options.ValidationSet is not { } set)
+        {
+            if (train.ValidationPositions.Length == 0)
+                return null;
+            var held = train.ValidationPositions.ToHashSet();
+            return train.IsCached
+                ? Cached(train.Rows(train.ValidationPositions, cancellation))
+                : Streamed(train.Reader, held.Contains, held.Count, train.ValidationPositions.Count(train.Label));
+        }
+        ColumnChecks.CheckLabel(set.Schema, options.LabelColumnName);
+        var geometry = ColumnChecks.FeatureGeometry(set.Schema, options);
+        if (geometry != train.Geometry)
+            throw new ArgumentOutOfRangeException(nameof(options), $"The validation set holds images of {geometry}; the training data holds {train.Geometry}.");
+        var reader = new RowReader(set, options.FeatureColumnName, options.LabelColumnName, geometry);
+        var unreadable = options.SkipUnreadableRows ? new List<UnreadableRow>() : null;
+        ValidationData validation;
+        if (options.CacheImages)
+            validation = Cached(FeatureTable.Read(reader, null, cancellation, unreadable), unreadable);
+        else if (unreadable is not null)
+        {
+            // One pass that decodes every validation image, to know which rows cannot be read before measuring.
+            int count = 0, positives = 0;
+            reader.Read(null, (_, _, label) => { count++; if (label) positives++; }, cancellation, unreadable);
+            var left = unreadable.Select(r => r.Position).ToHashSet();
+            validation = Streamed(reader, left.Count == 0 ? null : p => !left.Contains(p), count, positives, unreadable);
+        }
+        else
+        {
+            // One pass over the labels alone (no image is decoded) to know the size and the classes.
+            var (count, positives) = CountLabels(set, options.LabelColumnName);
+            validation = Streamed(reader, null, count, positives);
+        }
+        if (validation.Count == 0)
+            throw new ArgumentException(validation.Unreadable.Count == 0
+                ? "The validation set has no rows."
+                : $"None of the {validation.Unreadable.Count} validation rows could be read (SkipUnreadableRows left them all out); the first: {validation.Unreadable[0]}.", nameof(options));
+        return validation;
+    }
+
+    private static (int Count, int Positives) CountLabels(Microsoft.ML.IDataView data, string labelColumn)
+    {
+        var column = data.Schema[labelColumn];
+        using var cursor = data.GetRowCursor(new[] { column });
+        var getter = cursor.GetGetter<bool>(column);
+        int count = 0, positives = 0;
+        var value = false;
+        while (cursor.MoveNext())
+        {
+            getter(ref value);
+            count++;
+            if (value) positives++;
+        }
+        return (count, positives);
+    }
+
     /// <summary>One logit per row, with the rows' labels, in batches of <paramref name="batchSize"/>, in evaluation mode.</summary>
     public (float[] Logits, bool[] Labels) Score(CnnNetwork network, int batchSize, CancellationToken cancellation)
     {

@@ -60,7 +60,7 @@ internal sealed class CnnTrainer
         var plan = new LearningRatePlan(options, validation is not null);
         var earlyStopping = new MetricTracker(options.EarlyStoppingMetric, options.EarlyStoppingMinDelta);
         var checkpoints = options.CheckpointFolder is { } folder ? new CheckpointStore(folder) : null;
-        var fingerprint = $"{train.Geometry} {network.Shape} seed {seed} rows {train.TrainCount} batch {options.BatchSize} data {train.Fingerprint}";
+        var fingerprint = train.CheckpointFingerprint(network.Shape, seed, options.BatchSize);
         byte[]? bestWeights = null;
         var firstEpoch = 1;
 
