@@ -61,6 +61,17 @@ public sealed class CnnImageTransformer : ITransformer
     public string Describe() =>
         $"{Settings.Width}×{Settings.Height} {(Channels == 1 ? "grey" : "colour")}, {Resize}, background #{Background.R:X2}{Background.G:X2}{Background.B:X2}, EXIF orientation applied";
 
+    /// <summary>
+    /// Null when the file at <paramref name="path"/> decodes whole as an image (what this step reads); otherwise why
+    /// not, naming the file: it cannot be opened, is empty, is no image SkiaSharp decodes, is truncated, or is too
+    /// large. The one check the image step, and MlNetCnn's command line before it, make of an image.
+    /// </summary>
+    public static string? CheckImage(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        return ImageDecoder.Problem(path);
+    }
+
     bool ITransformer.IsRowToRowMapper => true;
 
     /// <summary>The input schema plus the image column; throws when the path column is missing or not text.</summary>

@@ -131,11 +131,7 @@ internal sealed class LabelledFolder
                 new LabelledFolder(Path, held, PositiveName, NegativeName, HasClassNames, [], [], $"a held-out {percent} (stratified, seed {seed}) of"));
     }
 
-    /// <summary>Throws, naming the file, unless <paramref name="path"/> decodes as an image, whole.</summary>
-    /// <remarks>
-    /// SKBitmap.Decode (and so ML.NET's LoadImages) accepts a truncated PNG and fills the missing rows with zeros; the
-    /// codec reports it as incomplete input, so this check decodes through the codec and refuses anything short of success.
-    /// </remarks>
+    /// <summary>Throws, naming the file, unless <paramref name="path"/> decodes as an image, whole (<see cref="CnnImageTransformer.CheckImage"/>).</summary>
     public static void CheckDecodes(string path)
     {
         if (DecodeProblem(path, out var cause) is { } reason)
@@ -152,40 +148,12 @@ internal sealed class LabelledFolder
         return reason is null;
     }
 
-    // The one decoding check: null when the image decodes whole, else what is wrong with it, naming the file
-    // (and the exception behind it, when there is one).
+    // The library's one decoding check (what the image step reads): null when the image decodes whole, else what is
+    // wrong with it, naming the file.
     private static string? DecodeProblem(string path, out Exception? cause)
     {
         cause = null;
-        FileStream file;
-        try
-        {
-            file = File.OpenRead(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            cause = e;
-            return $"The image '{path}' cannot be opened: {e.Message}";
-        }
-        var kind = System.IO.Path.GetExtension(path).TrimStart('.').ToUpperInvariant();
-        using (file)
-        {
-            if (file.Length == 0)
-                return $"The image '{path}' is empty (0 bytes). Replace or remove it.";
-            using var codec = SKCodec.Create(file, out var opened);
-            if (codec is null || codec.Info.Width < 1 || codec.Info.Height < 1)
-                return $"The image '{path}' cannot be read: it is not a valid {kind} image or any format SkiaSharp decodes ({opened}). Replace or remove it.";
-            var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Premul);
-            using var bitmap = new SKBitmap();
-            if (!bitmap.TryAllocPixels(info))
-                return $"The image '{path}' is {info.Width}×{info.Height} pixels, too large to decode in memory. Shrink or remove it.";
-            var result = codec.GetPixels(info, bitmap.GetPixels());
-            if (result != SKCodecResult.Success)
-                return result == SKCodecResult.IncompleteInput
-                    ? $"The image '{path}' cannot be read: it is truncated (the {codec.EncodedFormat} data ends before the last row of its {info.Width}×{info.Height} pixels). Replace or remove it."
-                    : $"The image '{path}' cannot be read: decoding it as {codec.EncodedFormat} failed ({result}). Replace or remove it.";
-        }
-        return null;
+        return CnnImageTransformer.CheckImage(path);
     }
 
     // Skipping must not leave a folder empty, nor a class that had images without any: training on one class, or

@@ -47,8 +47,41 @@ internal static class ImageDecoder
         return Fit(pixels, w, h, width, height, resize, background);
     }
 
+    /// <summary>
+    /// Null when <paramref name="path"/> decodes whole, at full size, as the image step would read it; otherwise what is
+    /// wrong with it, naming the file. (SkiaSharp's own SKBitmap.Decode, and so ML.NET's LoadImages, accepts a truncated
+    /// PNG and fills the missing rows with zeros; this check, like the image step, refuses anything short of success.)
+    /// </summary>
+    public static string? Problem(string path)
+    {
+        try
+        {
+            using var file = Open(path);
+            using var codec = Codec(file, path);
+            Decode(codec, path, codec.Info.Size);
+            return null;
+        }
+        catch (InvalidDataException e)
+        {
+            return e.Message;
+        }
+    }
+
     /// <summary>Decodes the file, at a reduced size where the codec can (JPEG) and the target allows, and turns it upright.</summary>
     private static (byte[] Rgba, int Width, int Height) DecodeUpright(string path, int width, int height, ImageResizeMode resize)
+    {
+        using var file = Open(path);
+        using var codec = Codec(file, path);
+        var stored = codec.Info.Size;
+        var origin = codec.EncodedOrigin;
+        var (uprightWidth, uprightHeight) = Turns(origin) ? (stored.Height, stored.Width) : (stored.Width, stored.Height);
+        var (scaleX, scaleY) = Scales(resize, width, height, uprightWidth, uprightHeight);
+        // A JPEG decodes at 1/8 steps of its size: ask for the smallest that still oversamples the target.
+        var size = codec.GetScaledDimensions((float)Math.Min(1, Oversampling * Math.Max(scaleX, scaleY)));
+        return Orient(Decode(codec, path, size), size.Width, size.Height, origin);
+    }
+
+    private static FileStream Open(string path)
     {
         FileStream file;
         try
@@ -59,37 +92,45 @@ internal static class ImageDecoder
         {
             throw new InvalidDataException($"The image '{path}' cannot be opened: {e.Message}", e);
         }
-        using (file)
+        if (file.Length == 0)
         {
-            if (file.Length == 0)
-                throw new InvalidDataException($"The image '{path}' is empty (0 bytes).");
-            using var codec = SKCodec.Create(file, out var opened)
-                ?? throw new InvalidDataException($"The image '{path}' cannot be read: it is not an image SkiaSharp decodes ({opened}).");
-            var stored = codec.Info.Size;
-            if (stored.Width < 1 || stored.Height < 1)
-                throw new InvalidDataException($"The image '{path}' cannot be read: it has no pixels ({stored.Width}×{stored.Height}).");
-            var origin = codec.EncodedOrigin;
-            var turned = Turns(origin);
-            var (uprightWidth, uprightHeight) = turned ? (stored.Height, stored.Width) : (stored.Width, stored.Height);
-            var (scaleX, scaleY) = Scales(resize, width, height, uprightWidth, uprightHeight);
-            // A JPEG decodes at 1/8 steps of its size: ask for the smallest that still oversamples the target.
-            var size = codec.GetScaledDimensions((float)Math.Min(1, Oversampling * Math.Max(scaleX, scaleY)));
-            var info = new SKImageInfo(size.Width, size.Height, SKColorType.Rgba8888, SKAlphaType.Premul);
-            if ((long)info.Width * info.Height * 4 > Array.MaxLength)
-                throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"The image '{path}' is {info.Width}×{info.Height} pixels, too large to decode in memory."));
-            var pixels = new byte[info.Width * info.Height * 4];
-            SKCodecResult result;
-            unsafe
-            {
-                fixed (byte* target = pixels)
-                    result = codec.GetPixels(info, (IntPtr)target);
-            }
-            if (result != SKCodecResult.Success)
-                throw new InvalidDataException(result == SKCodecResult.IncompleteInput
-                    ? string.Create(CultureInfo.InvariantCulture, $"The image '{path}' cannot be read: it is truncated (the {codec.EncodedFormat} data ends before the last row of its {stored.Width}×{stored.Height} pixels).")
-                    : $"The image '{path}' cannot be read: decoding it as {codec.EncodedFormat} failed ({result}).");
-            return Orient(pixels, info.Width, info.Height, origin);
+            file.Dispose();
+            throw new InvalidDataException($"The image '{path}' is empty (0 bytes). Replace or remove it.");
         }
+        return file;
+    }
+
+    private static SKCodec Codec(FileStream file, string path)
+    {
+        var kind = Path.GetExtension(path).TrimStart('.').ToUpperInvariant();
+        var codec = SKCodec.Create(file, out var opened);
+        if (codec is null || codec.Info.Width < 1 || codec.Info.Height < 1)
+        {
+            codec?.Dispose();
+            throw new InvalidDataException($"The image '{path}' cannot be read: it is not a valid {kind} image or any format SkiaSharp decodes ({opened}). Replace or remove it.");
+        }
+        return codec;
+    }
+
+    // The codec's pixels at size (one the codec offers), premultiplied RGBA; a failure names the file and why.
+    private static byte[] Decode(SKCodec codec, string path, SKSizeI size)
+    {
+        var info = new SKImageInfo(size.Width, size.Height, SKColorType.Rgba8888, SKAlphaType.Premul);
+        if ((long)info.Width * info.Height * 4 > Array.MaxLength)
+            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"The image '{path}' is {info.Width}×{info.Height} pixels, too large to decode in memory. Shrink or remove it."));
+        var pixels = new byte[info.Width * info.Height * 4];
+        SKCodecResult result;
+        unsafe
+        {
+            fixed (byte* target = pixels)
+                result = codec.GetPixels(info, (IntPtr)target);
+        }
+        var stored = codec.Info.Size;
+        if (result != SKCodecResult.Success)
+            throw new InvalidDataException(result == SKCodecResult.IncompleteInput
+                ? string.Create(CultureInfo.InvariantCulture, $"The image '{path}' cannot be read: it is truncated (the {codec.EncodedFormat} data ends before the last row of its {stored.Width}×{stored.Height} pixels). Replace or remove it.")
+                : $"The image '{path}' cannot be read: decoding it as {codec.EncodedFormat} failed ({result}). Replace or remove it.");
+        return pixels;
     }
 
     /// <summary>

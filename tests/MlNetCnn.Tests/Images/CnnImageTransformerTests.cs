@@ -239,13 +239,16 @@ public sealed class CnnImageTransformerTests : IDisposable
         var whole = File.ReadAllBytes(cut);
         File.WriteAllBytes(cut, whole[..(whole.Length / 2)]);
         var options = new CnnImageOptions { ColorMode = ImageColorMode.Color };
-        foreach (var (file, words) in new[] { (text, "not an image"), (empty, "empty"), (cut, "truncated"), (folder.File("missing.png"), "cannot be opened") })
+        foreach (var (file, words) in new[] { (text, "is not a valid PNG image"), (empty, "empty"), (cut, "truncated"), (folder.File("missing.png"), "cannot be opened") })
         {
             var e = Assert.ThrowsAny<Exception>(() => Read(options, file));
             var message = e is InvalidDataException ? e.Message : e.InnerException?.Message ?? e.Message;
             Assert.Contains(file, message);
             Assert.Contains(words, message);
+            // The public check says the same without reading through a pipeline.
+            Assert.Equal(message, CnnImageTransformer.CheckImage(file));
         }
+        Assert.Null(CnnImageTransformer.CheckImage(System.IO.Path.Combine(AppContext.BaseDirectory, "Images", "Fixtures", "cmyk.jpg")));
     }
 
     [Fact]
