@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML;
 using MlNetCnn.Native;
-using MlNetCnn.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -8,7 +8,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Transforms.Image;
 using MlNetCnn;
-using MlNetCnn.Training;
 
 const int ImageSize = 36;
 const int Epochs = 3;

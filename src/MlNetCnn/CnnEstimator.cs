@@ -1,3 +1,4 @@
+using MlNetCnn.Training;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
@@ -5,7 +6,6 @@ using MlNetCnn.Data;
 using MlNetCnn.Native;
 using MlNetCnn.Network;
 using MlNetCnn.Scoring;
-using MlNetCnn.Training;
 using TorchSharp;
 using MlNetCnn.Diagnostics;
 

@@ -1,7 +1,6 @@
 using Microsoft.ML;
 using MlNetCnn.Diagnostics;
 using MlNetCnn.Network;
-using MlNetCnn.Training;
 
 namespace MlNetCnn;
 

@@ -9,7 +9,6 @@ using MlNetCnn.Cli.Data;
 using MlNetCnn.Cli.Output;
 using MlNetCnn.Cli.Reporting;
 using MlNetCnn.Diagnostics;
-using MlNetCnn.Training;
 
 namespace MlNetCnn.Cli.Commands;
 

@@ -5,7 +5,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using MlNetCnn.Network;
-using MlNetCnn.Training;
 
 namespace MlNetCnn.Cli.Commands;
 

@@ -1,4 +1,3 @@
-using MlNetCnn.Training;
 
 namespace MlNetCnn.Diagnostics;
 

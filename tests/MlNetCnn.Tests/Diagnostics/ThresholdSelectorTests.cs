@@ -1,5 +1,4 @@
 using MlNetCnn.Diagnostics;
-using MlNetCnn.Training;
 
 namespace MlNetCnn.Tests.Diagnostics;
 

@@ -99,7 +99,7 @@ public sealed class CnnModelFormatTests : IClassFixture<TrainedModel>
         var ml = model.Ml;
         var options = SyntheticImages.FastOptions(epochs: 2);
         options.ValidationFraction = 0.3;
-        options.ThresholdSelection = MlNetCnn.Training.ThresholdSelection.MaxF1;
+        options.ThresholdSelection = MlNetCnn.ThresholdSelection.MaxF1;
         using var t = new CnnEstimator(ml, options).Fit(model.Train);
         Assert.NotEqual(0.5f, t.Threshold);
 

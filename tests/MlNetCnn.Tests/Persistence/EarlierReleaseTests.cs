@@ -1,9 +1,9 @@
+using MlNetCnn.Training;
 using System.Text.Json;
 using Microsoft.ML;
 using MlNetCnn.Network;
 using MlNetCnn.Persistence;
 using MlNetCnn.Tests.Cli;
-using MlNetCnn.Training;
 
 namespace MlNetCnn.Tests.Persistence;
 

@@ -1,5 +1,5 @@
-using MlNetCnn.Native;
 using MlNetCnn.Training;
+using MlNetCnn.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 

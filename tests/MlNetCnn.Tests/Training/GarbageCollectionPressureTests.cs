@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Microsoft.ML;
 using MlNetCnn.Tests.Support;
-using MlNetCnn.Training;
 
 namespace MlNetCnn.Tests.Training;
 

@@ -1,7 +1,6 @@
 using Microsoft.ML;
 using MlNetCnn.Diagnostics;
 using MlNetCnn.Tests.Support;
-using MlNetCnn.Training;
 
 namespace MlNetCnn.Tests.Training;
 

@@ -2,7 +2,6 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using MlNetCnn.Diagnostics;
 using MlNetCnn.Tests.Support;
-using MlNetCnn.Training;
 
 namespace MlNetCnn.Tests.Training;
 

@@ -1,4 +1,4 @@
-namespace MlNetCnn.Training;
+namespace MlNetCnn;
 
 /// <summary>A validation metric that early stopping and reduce-on-plateau can watch.</summary>
 public enum ValidationMetric
