@@ -88,9 +88,7 @@ internal sealed class CnnRowMapper : IRowToRowMapper
                 {
                     throw RowDescription.Unreadable(input.Position, RowDescription.Of(input, RowDescription.TextColumns(mapper.InputSchema)), mapper.featureColumn.Name, e);
                 }
-                if (buffer.Length != pixels.Length)
-                    throw new InvalidOperationException($"Row {input.Position} has {buffer.Length} feature values; the model needs {pixels.Length} ({mapper.parent.Geometry}).");
-                buffer.CopyTo(pixels);
+                FeatureValues.CopyChecked(buffer, pixels, input.Position, mapper.parent.Geometry);
                 mapper.parent.Scorer.Score(pixels, logit);
                 scoredPosition = input.Position;
             }

@@ -134,9 +134,7 @@ internal sealed class CnnScoredDataView : IDataView
                 {
                     throw RowDescription.Locate(view.input, view.featureColumn, position, e);
                 }
-                if (buffer.Length != size)
-                    throw new InvalidOperationException($"Row {ahead.Position} has {buffer.Length} feature values; the model needs {size} ({view.parent.Geometry}).");
-                buffer.CopyTo(pixels.AsSpan(count * size, size));
+                FeatureValues.CopyChecked(buffer, pixels.AsSpan(count * size, size), ahead.Position, view.parent.Geometry);
                 count++;
             }
             view.parent.Scorer.Score(pixels.AsSpan(0, count * size), logits.AsSpan(0, count));
