@@ -77,23 +77,10 @@ internal static class MetricsFile
             root["training"] = training;
         if (history.Count > 0)
         {
-            root["history"] = new JsonArray(history.Select(r => (JsonNode)new JsonObject
-            {
-                ["epoch"] = r.Epoch,
-                ["trainingLoss"] = r.TrainingLoss,
-                ["learningRate"] = r.LearningRate,
-                ["validationLogLoss"] = r.Validation?.LogLoss,
-                ["skippedRows"] = r.SkippedRows,
-                // Running accuracy over the epoch's training batches (train mode, augmented); null when the model did not keep it.
-                ["trainingAccuracy"] = double.IsNaN(r.TrainingAccuracy) ? null : r.TrainingAccuracy,
-                ["validationLoss"] = r.Validation?.Loss,
-                ["validationAccuracy"] = r.Validation?.Accuracy,
-                ["validationAuc"] = r.Validation?.Auc,
-                ["validationPredictedPositive"] = r.Validation?.PositiveRate,
-                ["majorityBaseline"] = r.Validation?.MajorityBaseline,
-                ["imagesPerSecond"] = r.ImagesPerSecond,
-                ["seconds"] = r.Seconds,
-            }).ToArray());
+            // Every figure of each epoch, by EpochRecord.Fields' keys (null where the epoch did not measure it).
+            root["history"] = new JsonArray(history.Select(r => (JsonNode)new JsonObject(
+                new[] { KeyValuePair.Create("epoch", (JsonNode?)r.Epoch) }
+                    .Concat(r.Fields().Select(f => KeyValuePair.Create(f.Key, f.Value is { } v ? (JsonNode?)v : null))))).ToArray());
         }
         AtomicFile.WriteText(path, root.ToJsonString(Json) + "\n");
     }

@@ -7,27 +7,21 @@ namespace MlNetCnn.Cli.Reporting;
 /// <summary>The tables a command prints: one row per epoch, and the final metrics with the confusion matrix.</summary>
 internal static class ReportTables
 {
+    // The figures of EpochRecord.Fields the table shows (metrics.json has them all).
+    private static readonly HashSet<string> TableKeys =
+        ["trainingLoss", "trainingAccuracy", "validationLoss", "validationAccuracy", "validationAuc", "validationPredictedPositive", "imagesPerSecond"];
+
     /// <summary>Training loss and accuracy, validation loss, accuracy, AUC and share predicted positive, per epoch.</summary>
     public static void WriteHistory(IAnsiConsole console, IReadOnlyList<EpochRecord> history)
     {
         console.WriteLine("Per epoch (loss: binary cross-entropy in nats; train acc.: running accuracy over the epoch's augmented batches; " +
             "validation columns cover the whole validation set):");
         var table = new Table { Border = TableBorder.Rounded };
-        foreach (var header in new[] { "epoch", "train loss", "train acc.", "valid loss", "accuracy", "AUC", "pred. pos.", "images/s" })
-            table.AddColumn(new TableColumn(header).RightAligned());
+        table.AddColumn(new TableColumn("epoch").RightAligned());
+        foreach (var field in history.Count == 0 ? [] : history[0].Fields().Where(f => TableKeys.Contains(f.Key)))
+            table.AddColumn(new TableColumn(field.ShortName).RightAligned());
         foreach (var r in history)
-        {
-            var v = r.Validation;
-            table.AddRow(
-                Text(r.Epoch.ToString(CultureInfo.InvariantCulture)),
-                Text(F4(r.TrainingLoss)),
-                Text(double.IsNaN(r.TrainingAccuracy) ? "–" : F4(r.TrainingAccuracy)),
-                Text(v is null ? "–" : F4(v.Loss)),
-                Text(v is null ? "–" : F4(v.Accuracy)),
-                Text(v is null ? "–" : F4(v.Auc)),
-                Text(v is null ? "–" : v.PositiveRate.ToString("P1", CultureInfo.InvariantCulture)),
-                Text(r.ImagesPerSecond.ToString("F0", CultureInfo.InvariantCulture)));
-        }
+            table.AddRow([Text(r.Epoch.ToString(CultureInfo.InvariantCulture)), .. r.Fields().Where(f => TableKeys.Contains(f.Key)).Select(f => Text(f.Text))]);
         console.Write(table);
     }
 

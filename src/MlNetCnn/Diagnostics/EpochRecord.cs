@@ -27,6 +27,32 @@ public sealed record EpochRecord(int Epoch, double TrainingLoss, BinaryMetrics? 
     public double TrainingAccuracy { get; init; } = double.NaN;
 
     /// <summary>
+    /// Every figure of this epoch, in one order, with its key (as metrics files write it), names and display format:
+    /// what the command line's table and metrics.json show, so that both list the same figures. A figure the epoch
+    /// did not measure (no validation, training accuracy of an older model) has a null value.
+    /// </summary>
+    public IReadOnlyList<EpochField> Fields()
+    {
+        var v = Validation;
+        double? Known(double value) => double.IsNaN(value) ? null : value;
+        return
+        [
+            new("trainingLoss", "training loss", "train loss", TrainingLoss, "F4"),
+            new("trainingAccuracy", "training accuracy", "train acc.", Known(TrainingAccuracy), "F4"),
+            new("learningRate", "learning rate", "lr", LearningRate, "G3"),
+            new("validationLoss", "validation loss", "valid loss", v?.Loss, "F4"),
+            new("validationAccuracy", "validation accuracy", "accuracy", v?.Accuracy, "F4"),
+            new("validationAuc", "validation AUC", "AUC", v?.Auc, "F4"),
+            new("validationLogLoss", "validation log-loss (bits)", "log-loss", v?.LogLoss, "F4"),
+            new("validationPredictedPositive", "predicted positive", "pred. pos.", v?.PositiveRate, "P1"),
+            new("majorityBaseline", "majority rate", "majority", v?.MajorityBaseline, "P1"),
+            new("skippedRows", "unreadable rows left out", "skipped", SkippedRows, "F0"),
+            new("imagesPerSecond", "images/s", "images/s", ImagesPerSecond, "F0"),
+            new("seconds", "seconds", "s", Seconds, "F1"),
+        ];
+    }
+
+    /// <summary>
     /// The one line that describes this epoch, as the training log and the command line print it: training loss and
     /// accuracy, learning rate, validation loss, accuracy, AUC and share predicted positive against the majority rate,
     /// images per second and seconds. <paramref name="epochs"/> is the run's epoch count.
@@ -45,4 +71,16 @@ public sealed record EpochRecord(int Epoch, double TrainingLoss, BinaryMetrics? 
 
     /// <summary>The same record with <paramref name="alarms"/> added.</summary>
     public EpochRecord WithAlarms(IEnumerable<Alarm> alarms) => this with { Alarms = Alarms.Concat(alarms).ToArray() };
+}
+
+/// <summary>One figure of an <see cref="EpochRecord"/> (see <see cref="EpochRecord.Fields"/>).</summary>
+/// <param name="Key">Its name in metrics files, camelCase.</param>
+/// <param name="Name">Its name in prose.</param>
+/// <param name="ShortName">Its name as a table column.</param>
+/// <param name="Value">The figure, or null when the epoch did not measure it.</param>
+/// <param name="Format">The .NET format it is shown with (invariant culture).</param>
+public sealed record EpochField(string Key, string Name, string ShortName, double? Value, string Format)
+{
+    /// <summary>The value as shown ("–" when there is none).</summary>
+    public string Text => Value is { } v ? v.ToString(Format, CultureInfo.InvariantCulture) : "–";
 }
