@@ -190,26 +190,13 @@ internal static class ImageDecoder
         var columns = Weights(srcX, srcW, sourceWidth, dstW);
         var rows = Weights(srcY, srcH, sourceHeight, dstH);
 
-        // Horizontal pass: every source row, target columns.
-        var across = new float[sourceHeight * dstW * 4];
-        for (var y = 0; y < sourceHeight; y++)
-            for (var x = 0; x < dstW; x++)
-            {
-                float r = 0, g = 0, b = 0, a = 0;
-                foreach (var (index, weight) in columns[x])
-                {
-                    var p = 4 * (y * sourceWidth + index);
-                    r += weight * rgba[p];
-                    g += weight * rgba[p + 1];
-                    b += weight * rgba[p + 2];
-                    a += weight * rgba[p + 3];
-                }
-                var q = 4 * (y * dstW + x);
-                across[q] = r;
-                across[q + 1] = g;
-                across[q + 2] = b;
-                across[q + 3] = a;
-            }
+        // Two passes of one resampling: along each source row into the target's columns, then down each of those
+        // columns into the target's rows. Pixels are 4 floats (premultiplied R, G, B, A).
+        var source = new float[rgba.Length];
+        for (var i = 0; i < rgba.Length; i++)
+            source[i] = rgba[i];
+        var across = Along(source, lines: sourceHeight, lineStep: sourceWidth, step: 1, columns, outLineStep: dstW, outStep: 1);
+        var resized = Along(across, lines: dstW, lineStep: 1, step: dstW, rows, outLineStep: 1, outStep: dstW);
 
         // Vertical pass into the target, composited on the background: colour = premultiplied + (1 − alpha) × background.
         var output = new float[width * height * 3];
@@ -222,21 +209,43 @@ internal static class ImageDecoder
         for (var y = 0; y < dstH; y++)
             for (var x = 0; x < dstW; x++)
             {
-                float r = 0, g = 0, b = 0, a = 0;
-                foreach (var (index, weight) in rows[y])
-                {
-                    var p = 4 * (index * dstW + x);
-                    r += weight * across[p];
-                    g += weight * across[p + 1];
-                    b += weight * across[p + 2];
-                    a += weight * across[p + 3];
-                }
+                var p = 4 * (y * dstW + x);
+                float r = resized[p], g = resized[p + 1], b = resized[p + 2], a = resized[p + 3];
                 var uncovered = Math.Clamp(1 - a / 255, 0, 1);
                 var o = 3 * ((dstY + y) * width + dstX + x);
                 // Rounded to whole levels, as an 8-bit picture of that size would hold them: a block of one grey stays that grey.
                 output[o] = Math.Clamp(MathF.Round(r + uncovered * background.Red), 0, 255);
                 output[o + 1] = Math.Clamp(MathF.Round(g + uncovered * background.Green), 0, 255);
                 output[o + 2] = Math.Clamp(MathF.Round(b + uncovered * background.Blue), 0, 255);
+            }
+        return output;
+    }
+
+    /// <summary>
+    /// Resamples <paramref name="lines"/> lines of pixels along their length by <paramref name="weights"/> (one entry
+    /// per output pixel). Pixel k of line l is at <c>l × lineStep + k × step</c> (in pixels of 4 floats); the output
+    /// is laid out the same way with <paramref name="outLineStep"/> and <paramref name="outStep"/>.
+    /// </summary>
+    private static float[] Along(float[] pixels, int lines, int lineStep, int step, (int Index, float Weight)[][] weights, int outLineStep, int outStep)
+    {
+        var output = new float[lines * weights.Length * 4];
+        for (var line = 0; line < lines; line++)
+            for (var k = 0; k < weights.Length; k++)
+            {
+                float r = 0, g = 0, b = 0, a = 0;
+                foreach (var (index, weight) in weights[k])
+                {
+                    var p = 4 * (line * lineStep + index * step);
+                    r += weight * pixels[p];
+                    g += weight * pixels[p + 1];
+                    b += weight * pixels[p + 2];
+                    a += weight * pixels[p + 3];
+                }
+                var q = 4 * (line * outLineStep + k * outStep);
+                output[q] = r;
+                output[q + 1] = g;
+                output[q + 2] = b;
+                output[q + 3] = a;
             }
         return output;
     }
