@@ -5,8 +5,8 @@
 //   → {"label":true,"probability":0.998,"class":"positive"}
 //
 // POST /predict takes the image file's bytes as the body; GET /health says whether the model is loaded.
-// Options: --model PATH (required), --positive-class NAME and --negative-class NAME (the "class" field; default
-// positive/negative), --scoring-threads N. A body that is empty, not an image or truncated gets 400 with a message.
+// Options: --model PATH (required), --positive-class NAME and --negative-class NAME (the "class" field; default: the
+// model's class names, or positive/negative for a model without them), --scoring-threads N. A body that is empty, not an image or truncated gets 400 with a message.
 //
 // How it serves: one model, loaded once; its CNN scores with ONNX Runtime, whose sessions run concurrently. Requests
 // borrow a PredictionEngine from an ObjectPool (engines are not thread-safe, and cost a few milliseconds to make).
@@ -22,12 +22,13 @@ using SkiaSharp;
 
 var builder = WebApplication.CreateBuilder(args);
 var modelPath = builder.Configuration["model"] ?? throw new ArgumentException("Give --model PATH (a model.zip from MlNetCnn).");
-var positiveName = builder.Configuration["positive-class"] ?? "positive";
-var negativeName = builder.Configuration["negative-class"] ?? "negative";
 var threads = builder.Configuration["scoring-threads"] is { } t ? int.Parse(t, CultureInfo.InvariantCulture) : (int?)null;
 
 var ml = new MLContext(seed: 1);
 var loaded = ml.Model.Load(modelPath, out var inputSchema);
+// The class names: the flags, else the ones the model was trained with, else positive/negative.
+var positiveName = builder.Configuration["positive-class"] ?? loaded.FindCnn().PositiveClassName ?? "positive";
+var negativeName = builder.Configuration["negative-class"] ?? loaded.FindCnn().NegativeClassName ?? "negative";
 var scorer = new UploadScorer(ml, inputSchema, threads is null ? loaded : loaded.WithScoringEngine(loaded.FindCnn().ScoringEngine, threads));
 builder.Services.AddSingleton(scorer);
 
