@@ -8,7 +8,7 @@ namespace MlNetCnn.Cli.Commands;
 
 /// <summary>
 /// <c>lr-find</c>: the learning-rate range test (<see cref="CnnEstimator.FindLearningRate"/>) on a labelled training
-/// folder, with train's image steps and default network; prints the suggested rate and writes <c>lr-find.png</c>.
+/// folder, with train's image steps and default network (<see cref="TrainSettings"/>); prints the suggested rate and writes <c>lr-find.png</c>.
 /// </summary>
 internal sealed class LrFindCommand
 {
@@ -43,7 +43,7 @@ internal sealed class LrFindCommand
     {
         if (batch < 2)
             throw new CliException($"--batch-size {batch} must be at least 2 (batch normalisation needs two images per step).");
-        var shape = Network.NetworkShape.Default;
+        var shape = new TrainSettings().Network;
         if (size < shape.MinimumImageSide)
             throw new CliException($"--image-size {size} is too small for the network ({shape}): it needs at least {shape.MinimumImageSide}.");
         var folder = LabelledFolder.Load(trainPath, positiveName, "training", skipBadImages: false);
@@ -59,6 +59,7 @@ internal sealed class LrFindCommand
             LabelColumnName = nameof(ImageRow.Label),
             FeatureColumnName = ImagePipeline.FeaturesColumn,
             BatchSize = batch,
+            Network = shape,
             Seed = seedValue,
             CancellationToken = console.Cancellation,
         };

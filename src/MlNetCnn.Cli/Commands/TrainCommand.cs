@@ -69,7 +69,7 @@ internal sealed class TrainCommand
             Flag.Of<double>("--plateau-factor", nameof(TrainSettings.PlateauFactor), "optimiser", $"ReduceOnPlateau: factor of each reduction (default {d.PlateauFactor.ToString(CultureInfo.InvariantCulture)})."),
             Flag.Of<double>("--min-lr", nameof(TrainSettings.MinimumLearningRate), "optimiser", "Floor of every schedule, end point of cosine (default 0)."),
 
-            Flag.Of<bool>("--flip", nameof(TrainSettings.RandomHorizontalFlip), "augmentation", "Mirror each training image left–right with probability ½ (seeded)."),
+            Flag.Of<bool>("--flip", nameof(TrainSettings.RandomHorizontalFlip), "augmentation", $"Mirror each training image left–right with probability ½ (seeded; default {(d.RandomHorizontalFlip ? "on, --flip false turns it off" : "off")})."),
             Flag.Of<int>("--shift", nameof(TrainSettings.RandomShiftPixels), "augmentation", "Shift each training image by up to this many pixels each way (seeded; default 0)."),
             Flag.Of<bool>("--balance-classes", nameof(TrainSettings.BalanceClasses), "augmentation", "Weigh positives by negatives ÷ positives in the loss, so both classes count equally."),
             Flag.Of<double?>("--pos-weight", nameof(TrainSettings.PositiveClassWeight), "augmentation", "Weight of positive images in the loss (BCE pos_weight; not with --balance-classes)."),

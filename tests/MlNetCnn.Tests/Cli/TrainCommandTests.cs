@@ -119,4 +119,43 @@ public sealed class TrainCommandTests
             .FailedWith("--image-size 20 is too small for the network");
         Assert.Empty(Directory.GetFileSystemEntries(temp.Path));
     }
+
+    [Fact]
+    public void Train_without_settings_uses_the_defaults_the_readme_gives()
+    {
+        // README, "The CLI's defaults": conv 16,32,64, 8 epochs, batch 64, learning rate 0.001 (cosine), mirror on, 36×36.
+        var output = fixture.Scratch("defaults");
+        var run = CliRun.Of("train", "--train", fixture.Train, "--valid", fixture.Valid, "--out", output).Succeeded();
+        Assert.Contains("Images 36×36", run.Out);
+        Assert.Contains("network conv [16, 32, 64] k5 pool2, dense [500, 500] → 1; 8 epochs, batch 64, learning rate 0.001 (Cosine)", run.Out);
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "metrics.json")));
+        var options = json.RootElement.GetProperty("training").GetProperty("options");
+        Assert.Equal(36, options.GetProperty("ImageSize").GetInt32());
+        Assert.Equal("Stretch", options.GetProperty("Resize").GetString());
+        Assert.Equal(new[] { 16, 32, 64 }, options.GetProperty("ConvolutionChannels").EnumerateArray().Select(c => c.GetInt32()));
+        Assert.Equal(new[] { 500, 500 }, options.GetProperty("HiddenUnits").EnumerateArray().Select(c => c.GetInt32()));
+        Assert.Equal(5, options.GetProperty("KernelSize").GetInt32());
+        Assert.Equal(8, options.GetProperty("Epochs").GetInt32());
+        Assert.Equal(8, json.RootElement.GetProperty("history").GetArrayLength());
+        Assert.Equal(64, options.GetProperty("BatchSize").GetInt32());
+        Assert.Equal(0.001, options.GetProperty("LearningRate").GetDouble());
+        Assert.Equal("Cosine", options.GetProperty("LearningRateSchedule").GetString());
+        Assert.Equal(0, options.GetProperty("WeightDecay").GetDouble());
+        Assert.True(options.GetProperty("RandomHorizontalFlip").GetBoolean());
+        Assert.Equal(0, options.GetProperty("RandomShiftPixels").GetInt32());
+        Assert.Equal(1, options.GetProperty("Seed").GetInt32());
+
+        var help = CliRun.Of("train", "--help").Succeeded().Out;
+        foreach (var text in new[] { "(default 16,32,64)", "(default 8)", "(default 64)", "(default 0.001)", "Default Cosine", "default on, --flip false turns it off", "(default 36)" })
+            Assert.Contains(text, help);
+    }
+
+    [Fact]
+    public void Flip_false_turns_the_default_mirror_off()
+    {
+        var output = fixture.Scratch("no-flip");
+        CliRun.Of(TinyModelFixture.TrainArgs(fixture.Train, fixture.Valid, output, "--flip", "false")).Succeeded();
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "metrics.json")));
+        Assert.False(json.RootElement.GetProperty("training").GetProperty("options").GetProperty("RandomHorizontalFlip").GetBoolean());
+    }
 }
