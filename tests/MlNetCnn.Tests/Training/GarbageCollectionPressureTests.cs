@@ -78,8 +78,11 @@ public sealed class GarbageCollectionPressureTests
             hammer.Join();
         }
 
-        // the pressure was there: many collections for every run
-        Assert.True(Interlocked.Read(ref collections) > 100L * runs, $"{collections} collections over {runs} runs");
+        // The pressure was there: many collections during every run (a run takes well under a second). The bound is a
+        // precondition, not the behaviour under test: on a loaded machine the hammer thread gets less of a core
+        // (73–77 per run were seen beside another session's training), so it asks for 20, a collection every few
+        // tens of milliseconds of every run.
+        Assert.True(Interlocked.Read(ref collections) > 20L * runs, $"{collections} collections over {runs} runs");
     }
 
     private sealed class ScoredRow
