@@ -86,7 +86,8 @@ internal sealed class TrainCommand
             Flag.Of<int?>("--threads", nameof(TrainSettings.Threads), "run", "Threads libtorch uses for each operation (default: one per core). Runs are repeatable for the same seed, data and thread count."),
             Flag.Of<string?>("--checkpoint", nameof(TrainSettings.CheckpointFolder), "run", "Folder for a checkpoint after every epoch (DIR/epoch-NNNN; the two newest are kept). A run killed mid-way can go on with --resume."),
             Flag.Of<bool>("--resume", nameof(TrainSettings.ResumeFromCheckpoint), "run", "Continue from the newest complete checkpoint in --checkpoint (same data, image settings, network, seed and batch size); with none there, start from epoch 1. Gives the losses and weights of an unbroken run."),
-            Flag.Of<bool>("--cache-images", nameof(TrainSettings.CacheImages), "run", "Keep every decoded training image in memory (faster epochs for small sets) instead of decoding each epoch in a background stream."),
+            Flag.Of<bool?>("--cache-images", nameof(TrainSettings.CacheImages), "run",
+                $"Keep every decoded training and validation image in memory (true) or decode them each epoch in a background stream (false). Default: in memory when they fit in {TrainSettings.DefaultCacheBudgetBytes >> 20} MiB; the model is the same either way."),
             Flag.Of<long>("--streaming-memory", nameof(TrainSettings.StreamingMemoryBytes), "run", $"Without --cache-images: bytes of decoded images in flight (default {d.StreamingMemoryBytes})."),
             Flag.Of<ScoringEngine>("--engine", nameof(TrainSettings.ScoringEngine), "run", $"The engine the model scores with, saved in it: OnnxRuntime or LibTorch (default {d.ScoringEngine})."),
             Flag.Of<int?>("--scoring-threads", nameof(TrainSettings.ScoringThreads), "run", "The scoring engine's intra-op threads, saved in the model (default: the engine's)."),
@@ -142,6 +143,8 @@ internal sealed class TrainCommand
         console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Images {fittedImages.Describe()}; network {shape}; {s.Epochs} epochs, batch {s.BatchSize}, learning rate {(s.AutoLearningRate ? "auto (range test first)" : s.LearningRate)} ({s.LearningRateSchedule}), seed {s.Seed}."));
         var progress = new TrainingProgressView(console);
+        // Cached when they fit (unless the flag says): the same model, without a decoder beside training every epoch.
+        options.CacheImages = s.CacheImages ?? (long)(trainFolder.Rows.Count + validFolder.Rows.Count) * fittedImages.Geometry.Size * sizeof(float) <= TrainSettings.DefaultCacheBudgetBytes;
         options.ValidationSet = fittedImages.Transform(validView);
         options.Progress = progress;
         options.CancellationToken = console.Cancellation;
@@ -152,6 +155,7 @@ internal sealed class TrainCommand
         }
         var fitClock = Stopwatch.StartNew();
         var cnn = progress.Run(() => new CnnEstimator(ml, options).Fit(fittedImages.Transform(trainView)));
+        var cached = options.CacheImages;
         var model = new TransformerChain<ITransformer>(fittedImages, cnn);
         try
         {
@@ -171,7 +175,9 @@ internal sealed class TrainCommand
             Plots.WriteCurves(files.Curves, history, cnn.BestEpoch);
             Plots.WriteRoc(files.Roc, evaluation, $"validation: {validFolder}");
             ErrorSheet.Write(files.Errors, ml, model, evaluation);
-            MetricsFile.Write(files.Metrics, evaluation, Describe(s, trainFolder, trainingSeconds, history, cnn, fittedImages), history,
+            var described = Describe(s, trainFolder, trainingSeconds, history, cnn, fittedImages);
+            described["imagesCached"] = cached;
+            MetricsFile.Write(files.Metrics, evaluation, described, history,
                 s.SkipUnreadableRows ? new Dictionary<string, IReadOnlyList<SkippedImage>> { ["train"] = trainFolder.Skipped, ["valid"] = validFolder.Skipped } : null,
                 new Dictionary<string, IReadOnlyList<IgnoredFile>> { ["train"] = trainFolder.Ignored, ["valid"] = validFolder.Ignored });
             console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -217,6 +217,21 @@ public sealed class PhotoFolderTests : IClassFixture<PhotoFolderTests.Trained>
     }
 
     [Fact]
+    public void Images_are_cached_when_they_fit_and_streamed_on_request_with_the_same_model()
+    {
+        t.Run.Succeeded();
+        Assert.True(Metrics(t.Out).GetProperty("training").GetProperty("imagesCached").GetBoolean());
+        var streamed = t.Scratch("out");
+        CliRun.Of(Trained.Args(t.Folder, streamed, "--cache-images", "false")).Succeeded();
+        Assert.False(Metrics(streamed).GetProperty("training").GetProperty("imagesCached").GetBoolean());
+        var losses = (string folder) => Metrics(folder).GetProperty("history").EnumerateArray().Select(e => e.GetProperty("trainingLoss").GetDouble()).ToArray();
+        Assert.Equal(losses(t.Out), losses(streamed));
+        var cached = t.Scratch("out");
+        CliRun.Of(Trained.Args(t.Folder, cached, "--cache-images")).Succeeded();
+        Assert.True(Metrics(cached).GetProperty("training").GetProperty("imagesCached").GetBoolean());
+    }
+
+    [Fact]
     public void Lr_auto_trains_at_the_range_tests_suggestion_and_says_so()
     {
         var output = t.Scratch("out");
