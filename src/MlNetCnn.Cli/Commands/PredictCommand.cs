@@ -149,8 +149,7 @@ internal sealed class PredictCommand
                 var root = Path.GetFullPath(input);
                 // Paths as the user wrote the folder, so the output lines up with the command line.
                 images.AddRange(scan.Images.Select(p => Path.Combine(input, Path.GetRelativePath(root, p))));
-                IgnoredNote.Write(console.Error, scan.Others.Select(p => new IgnoredFile(p, p.EndsWith(Path.DirectorySeparatorChar) ? "a hidden folder" : "not an image")).ToArray(),
-                    input, "given", listedIn: null);
+                IgnoredNote.Write(console.Error, scan.Ignored().ToArray(), input, "given", listedIn: null);
             }
             else if (File.Exists(input))
                 images.Add(input);

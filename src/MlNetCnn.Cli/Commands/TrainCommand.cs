@@ -129,8 +129,8 @@ internal sealed class TrainCommand
             throw new CliException($"--checkpoint '{checkpointFolder}' is a file; it must be a folder (it is created when missing).");
         // After the input checks, so that bad input gives its one error line alone.
         IgnoredNote.Write(console.Error, trainFolder.Ignored, trainFolder.Path, "training", "all in metrics.json");
-        if (!ReferenceEquals(validFolder.Path, trainFolder.Path) || s.Valid is not null)
-            IgnoredNote.Write(console.Error, validFolder.Ignored, validFolder.Path, "validation", "all in metrics.json");
+        // A held-out share lists no files of its own: its folder's were named as the training folder's.
+        IgnoredNote.Write(console.Error, validFolder.Ignored, validFolder.Path, "validation", "all in metrics.json");
         SkipWarning.Write(console.Error, trainFolder.Skipped, trainFolder.ListedCount, "training images", "all in metrics.json");
         SkipWarning.Write(console.Error, validFolder.Skipped, validFolder.ListedCount, "validation images", "all in metrics.json");
         console.Out.WriteLine($"Training on {trainFolder}; validating on {validFolder}.");
@@ -155,7 +155,6 @@ internal sealed class TrainCommand
         }
         var fitClock = Stopwatch.StartNew();
         var cnn = progress.Run(() => new CnnEstimator(ml, options).Fit(fittedImages.Transform(trainView)));
-        var cached = options.CacheImages;
         var model = new TransformerChain<ITransformer>(fittedImages, cnn);
         try
         {
@@ -175,9 +174,7 @@ internal sealed class TrainCommand
             Plots.WriteCurves(files.Curves, history, cnn.BestEpoch);
             Plots.WriteRoc(files.Roc, evaluation, $"validation: {validFolder}");
             ErrorSheet.Write(files.Errors, ml, model, evaluation);
-            var described = Describe(s, trainFolder, trainingSeconds, history, cnn, fittedImages);
-            described["imagesCached"] = cached;
-            MetricsFile.Write(files.Metrics, evaluation, described, history,
+            MetricsFile.Write(files.Metrics, evaluation, Describe(s, options, trainFolder, trainingSeconds, history, cnn, fittedImages), history,
                 s.SkipUnreadableRows ? new Dictionary<string, IReadOnlyList<SkippedImage>> { ["train"] = trainFolder.Skipped, ["valid"] = validFolder.Skipped } : null,
                 new Dictionary<string, IReadOnlyList<IgnoredFile>> { ["train"] = trainFolder.Ignored, ["valid"] = validFolder.Ignored });
             console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -273,13 +270,14 @@ internal sealed class TrainCommand
         null => $"The checkpoint in '{s.CheckpointFolder}' already held all {epochsInHistory} epochs: nothing left to train.",
     };
 
-    private static JsonObject Describe(TrainSettings s, LabelledFolder trainFolder, double seconds, IReadOnlyList<EpochRecord> history, CnnTransformer cnn, CnnImageTransformer images) => new()
+    private static JsonObject Describe(TrainSettings s, CnnOptions options, LabelledFolder trainFolder, double seconds, IReadOnlyList<EpochRecord> history, CnnTransformer cnn, CnnImageTransformer images) => new()
     {
         ["train"] = Path.GetFullPath(trainFolder.Path),
         ["trainCount"] = trainFolder.Rows.Count,
         ["imageSize"] = s.ImageSize,
         ["images"] = images.Describe(),
         ["channels"] = images.Channels,
+        ["imagesCached"] = options.CacheImages,
         ["epochs"] = s.Epochs,
         ["batchSize"] = s.BatchSize,
         ["learningRate"] = history.Count > 0 ? history[0].LearningRate : s.LearningRate,

@@ -25,6 +25,14 @@ internal sealed class FolderScan
     /// <summary>Files that are not images and hidden folders (ending in '/'), full paths, in ordinal order.</summary>
     public IReadOnlyList<string> Others { get; }
 
+    /// <summary>
+    /// <see cref="Others"/> with why each is not used ("not an image", "a hidden folder"), leaving out
+    /// <paramref name="except"/> (a full path, e.g. the folder's labels.csv).
+    /// </summary>
+    public IEnumerable<IgnoredFile> Ignored(string? except = null) =>
+        Others.Where(p => except is null || !string.Equals(p, Path.GetFullPath(except), StringComparison.Ordinal))
+            .Select(p => new IgnoredFile(p, p.EndsWith(Path.DirectorySeparatorChar) ? "a hidden folder" : "not an image"));
+
     /// <summary>Whether <paramref name="path"/>'s extension is an image's.</summary>
     public static bool IsImage(string path) => ImageExtensions.Contains(Path.GetExtension(path));
 

@@ -89,14 +89,13 @@ internal sealed class LabelledFolder
         var skipped = new List<(ImageRow Row, string Reason)>();
         foreach (var row in listed.Rows)
         {
-            Exception? cause = null;
-            var reason = missing is not null && missing.TryGetValue(row, out var absent) ? absent : DecodeProblem(row.ImagePath, out cause);
+            var reason = missing is not null && missing.TryGetValue(row, out var absent) ? absent : CnnImageTransformer.CheckImage(row.ImagePath);
             if (reason is null)
                 rows.Add(row);
             else if (skipBadImages)
                 skipped.Add((row, reason));
             else
-                throw new CliException(reason, cause);
+                throw new CliException(reason);
         }
         if (skipped.Count > 0)
             CheckSomethingLeft(listed, rows, skipped, role);
@@ -134,8 +133,8 @@ internal sealed class LabelledFolder
     /// <summary>Throws, naming the file, unless <paramref name="path"/> decodes as an image, whole (<see cref="CnnImageTransformer.CheckImage"/>).</summary>
     public static void CheckDecodes(string path)
     {
-        if (DecodeProblem(path, out var cause) is { } reason)
-            throw new CliException(reason, cause);
+        if (CnnImageTransformer.CheckImage(path) is { } reason)
+            throw new CliException(reason);
     }
 
     /// <summary>
@@ -144,16 +143,8 @@ internal sealed class LabelledFolder
     /// </summary>
     public static bool TryCheckDecodes(string path, [NotNullWhen(false)] out string? reason)
     {
-        reason = DecodeProblem(path, out _);
+        reason = CnnImageTransformer.CheckImage(path);
         return reason is null;
-    }
-
-    // The library's one decoding check (what the image step reads): null when the image decodes whole, else what is
-    // wrong with it, naming the file.
-    private static string? DecodeProblem(string path, out Exception? cause)
-    {
-        cause = null;
-        return CnnImageTransformer.CheckImage(path);
     }
 
     // Skipping must not leave a folder empty, nor a class that had images without any: training on one class, or
@@ -207,14 +198,11 @@ internal sealed class LabelledFolder
         var listedPaths = rows.Select(r => r.ImagePath).ToHashSet(StringComparer.Ordinal);
         var scan = FolderScan.Of(folder);
         var ignored = scan.Images.Where(p => !listedPaths.Contains(p)).Select(p => new IgnoredFile(p, $"not listed in {LabelsFileName}"))
-            .Concat(NotImages(scan, csvPath))
+            .Concat(scan.Ignored(except: csvPath))
             .OrderBy(f => f.Path, StringComparer.Ordinal).ToArray();
         return new LabelledFolder(folder, rows, "true", "false", named: false, [], ignored);
     }
 
-    private static IEnumerable<IgnoredFile> NotImages(FolderScan scan, string? labelsFile) =>
-        scan.Others.Where(p => labelsFile is null || !string.Equals(p, System.IO.Path.GetFullPath(labelsFile), StringComparison.Ordinal))
-            .Select(p => new IgnoredFile(p, p.EndsWith(System.IO.Path.DirectorySeparatorChar) ? "a hidden folder" : "not an image"));
 
     private static bool? ParseLabel(string text) => text.ToLowerInvariant() switch
     {
@@ -250,7 +238,7 @@ internal sealed class LabelledFolder
             rows.AddRange(scans[c].Images.Select(p => new ImageRow { ImagePath = p, Label = c == positiveIndex }));
         var ignored = top.Select(f => new IgnoredFile(System.IO.Path.GetFullPath(f), FolderScan.IsImage(f) ? "an image outside the class folders" : "not an image"))
             .Concat(entries.Except(classes).Select(d => new IgnoredFile(System.IO.Path.GetFullPath(d) + System.IO.Path.DirectorySeparatorChar, "a hidden folder")))
-            .Concat(scans.SelectMany(scan => NotImages(scan, labelsFile: null)))
+            .Concat(scans.SelectMany(scan => scan.Ignored()))
             .OrderBy(f => f.Path, StringComparer.Ordinal).ToArray();
         return new LabelledFolder(folder, rows, names[positiveIndex], names[1 - positiveIndex], named: true, [], ignored);
     }
@@ -276,9 +264,6 @@ internal sealed class LabelledFolder
             throw new CliException($"--positive '{positive}' is not a class folder of '{folder}'; its classes are {names[0]} and {names[1]}.");
         return index;
     }
-
-    /// <summary>Image files in <paramref name="folder"/> and below it (hidden folders aside), in ordinal path order.</summary>
-    public static IReadOnlyList<string> ImagesIn(string folder) => FolderScan.Of(folder).Images;
 
     /// <summary>A one-line description: count and class balance, and how many unreadable images were skipped if any.</summary>
     public override string ToString() =>
