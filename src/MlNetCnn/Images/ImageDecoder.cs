@@ -192,10 +192,7 @@ internal static class ImageDecoder
 
         // Two passes of one resampling: along each source row into the target's columns, then down each of those
         // columns into the target's rows. Pixels are 4 floats (premultiplied R, G, B, A).
-        var source = new float[rgba.Length];
-        for (var i = 0; i < rgba.Length; i++)
-            source[i] = rgba[i];
-        var across = Along(source, lines: sourceHeight, lineStep: sourceWidth, step: 1, columns, outLineStep: dstW, outStep: 1);
+        var across = Along(rgba, lines: sourceHeight, lineStep: sourceWidth, step: 1, columns, outLineStep: dstW, outStep: 1);
         var resized = Along(across, lines: dstW, lineStep: 1, step: dstW, rows, outLineStep: 1, outStep: dstW);
 
         // Vertical pass into the target, composited on the background: colour = premultiplied + (1 − alpha) × background.
@@ -226,7 +223,10 @@ internal static class ImageDecoder
     /// per output pixel). Pixel k of line l is at <c>l × lineStep + k × step</c> (in pixels of 4 floats); the output
     /// is laid out the same way with <paramref name="outLineStep"/> and <paramref name="outStep"/>.
     /// </summary>
-    private static float[] Along(float[] pixels, int lines, int lineStep, int step, (int Index, float Weight)[][] weights, int outLineStep, int outStep)
+    // Generic so that the first pass reads the decoded bytes as they are (a full-size float copy of a large PNG
+    // would cost four times its pixels in memory) and the second the first pass's floats.
+    private static float[] Along<T>(T[] pixels, int lines, int lineStep, int step, (int Index, float Weight)[][] weights, int outLineStep, int outStep)
+        where T : unmanaged, System.Numerics.INumberBase<T>
     {
         var output = new float[lines * weights.Length * 4];
         for (var line = 0; line < lines; line++)
@@ -236,10 +236,10 @@ internal static class ImageDecoder
                 foreach (var (index, weight) in weights[k])
                 {
                     var p = 4 * (line * lineStep + index * step);
-                    r += weight * pixels[p];
-                    g += weight * pixels[p + 1];
-                    b += weight * pixels[p + 2];
-                    a += weight * pixels[p + 3];
+                    r += weight * float.CreateTruncating(pixels[p]);
+                    g += weight * float.CreateTruncating(pixels[p + 1]);
+                    b += weight * float.CreateTruncating(pixels[p + 2]);
+                    a += weight * float.CreateTruncating(pixels[p + 3]);
                 }
                 var q = 4 * (line * outLineStep + k * outStep);
                 output[q] = r;
