@@ -88,7 +88,7 @@ public sealed class CnnEstimator : IEstimator<CnnTransformer>
         if (maxBatches < 2)
             throw new ArgumentOutOfRangeException(nameof(maxBatches), maxBatches, "The range test needs at least 2 batches.");
         var seed = options.Seed ?? FinderDefaultSeed;
-        var train = ScanTraining(input, seed);
+        var train = ScanTraining(input, seed, NetworkSpec.Of(options));
         using var channel = host.Start("FindLearningRate");
         var result = new LearningRateFinder(options, seed).Run(train, startRate, endRate, maxBatches);
         channel.Info(DescribeSearch(result));
@@ -101,12 +101,13 @@ public sealed class CnnEstimator : IEstimator<CnnTransformer>
         if (!options.HasValidation && (options.EarlyStoppingPatience is not null || options.ThresholdSelection != ThresholdSelection.Fixed))
             throw new ArgumentException("Early stopping and threshold selection measure a validation set: give ValidationSet or ValidationFraction.", nameof(options));
         var seed = options.Seed ?? host.Rand.Next();
-        var train = ScanTraining(input, seed);
+        var spec = NetworkSpec.Of(options);
+        var train = ScanTraining(input, seed, spec);
         var geometry = train.Geometry;
         var validation = ValidationData.Prepare(options, train);
 
         using var channel = host.Start("Training");
-        channel.Info($"Training {options.Network} on {train.TrainCount} images of {geometry} ({train.TrainPositives} positive)" +
+        channel.Info($"Training {spec.Description} on {train.TrainCount} images of {geometry} ({train.TrainPositives} positive)" +
             (validation is null ? "" : $", validating on {validation.Count} ({validation.Positives} positive)") +
             $", seed {seed}, {torch.get_num_threads()} threads, images {train.DescribeSource(options.BatchSize)}.");
         var trainOptions = options;
@@ -118,20 +119,22 @@ public sealed class CnnEstimator : IEstimator<CnnTransformer>
             trainOptions.LearningRate = Math.Max(search.SuggestedLearningRate, options.MinimumLearningRate);
             channel.Info(DescribeSearch(search) + $" Training at {trainOptions.LearningRate:G3} (AutoLearningRate).");
         }
-        var result = new CnnTrainer(channel, trainOptions, seed).Fit(train, validation);
-        NetworkWeights weights;
+        var result = new CnnTrainer(channel, trainOptions, seed, spec).Fit(train, validation);
+        TrainedNetwork trained;
         using (var network = result.Network)
-            weights = NetworkWeights.Of(network);
-        var scorer = new CnnScorer(host, options.Network, geometry, weights, options.ScoringEngine, options.ScoringThreads);
+            trained = TrainedNetwork.Capture(spec, network);
+        // A network without an ONNX form (TorchScript, a user's factory) scores with LibTorch, and says so in the zip.
+        var engine = trained.HasOnnxForm ? options.ScoringEngine : ScoringEngine.LibTorch;
+        var scorer = new CnnScorer(host, geometry, trained, engine, options.ScoringThreads);
         return new CnnTransformer(host, scorer, options.FeatureColumnName, result.Threshold, options.BatchSize, result.History, result.BestEpoch, ClassNames.From(options), search);
     }
 
     /// <summary>The checks and the first pass over the training rows that Fit and FindLearningRate share.</summary>
-    private TrainingData ScanTraining(IDataView input, int seed)
+    private TrainingData ScanTraining(IDataView input, int seed, NetworkSpec spec)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var geometry = TrainingData.CheckInput(input.Schema, options);
         TorchRuntime.EnsureLoaded();
+        var geometry = TrainingData.CheckInput(input.Schema, options, spec);
         if (options.Threads is { } threads)
             torch.set_num_threads(threads);
         return TrainingData.FromInput(input, geometry, options, seed);

@@ -192,8 +192,17 @@ public sealed class CnnOptions
     /// </summary>
     public int? ScoringThreads { get; set; }
 
-    /// <summary>Layer sizes. Default: the question's network (<see cref="NetworkShape.Default"/>).</summary>
+    /// <summary>Layer sizes. Default: the question's network (<see cref="NetworkShape.Default"/>). Not used when <see cref="CustomNetwork"/> is set.</summary>
     public NetworkShape Network { get; set; } = NetworkShape.Default;
+
+    /// <summary>
+    /// A network of your own to train instead of the built-in one: <see cref="MlNetCnn.CustomNetwork.FromTorchScript(string)"/>
+    /// (a module scripted in PyTorch), <see cref="MlNetCnn.CustomNetwork.FromFactory"/> (a registered TorchSharp module) or
+    /// <see cref="MlNetCnn.CustomNetwork.Residual"/>. Null (the default) trains <see cref="Network"/>. Everything else
+    /// (validation, alarms, schedules, early stopping, checkpoints, threshold choice, callbacks) applies as to the
+    /// built-in network; a network without an ONNX form scores with LibTorch.
+    /// </summary>
+    public CustomNetwork? CustomNetwork { get; set; }
 
     /// <summary>Throws, naming the setting and its value, when a setting is out of range.</summary>
     public void Validate()

@@ -59,8 +59,14 @@ public sealed class CnnTransformer : ITransformer, IDisposable
     /// <summary>The image geometry the network was trained on; scoring input must match it.</summary>
     public ImageGeometry Geometry => Scorer.Geometry;
 
-    /// <summary>The network's layer sizes.</summary>
-    public NetworkShape Network => Scorer.Shape;
+    /// <summary>The built-in network's layer sizes; null when the model trained a <see cref="CnnOptions.CustomNetwork"/>.</summary>
+    public NetworkShape? Network => Scorer.Network.Shape;
+
+    /// <summary>The network in words: the built-in network's layer sizes, or what the custom network is (TorchScript, or a factory with its settings).</summary>
+    public string NetworkDescription => Scorer.Network.Description;
+
+    /// <summary>Whether the network is a <see cref="CnnOptions.CustomNetwork"/> (it then scores with LibTorch unless it has an ONNX form, as MlNetCnn's residual network does).</summary>
+    public bool HasCustomNetwork => Scorer.Network is not TrainedNetwork.BuiltIn;
 
     /// <summary>PredictedLabel is Probability ≥ Threshold.</summary>
     public float Threshold { get; }
@@ -107,8 +113,12 @@ public sealed class CnnTransformer : ITransformer, IDisposable
     /// </summary>
     public ScoringEngine ActiveScoringEngine => Scorer.Active;
 
-    /// <summary>The network's layers with their output shapes and parameter counts.</summary>
-    public IReadOnlyList<LayerSummary> DescribeNetwork() => Network.Describe(Geometry);
+    /// <summary>
+    /// The network's layers with their output shapes and parameter counts. For a custom network: its leaf modules with
+    /// their parameters, as far as TorchSharp exposes them (no output shapes or FLOPs; a TorchScript module's layer
+    /// types are not exposed, so each is "scripted"); this loads libtorch.
+    /// </summary>
+    public IReadOnlyList<LayerSummary> DescribeNetwork() => Scorer.Network.Describe(Geometry);
 
     /// <summary>Trainable parameters of the network.</summary>
     public long ParameterCount => DescribeNetwork().Sum(l => l.Parameters);
@@ -121,17 +131,33 @@ public sealed class CnnTransformer : ITransformer, IDisposable
     public CnnTransformer WithScoringEngine(ScoringEngine engine, int? threads = null)
     {
         CnnOptions.CheckScoring(engine, threads);
-        return new CnnTransformer(Environment, new CnnScorer(Host, Network, Geometry, Scorer.Weights, engine, threads), FeatureColumnName, Threshold, BatchSize, History, BestEpoch, Classes, LearningRateSearch);
+        if (engine == ScoringEngine.OnnxRuntime && !Scorer.Network.HasOnnxForm)
+            throw new NotSupportedException($"This model's network ({NetworkDescription}) has no ONNX form, so it scores with LibTorch only.");
+        return new CnnTransformer(Environment, new CnnScorer(Host, Geometry, Scorer.Network, engine, threads), FeatureColumnName, Threshold, BatchSize, History, BestEpoch, Classes, LearningRateSearch);
     }
 
     /// <summary>
     /// Writes the network's weights in TorchSharp's own format (<c>Module.save</c>). A TorchSharp program loads them
-    /// with <c>new CnnNetwork(Geometry, Network).load(path)</c>.
+    /// with <c>new CnnNetwork(Geometry, Network).load(path)</c> (or into its factory's module). A TorchScript network
+    /// is written whole with <see cref="ExportTorchScript"/> instead.
     /// </summary>
+    /// <exception cref="InvalidOperationException">The network is TorchScript.</exception>
     public void ExportWeights(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        AtomicFile.Write(path, stream => stream.Write(Scorer.Weights.ToBytes()));
+        if (Scorer.Network is TrainedNetwork.Scripted)
+            throw new InvalidOperationException("This model's network is a TorchScript module: write it, weights and code, with ExportTorchScript (torch.jit.load reads it in PyTorch and TorchSharp).");
+        AtomicFile.Write(path, stream => stream.Write(Scorer.Network.StateBytes));
+    }
+
+    /// <summary>Writes the trained TorchScript module (the archive torch.jit.load reads, in PyTorch or TorchSharp) to <paramref name="path"/>.</summary>
+    /// <exception cref="InvalidOperationException">The network is not TorchScript.</exception>
+    public void ExportTorchScript(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        if (Scorer.Network is not TrainedNetwork.Scripted scripted)
+            throw new InvalidOperationException($"This model's network ({NetworkDescription}) is not a TorchScript module; write its weights with ExportWeights or the model with ExportOnnx.");
+        AtomicFile.Write(path, stream => stream.Write(scripted.Archive));
     }
 
     /// <summary>
@@ -169,7 +195,7 @@ public sealed class CnnTransformer : ITransformer, IDisposable
             [OnnxMetadata.Height] = Geometry.Height.ToString(CultureInfo.InvariantCulture),
             [OnnxMetadata.Width] = Geometry.Width.ToString(CultureInfo.InvariantCulture),
             [OnnxMetadata.Threshold] = Threshold.ToString("R", CultureInfo.InvariantCulture),
-            [OnnxMetadata.Network] = Network.ToString(),
+            [OnnxMetadata.Network] = NetworkDescription,
             [OnnxMetadata.FeatureColumn] = FeatureColumnName,
             [OnnxMetadata.BestEpoch] = BestEpoch.ToString(CultureInfo.InvariantCulture),
             [OnnxMetadata.PixelScaling] = OnnxMetadata.PixelScalingUnknown,

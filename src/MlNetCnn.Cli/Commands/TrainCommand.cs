@@ -288,7 +288,7 @@ internal sealed class TrainCommand
         ["threads"] = TorchSharp.torch.get_num_threads(),
         ["checkpoint"] = s.CheckpointFolder is null ? null : Path.GetFullPath(s.CheckpointFolder),
         ["resumed"] = s.ResumeFromCheckpoint,
-        ["network"] = cnn.Network.ToString(),
+        ["network"] = cnn.NetworkDescription,
         ["positiveClass"] = cnn.PositiveClassName,
         ["negativeClass"] = cnn.NegativeClassName,
         ["threshold"] = cnn.Threshold,

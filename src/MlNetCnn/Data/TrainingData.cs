@@ -58,11 +58,11 @@ internal sealed class TrainingData
     public bool Label(int position) => labels[position];
 
     /// <summary>Checks <paramref name="schema"/>'s label and feature columns and that the network fits the images; returns their geometry.</summary>
-    public static ImageGeometry CheckInput(Microsoft.ML.DataViewSchema schema, CnnOptions options)
+    public static ImageGeometry CheckInput(Microsoft.ML.DataViewSchema schema, CnnOptions options, Network.NetworkSpec network)
     {
         ColumnChecks.CheckLabel(schema, options.LabelColumnName);
         var geometry = ColumnChecks.FeatureGeometry(schema, options);
-        options.Network.CheckFits(geometry);
+        network.CheckFits(geometry);
         return geometry;
     }
 
@@ -189,7 +189,7 @@ internal sealed class TrainingData
     /// What a checkpoint must have been made with to be resumed by this run: geometry, network, seed, rows, batch
     /// size, and a checksum of the labels and pixels.
     /// </summary>
-    public string CheckpointFingerprint(Network.NetworkShape shape, int seed, int batchSize) =>
-        $"{Geometry} {shape} seed {seed} rows {TrainCount} batch {batchSize} data {Fingerprint}";
+    public string CheckpointFingerprint(string network, int seed, int batchSize) =>
+        $"{Geometry} {network} seed {seed} rows {TrainCount} batch {batchSize} data {Fingerprint}";
 
 }

@@ -100,9 +100,9 @@ internal sealed class ValidationData
     }
 
     /// <summary>One logit per row, with the rows' labels, in batches of <paramref name="batchSize"/>, in evaluation mode.</summary>
-    public (float[] Logits, bool[] Labels) Score(CnnNetwork network, int batchSize, CancellationToken cancellation)
+    public (float[] Logits, bool[] Labels) Score(NetworkModule network, ImageGeometry geometry, int batchSize, CancellationToken cancellation)
     {
-        var size = network.Geometry.Size;
+        var size = geometry.Size;
         var logits = new List<float>(Count);
         var labels = new List<bool>(Count);
         var buffer = new float[batchSize * size];
@@ -111,7 +111,7 @@ internal sealed class ValidationData
         void Flush()
         {
             if (filled == 0) return;
-            LibTorchEngine.Forward(network, buffer.AsSpan(0, filled * size), scores.AsSpan(0, filled));
+            LibTorchEngine.Forward(network, geometry, buffer.AsSpan(0, filled * size), scores.AsSpan(0, filled));
             logits.AddRange(scores.AsSpan(0, filled).ToArray());
             filled = 0;
         }

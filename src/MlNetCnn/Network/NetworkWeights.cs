@@ -43,7 +43,7 @@ internal sealed class NetworkWeights
     public long ValueCount => Tensors.Sum(t => (long)t.Values.Length);
 
     /// <summary>The state of <paramref name="network"/>, copied out of libtorch.</summary>
-    public static NetworkWeights Of(CnnNetwork network)
+    public static NetworkWeights Of(TorchSharp.torch.nn.Module network)
     {
         using var buffer = new MemoryStream();
         network.save(buffer);

@@ -29,6 +29,53 @@ internal static class OnnxExporter
         foreach (var layer in NetworkLayout.Layers(shape, geometry))
             x = AddLayer(graph, layer, x, weights);
 
+        return Finish(graph, x, threshold, $"MlNetCnn binary image classifier: {shape} on images of {geometry}.", metadata);
+    }
+
+    /// <summary>
+    /// Builds the model of <see cref="ResidualNetwork"/> with <paramref name="stages"/>: Conv (3×3, padding 1; stride 2
+    /// and a 1×1 stride-2 shortcut where a stage halves the resolution), BatchNormalization, Relu, Add,
+    /// GlobalAveragePool and Gemm.
+    /// </summary>
+    public static ProtoMessage BuildResidual(IReadOnlyList<int> stages, ImageGeometry geometry, NetworkWeights weights, float threshold, IEnumerable<KeyValuePair<string, string>> metadata)
+    {
+        ResidualNetwork.CheckFits(geometry);
+        var graph = new OnnxGraph("MlNetCnn");
+        graph.Input(InputName, OnnxGraph.Float, new long?[] { null, geometry.Channels, geometry.Height, geometry.Width }, BatchDimension);
+        string Weight(string name)
+        {
+            var tensor = weights[name];
+            return graph.Initializer(tensor.Name, tensor.Shape, tensor.Values);
+        }
+        string Conv(string name, string x, int kernel, int stride) => graph.Node("Conv", name, new[] { x, Weight($"{name}.weight") },
+            ("kernel_shape", new long[] { kernel, kernel }), ("strides", new long[] { stride, stride }), ("pads", Enumerable.Repeat((long)(kernel / 2), 4).ToArray()));
+        string Norm(string name, string x) => graph.Node("BatchNormalization", name,
+            new[] { x, Weight($"{name}.weight"), Weight($"{name}.bias"), Weight($"{name}.running_mean"), Weight($"{name}.running_var") },
+            ("epsilon", NetworkLayout.BatchNormEpsilon));
+        string Relu(string x) => graph.Node("Relu", $"{x}_relu", new[] { x });
+
+        var y = Relu(Norm("stem.bn", Conv("stem.conv", InputName, 3, 1)));
+        for (var i = 0; i < stages.Count; i++)
+        {
+            var block = $"stages.{i}";
+            var stride = i == 0 ? 1 : 2;
+            var main = Relu(Norm($"{block}.bn1", Conv($"{block}.conv1", y, 3, stride)));
+            main = Norm($"{block}.bn2", Conv($"{block}.conv2", main, 3, 1));
+            var changes = stride != 1 || (i == 0 ? stages[0] : stages[i - 1]) != stages[i];
+            var skip = changes ? Norm($"{block}.shortcut.bn", Conv($"{block}.shortcut.conv", y, 1, stride)) : y;
+            y = Relu(graph.Node("Add", $"{block}_sum", new[] { main, skip }));
+        }
+        var pooled = graph.Node("GlobalAveragePool", "pool", new[] { y });
+        var flat = graph.Node("Flatten", "flatten", new[] { pooled }, ("axis", 1L));
+        var logit = graph.Node("Gemm", "head", new[] { flat, Weight("head.weight"), Weight("head.bias") }, ("transB", 1L));
+        if (weights.Tensors.FirstOrDefault(t => !graph.HasValue(t.Name)) is { } unused)
+            throw new InvalidDataException($"The residual network's weights hold a tensor '{unused.Name}' that its layout does not use.");
+        return Finish(graph, logit, threshold, $"MlNetCnn binary image classifier: residual network [{string.Join(", ", stages)}] on images of {geometry}.", metadata);
+    }
+
+    /// <summary>Adds Score (the [N, 1] logit squeezed), Probability and PredictedLabel to <paramref name="graph"/>, and wraps it in a model.</summary>
+    private static ProtoMessage Finish(OnnxGraph graph, string x, float threshold, string doc, IEnumerable<KeyValuePair<string, string>> metadata)
+    {
         var score = graph.Node("Squeeze", CnnTransformer.ScoreColumnName, new[] { x, graph.Initializer("squeeze_axes", new long[] { 1 }, new long[] { 1 }) });
         var probability = graph.Node("Sigmoid", CnnTransformer.ProbabilityColumnName, new[] { score });
         graph.Node("GreaterOrEqual", CnnTransformer.PredictedLabelColumnName, new[] { probability, graph.Initializer("threshold", Array.Empty<long>(), new[] { threshold }) });
@@ -39,7 +86,7 @@ internal static class OnnxExporter
         graph.Output(CnnTransformer.PredictedLabelColumnName, OnnxGraph.Bool, batch, BatchDimension, $"Probability >= {threshold:R}.");
 
         var version = typeof(OnnxExporter).Assembly.GetName().Version?.ToString() ?? "";
-        return graph.Model("MlNetCnn", version, $"MlNetCnn binary image classifier: {shape} on images of {geometry}.", metadata);
+        return graph.Model("MlNetCnn", version, doc, metadata);
     }
 
     private static string AddLayer(OnnxGraph graph, LayerSpec layer, string x, NetworkWeights weights)

@@ -91,6 +91,9 @@ internal sealed class OnnxGraph
         return model;
     }
 
+    /// <summary>Whether a value (initializer, input or node output) of this name exists.</summary>
+    public bool HasValue(string name) => names.Contains(name);
+
     private void Claim(string name)
     {
         if (!names.Add(name))

@@ -39,7 +39,7 @@ internal sealed class CheckpointStore
         MetricTracker.State EarlyStopping);
 
     /// <summary>Writes the state after an epoch.</summary>
-    public void Save(LoopState state, CnnNetwork network, AdamOptimizer optimizer, byte[]? bestWeights)
+    public void Save(LoopState state, torch.nn.Module network, AdamOptimizer optimizer, byte[]? bestWeights)
     {
         Directory.CreateDirectory(folder);
         var name = $"{Prefix}{state.EpochsDone:D4}";
@@ -75,7 +75,7 @@ internal sealed class CheckpointStore
     public string? Newest() => Complete().FirstOrDefault();
 
     /// <summary>Reads the newest checkpoint into <paramref name="network"/> and <paramref name="optimizer"/>; null when there is none.</summary>
-    public (LoopState State, byte[]? BestWeights)? Restore(CnnNetwork network, AdamOptimizer optimizer, string fingerprint)
+    public (LoopState State, byte[]? BestWeights)? Restore(torch.nn.Module network, AdamOptimizer optimizer, string fingerprint)
     {
         var newest = Newest();
         if (newest is null)

@@ -30,6 +30,12 @@ internal static class CnnModelFormat
     /// <summary>The binary stream that holds the class names, when training named them (format 0x00010006 on).</summary>
     public const string ClassesStream = "CnnClasses";
 
+    /// <summary>The binary stream that says what a custom network is (format 0x00010008 on; absent: the built-in network).</summary>
+    public const string NetworkStream = "CnnNetwork";
+
+    /// <summary>The binary stream that holds a trained TorchScript network's archive (format 0x00010008 on), in place of CnnWeights.</summary>
+    public const string TorchScriptStream = "CnnTorchScript";
+
     // 0x00010001: first format.
     // 0x00010002: adds the best epoch, a SHA-256 of the weights stream, and the training history (stream CnnHistory).
     //             ML.NET checks that a reader consumes the whole body, so 0x00010001 readers cannot read it.
@@ -47,7 +53,12 @@ internal static class CnnModelFormat
     private const uint VersionWithScoring = 0x00010004;
     private const uint VersionWithTrainingAccuracy = 0x00010005;
     private const uint VersionWithClasses = 0x00010006;
-    private const uint VersionWritten = VersionWithClasses;
+    // 0x00010008: custom networks (CnnOptions.CustomNetwork). A built-in network's model is written as before (readers
+    //             of 0x00010002 still read it). A custom network's body holds kernel 0, pool 0 and no layers, stream
+    //             CnnNetwork says what it is, and a TorchScript network's archive is in stream CnnTorchScript; such a
+    //             model is readable from 0x00010008 only.
+    private const uint VersionWithCustomNetworks = 0x00010008;
+    private const uint VersionWritten = VersionWithCustomNetworks;
     private const uint VersionReadable = VersionWithHistory;
     private const uint VersionWeCanReadBack = 0x00010001;
 
@@ -60,14 +71,19 @@ internal static class CnnModelFormat
     // Besides parameters the weights stream holds batch-norm statistics (no more values than parameters) and names.
     private const long WeightsStreamSlack = 1 << 20;
     private const int HashSize = 32;
+    // A custom network's state stream larger than this is damage (the built-in network's is bounded by its shape).
+    private const long MaxCustomStateBytes = 1L << 31;
+    // CnnNetwork's kinds.
+    private const int TorchScriptKind = 1;
+    private const int FactoryKind = 2;
 
     /// <summary>The format this build writes, as text (0x00010006).</summary>
     public static string VersionText => $"0x{VersionWritten:X8}";
 
-    private static VersionInfo GetVersionInfo() => new(
+    private static VersionInfo GetVersionInfo(uint readable = VersionReadable) => new(
         modelSignature: ModelSignature,
         verWrittenCur: VersionWritten,
-        verReadableCur: VersionReadable,
+        verReadableCur: readable,
         verWeCanReadBack: VersionWeCanReadBack,
         loaderAssemblyName: typeof(CnnModelFormat).Assembly.FullName,
         loaderSignature: LoaderSignature);
@@ -75,46 +91,68 @@ internal static class CnnModelFormat
     // *** Binary format ***
     // string (string table): feature column name
     // int: channels; int: height; int: width
-    // int: kernel size; int: pool size
-    // int: number of convolution blocks, then that many ints: each block's output channels
+    // int: kernel size; int: pool size (both 0 for a custom network, 0x00010008 on)
+    // int: number of convolution blocks, then that many ints: each block's output channels (0 blocks for a custom network)
     // int: number of hidden dense layers, then that many ints: each layer's units
     // float: threshold, in [0, 1]
     // int: batch size for scoring
     // int: best epoch, the epoch whose weights these are (0x00010002 on)
-    // 32 bytes: SHA-256 of the CnnWeights stream (0x00010002 on)
+    // 32 bytes: SHA-256 of the CnnWeights stream, or of CnnTorchScript for a TorchScript network (0x00010002 on)
     // stream CnnHistory: training history, see HistoryFormat (0x00010002 on); then the learning-rate search (0x00010005 on)
     // stream CnnWeights: the network's state (TorchSharp Module.save), parameter and buffer names as CnnNetwork declares them
     // stream CnnScoring (0x00010004 on; absent: ONNX Runtime, default threads):
     //   int: scoring engine (0 ONNX Runtime, 1 LibTorch); int: scoring threads (0 for the engine's default)
     // stream CnnClasses (0x00010006 on; absent: the classes have no names):
     //   string (BinaryWriter, UTF-8): positive class name; string: negative class name
+    // stream CnnNetwork (0x00010008 on, custom networks only): int kind (1 TorchScript, 2 factory); for a factory:
+    //   string: registered name; string: settings; string: full name of the assembly that registers it
+    // stream CnnTorchScript (0x00010008 on, TorchScript networks only, in place of CnnWeights): the trained module's
+    //   archive as torch.jit.save writes it
 
     public static void Save(CnnTransformer transformer, ModelSaveContext ctx)
     {
         ctx.CheckAtModel();
-        ctx.SetVersionInfo(GetVersionInfo());
+        var network = transformer.Scorer.Network;
+        ctx.SetVersionInfo(GetVersionInfo(network.Shape is null ? VersionWithCustomNetworks : VersionReadable));
 
         ctx.SaveNonEmptyString(transformer.FeatureColumnName);
         var g = transformer.Geometry;
         ctx.Writer.Write(g.Channels);
         ctx.Writer.Write(g.Height);
         ctx.Writer.Write(g.Width);
-        var shape = transformer.Network;
-        ctx.Writer.Write(shape.KernelSize);
-        ctx.Writer.Write(shape.PoolSize);
-        WriteCounts(ctx.Writer, shape.ConvolutionChannels);
-        WriteCounts(ctx.Writer, shape.HiddenUnits);
+        var shape = network.Shape;
+        ctx.Writer.Write(shape?.KernelSize ?? 0);
+        ctx.Writer.Write(shape?.PoolSize ?? 0);
+        WriteCounts(ctx.Writer, shape?.ConvolutionChannels ?? []);
+        WriteCounts(ctx.Writer, shape?.HiddenUnits ?? []);
         ctx.Writer.Write(transformer.Threshold);
         ctx.Writer.Write(transformer.BatchSize);
         ctx.Writer.Write(transformer.BestEpoch);
-        var weights = transformer.Scorer.Weights.ToBytes();
+        var weights = network.StateBytes;
         ctx.Writer.Write(SHA256.HashData(weights));
         ctx.SaveBinaryStream(HistoryStream, writer =>
         {
             HistoryFormat.Write(writer, transformer.History);
             HistoryFormat.WriteSearch(writer, transformer.LearningRateSearch);
         });
-        ctx.SaveBinaryStream(WeightsStream, writer => writer.Write(weights));
+        ctx.SaveBinaryStream(network is TrainedNetwork.Scripted ? TorchScriptStream : WeightsStream, writer => writer.Write(weights));
+        if (network is TrainedNetwork.Scripted or TrainedNetwork.Factory)
+        {
+            ctx.SaveBinaryStream(NetworkStream, writer =>
+            {
+                if (network is TrainedNetwork.Factory factory)
+                {
+                    writer.Write(FactoryKind);
+                    writer.Write(factory.Name);
+                    writer.Write(factory.Settings);
+                    writer.Write(factory.AssemblyName);
+                }
+                else
+                {
+                    writer.Write(TorchScriptKind);
+                }
+            });
+        }
         ctx.SaveBinaryStream(ScoringStream, writer =>
         {
             writer.Write((int)transformer.ScoringEngine);
@@ -139,10 +177,20 @@ internal static class CnnModelFormat
 
         var featureColumn = ctx.LoadNonEmptyString();
         var geometry = new ImageGeometry(ReadCount(ctx, "channels", MaxDimension), ReadCount(ctx, "height", MaxDimension), ReadCount(ctx, "width", MaxDimension));
-        var kernel = ReadCount(ctx, "kernel size", MaxDimension);
-        var pool = ReadCount(ctx, "pool size", MaxDimension);
-        var convolution = ReadCounts(ctx, "convolution channels", allowEmpty: false);
+        var kernel = ctx.Reader.ReadInt32();
+        var pool = ctx.Reader.ReadInt32();
+        // A custom network (0x00010008 on) writes kernel 0, pool 0 and no layers; its stream CnnNetwork says what it is.
+        var custom = kernel == 0 && ctx.Header.ModelVerWritten >= VersionWithCustomNetworks;
+        if (!custom && (kernel <= 0 || kernel > MaxDimension))
+            throw Damaged($"kernel size {kernel} is not in [1, {MaxDimension}]");
+        if (!custom && (pool <= 0 || pool > MaxDimension))
+            throw Damaged($"pool size {pool} is not in [1, {MaxDimension}]");
+        if (custom && pool != 0)
+            throw Damaged($"its custom network has pool size {pool}, not 0");
+        var convolution = ReadCounts(ctx, "convolution channels", allowEmpty: custom);
         var hidden = ReadCounts(ctx, "hidden units", allowEmpty: true);
+        if (custom && (convolution.Length != 0 || hidden.Length != 0))
+            throw Damaged("its custom network also lists built-in layers");
         var threshold = ctx.Reader.ReadSingle();
         if (!(threshold >= 0 && threshold <= 1))
             throw Damaged($"threshold {threshold} is not in [0, 1]");
@@ -165,7 +213,28 @@ internal static class CnnModelFormat
                  written >= VersionWithTrainingAccuracy ? HistoryFormat.ReadSearch(reader) : null));
         }
 
-        var shape = new NetworkShape(convolution, kernel, pool, hidden);
+        var (engine, threads) = ctx.Header.ModelVerWritten >= VersionWithScoring
+            ? ReadStream(ctx, "scoring", ScoringStream, "its engine and threads", ReadScoring)
+            : (ScoringEngine.OnnxRuntime, (int?)null);
+        var trained = custom ? ReadCustomNetwork(ctx, weightsHash) : ReadBuiltInNetwork(ctx, new NetworkShape(convolution, kernel, pool, hidden), geometry, batchSize, weightsHash);
+        CnnScorer scorer;
+        try
+        {
+            // The scorer checks that the built-in network's weights are exactly its declared tensors.
+            scorer = new CnnScorer(env.Register(nameof(CnnTransformer)), geometry, trained, engine, threads);
+        }
+        catch (InvalidDataException e)
+        {
+            throw Damaged($"its weights could not be read ({e.Message})", e);
+        }
+        ClassNames? classes = null;
+        if (ctx.Header.ModelVerWritten >= VersionWithClasses)
+            ctx.TryLoadBinaryStream(ClassesStream, reader => classes = ReadClasses(reader));
+        return new CnnTransformer(env, scorer, featureColumn, threshold, batchSize, history, bestEpoch, classes, search);
+    }
+
+    private static TrainedNetwork ReadBuiltInNetwork(ModelLoadContext ctx, NetworkShape shape, ImageGeometry geometry, int batchSize, byte[]? weightsHash)
+    {
         long parameters;
         try
         {
@@ -181,28 +250,48 @@ internal static class CnnModelFormat
         // Read the weights whole (no more than such a network can need) and check them before building anything.
         byte[]? weights = null;
         var limit = 8 * parameters + WeightsStreamSlack;
-        if (!ctx.TryLoadBinaryStream(WeightsStream, reader => weights = ReadAtMost(reader.BaseStream, limit)) || weights is null)
+        if (!ctx.TryLoadBinaryStream(WeightsStream, reader => weights = ReadAtMost(reader.BaseStream, limit, WeightsStream)) || weights is null)
             throw Damaged($"the weights stream '{WeightsStream}' is missing");
         if (weightsHash is not null && !SHA256.HashData(weights).AsSpan().SequenceEqual(weightsHash))
             throw Damaged($"the weights stream '{WeightsStream}' does not match its checksum");
 
-        var (engine, threads) = ctx.Header.ModelVerWritten >= VersionWithScoring
-            ? ReadStream(ctx, "scoring", ScoringStream, "its engine and threads", ReadScoring)
-            : (ScoringEngine.OnnxRuntime, (int?)null);
-        CnnScorer scorer;
+        return new TrainedNetwork.BuiltIn(shape, ReadWeights(weights));
+    }
+
+    private static TrainedNetwork ReadCustomNetwork(ModelLoadContext ctx, byte[]? stateHash)
+    {
+        var (kind, factory) = ReadStream(ctx, "network", NetworkStream, "its kind", reader =>
+        {
+            var kind = reader.ReadInt32();
+            if (kind == TorchScriptKind)
+                return (kind, ((string, string, string)?)null);
+            if (kind != FactoryKind)
+                throw Damaged($"its network kind {kind} is not one this MlNetCnn knows ({TorchScriptKind} TorchScript, {FactoryKind} factory)");
+            return (kind, (reader.ReadString(), reader.ReadString(), reader.ReadString()));
+        });
+        var streamName = kind == TorchScriptKind ? TorchScriptStream : WeightsStream;
+        byte[]? state = null;
+        if (!ctx.TryLoadBinaryStream(streamName, reader => state = ReadAtMost(reader.BaseStream, MaxCustomStateBytes, streamName)) || state is null)
+            throw Damaged($"the network's state stream '{streamName}' is missing");
+        if (stateHash is null || !SHA256.HashData(state).AsSpan().SequenceEqual(stateHash))
+            throw Damaged($"the network's state stream '{streamName}' does not match its checksum");
+        if (factory is not var (name, settings, assemblyName))
+            return new TrainedNetwork.Scripted(state);
+        // Found now, so that a model whose factory is not deployed fails to load rather than at its first score.
+        NetworkFactories.Find(name, assemblyName);
+        return new TrainedNetwork.Factory(name, settings, assemblyName, ReadWeights(state));
+    }
+
+    private static NetworkWeights ReadWeights(byte[] bytes)
+    {
         try
         {
-            // The scorer checks that the weights are exactly the declared network's tensors.
-            scorer = new CnnScorer(env.Register(nameof(CnnTransformer)), shape, geometry, NetworkWeights.Read(weights), engine, threads);
+            return NetworkWeights.Read(bytes);
         }
         catch (InvalidDataException e)
         {
             throw Damaged($"its weights could not be read ({e.Message})", e);
         }
-        ClassNames? classes = null;
-        if (ctx.Header.ModelVerWritten >= VersionWithClasses)
-            ctx.TryLoadBinaryStream(ClassesStream, reader => classes = ReadClasses(reader));
-        return new CnnTransformer(env, scorer, featureColumn, threshold, batchSize, history, bestEpoch, classes, search);
     }
 
     /// <summary>Reads the <paramref name="kind"/> stream <paramref name="name"/> with <paramref name="read"/>; one that is missing or ends before <paramref name="what"/> is damage.</summary>
@@ -266,7 +355,7 @@ internal static class CnnModelFormat
                 $"(oldest readable: 0x{VersionWeCanReadBack:X8}). Retrain the model, or load it with the MlNetCnn release that saved it.");
     }
 
-    private static byte[] ReadAtMost(Stream stream, long limit)
+    private static byte[] ReadAtMost(Stream stream, long limit, string name)
     {
         using var copy = new MemoryStream();
         var buffer = new byte[81920];
@@ -274,7 +363,7 @@ internal static class CnnModelFormat
         while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
         {
             if (copy.Length + read > limit)
-                throw Damaged($"the weights stream '{WeightsStream}' is longer than its network can need ({limit:N0} bytes)");
+                throw Damaged($"the stream '{name}' is longer than its network can need ({limit:N0} bytes)");
             copy.Write(buffer, 0, read);
         }
         return copy.ToArray();

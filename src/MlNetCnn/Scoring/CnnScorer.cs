@@ -1,5 +1,4 @@
 using Microsoft.ML.Runtime;
-using MlNetCnn.Network;
 using MlNetCnn.Onnx;
 
 namespace MlNetCnn.Scoring;
@@ -20,13 +19,13 @@ internal sealed class CnnScorer : IDisposable
     private int engines;
     private bool warnedOfFallback;
 
-    public CnnScorer(IHost host, NetworkShape shape, ImageGeometry geometry, NetworkWeights weights, ScoringEngine requested, int? threads)
+    public CnnScorer(IHost host, ImageGeometry geometry, TrainedNetwork network, ScoringEngine requested, int? threads)
     {
-        weights.CheckFits(shape, geometry);
+        if (network is TrainedNetwork.BuiltIn builtIn)
+            builtIn.Weights.CheckFits(builtIn.Shape, geometry);
         this.host = host;
-        Shape = shape;
+        Network = network;
         Geometry = geometry;
-        Weights = weights;
         Requested = requested;
         Threads = threads;
     }
@@ -35,11 +34,10 @@ internal sealed class CnnScorer : IDisposable
     internal static Func<byte[], ImageGeometry, int, IScoringEngine> OnnxRuntimeFactory { get; set; } =
         (model, geometry, threads) => new OnnxRuntimeEngine(model, geometry, threads);
 
-    public NetworkShape Shape { get; }
+    /// <summary>The trained network.</summary>
+    public TrainedNetwork Network { get; }
 
     public ImageGeometry Geometry { get; }
-
-    public NetworkWeights Weights { get; }
 
     /// <summary>The engine asked for.</summary>
     public ScoringEngine Requested { get; }
@@ -47,7 +45,10 @@ internal sealed class CnnScorer : IDisposable
     /// <summary>Scoring threads asked for; null for the engine's default.</summary>
     public int? Threads { get; }
 
-    /// <summary>The engine that scores: <see cref="Requested"/>, or LibTorch where ONNX Runtime could not start. Makes it if need be.</summary>
+    /// <summary>
+    /// The engine that scores: <see cref="Requested"/>, or LibTorch where ONNX Runtime could not start or the network
+    /// has no ONNX form (a TorchScript or user factory network). Makes it if need be.
+    /// </summary>
     public ScoringEngine Active
     {
         get
@@ -80,7 +81,7 @@ internal sealed class CnnScorer : IDisposable
 
     /// <summary>The ONNX model of this network with <paramref name="threshold"/> and <paramref name="metadata"/>.</summary>
     public ProtoMessage Onnx(float threshold, IEnumerable<KeyValuePair<string, string>> metadata) =>
-        OnnxExporter.Build(Shape, Geometry, Weights, threshold, metadata);
+        Network.Onnx(Geometry, threshold, metadata);
 
     /// <summary>Whether the engine's native state exists now (it is made on first use and freed by Dispose).</summary>
     public bool HasEngine => Volatile.Read(ref engine) is not null;
@@ -106,7 +107,7 @@ internal sealed class CnnScorer : IDisposable
 
     private IScoringEngine Make()
     {
-        if (Requested == ScoringEngine.OnnxRuntime)
+        if (Requested == ScoringEngine.OnnxRuntime && Network.HasOnnxForm)
         {
             try
             {
@@ -125,7 +126,7 @@ internal sealed class CnnScorer : IDisposable
                 }
             }
         }
-        return new LibTorchEngine(Shape, Geometry, Weights, Threads);
+        return new LibTorchEngine(Network, Geometry, Threads);
     }
 
     /// <summary>Frees the engine's native memory once scoring under way has finished; the next score makes it again.</summary>

@@ -8,29 +8,19 @@ namespace MlNetCnn.Scoring;
 internal sealed class LibTorchEngine : IScoringEngine
 {
     private readonly object gate = new();
-    private readonly CnnNetwork network;
+    private readonly NetworkModule network;
+    private readonly ImageGeometry geometry;
 
-    /// <param name="shape">The network's layer sizes.</param>
+    /// <param name="trained">The network and its trained state.</param>
     /// <param name="geometry">The images it takes.</param>
-    /// <param name="weights">Its trained state.</param>
     /// <param name="threads">libtorch's intra-op threads, set for the process; null leaves them as they are.</param>
-    public LibTorchEngine(NetworkShape shape, ImageGeometry geometry, NetworkWeights weights, int? threads)
+    public LibTorchEngine(TrainedNetwork trained, ImageGeometry geometry, int? threads)
     {
         TorchRuntime.EnsureLoaded();
         if (threads is { } n)
             torch.set_num_threads(n);
-        network = new CnnNetwork(geometry, shape);
-        try
-        {
-            using var reader = new BinaryReader(new MemoryStream(weights.ToBytes()));
-            network.load(reader, strict: true);
-            network.eval();
-        }
-        catch
-        {
-            network.Dispose();
-            throw;
-        }
+        network = trained.Load(geometry);
+        this.geometry = geometry;
     }
 
     public ScoringEngine Kind => ScoringEngine.LibTorch;
@@ -38,22 +28,21 @@ internal sealed class LibTorchEngine : IScoringEngine
     public void Score(ReadOnlySpan<float> features, Span<float> logits)
     {
         lock (gate)
-            Forward(network, features, logits);
+            Forward(network, geometry, features, logits);
     }
 
     /// <summary>One forward pass in evaluation mode without gradients; every tensor it makes is disposed.</summary>
-    public static void Forward(CnnNetwork network, ReadOnlySpan<float> features, Span<float> logits)
+    public static void Forward(NetworkModule network, ImageGeometry g, ReadOnlySpan<float> features, Span<float> logits)
     {
-        var g = network.Geometry;
         if (features.Length != (long)logits.Length * g.Size)
             throw new ArgumentException($"{features.Length} feature values are not {logits.Length} images of {g}.");
         if (logits.Length == 0)
             return;
-        network.eval();
+        network.Module.eval();
         using var noGrad = torch.no_grad();
         using var scope = torch.NewDisposeScope();
         var input = TensorBridge.FromSpan(features, logits.Length, g.Channels, g.Height, g.Width);
-        TensorBridge.CopyTo(network.forward(input), logits);
+        TensorBridge.CopyTo(network.Forward(input), logits);
     }
 
     public void Dispose()

@@ -16,11 +16,10 @@ namespace MlNetCnn.Training;
 /// </summary>
 internal sealed class CnnTrainer
 {
-    // The learnability check (CNN008): a few rows of each class, at most so many steps (it stops as soon as the loss
-    // has halved, usually within a few), at the user's learning rate or Adam's usual one if that is larger: the check
+    // The learnability check (CNN008): a few rows of each class, at most NetworkSpec.LearnabilitySteps steps (it stops
+    // as soon as the loss has halved, usually within a few), at the user's learning rate or Adam's usual one if that is larger: the check
     // asks whether the data can be fitted at all, and a small learning rate must not fail it.
     private const int ProbeRowsPerClass = 8;
-    private const int ProbeMaxSteps = 30;
     private const double ProbeRequiredFall = 0.5;
     private const double ProbeMinimumLearningRate = 1e-3;
 
@@ -30,16 +29,21 @@ internal sealed class CnnTrainer
     private readonly AlarmMonitor monitor = new();
     private readonly List<EpochRecord> history = new();
 
-    public CnnTrainer(IChannel channel, CnnOptions options, int seed)
+    private readonly NetworkSpec spec;
+    private ImageGeometry geometry;
+
+    public CnnTrainer(IChannel channel, CnnOptions options, int seed, NetworkSpec? spec = null)
     {
         this.channel = channel;
         this.options = options;
         this.seed = seed;
+        this.spec = spec ?? NetworkSpec.Of(options);
     }
 
     /// <summary>Trains a new network on <paramref name="train"/>, measuring <paramref name="validation"/> after every epoch.</summary>
     public TrainingResult Fit(TrainingData train, ValidationData? validation)
     {
+        geometry = train.Geometry;
         var inputAlarms = CheckInputs(train, validation);
         var network = CreateNetwork(train.Geometry);
         try
@@ -53,18 +57,18 @@ internal sealed class CnnTrainer
         }
     }
 
-    private TrainingResult Run(CnnNetwork network, TrainingData train, ValidationData? validation, IReadOnlyList<Alarm> inputAlarms)
+    private TrainingResult Run(NetworkModule network, TrainingData train, ValidationData? validation, IReadOnlyList<Alarm> inputAlarms)
     {
-        using var optimizer = new AdamOptimizer(network.parameters(), options.LearningRate, options.WeightDecay);
+        using var optimizer = new AdamOptimizer(network.Module.parameters(), options.LearningRate, options.WeightDecay);
         using var positiveWeight = PositiveWeight(train);
         var plan = new LearningRatePlan(options, validation is not null);
         var earlyStopping = new MetricTracker(options.EarlyStoppingMetric, options.EarlyStoppingMinDelta);
         var checkpoints = options.CheckpointFolder is { } folder ? new CheckpointStore(folder) : null;
-        var fingerprint = train.CheckpointFingerprint(network.Shape, seed, options.BatchSize);
+        var fingerprint = train.CheckpointFingerprint(spec.Identity, seed, options.BatchSize);
         byte[]? bestWeights = null;
         var firstEpoch = 1;
 
-        if (options.ResumeFromCheckpoint && checkpoints?.Restore(network, optimizer, fingerprint) is var (state, best))
+        if (options.ResumeFromCheckpoint && checkpoints?.Restore(network.Module, optimizer, fingerprint) is var (state, best))
         {
             history.AddRange(state.History);
             plan.Restore(state.PlateauRate, state.Plateau);
@@ -131,7 +135,7 @@ internal sealed class CnnTrainer
                 }
             }
             checkpoints?.Save(new CheckpointStore.LoopState(epoch, seed, fingerprint, history, plan.Current, plan.Plateau.Snapshot, earlyStopping.Snapshot),
-                network, optimizer, bestWeights);
+                network.Module, optimizer, bestWeights);
             foreach (var callback in observers)
                 callback.OnEpochEnd(context);
             if (context.StopRequested)
@@ -145,7 +149,7 @@ internal sealed class CnnTrainer
         var bestEpoch = history.Count == 0 ? 0 : history[^1].Epoch;
         if (bestWeights is not null)
         {
-            network.load(new MemoryStream(bestWeights));
+            network.Module.load(new MemoryStream(bestWeights));
             bestEpoch = earlyStopping.BestEpoch;
         }
         var threshold = ChooseThreshold(network, validation);
@@ -155,9 +159,9 @@ internal sealed class CnnTrainer
     }
 
     /// <summary>Metrics over every validation row, in batches, in evaluation mode.</summary>
-    private BinaryMetrics Measure(CnnNetwork network, ValidationData validation)
+    private BinaryMetrics Measure(NetworkModule network, ValidationData validation)
     {
-        var (logits, labels) = validation.Score(network, options.BatchSize, options.CancellationToken);
+        var (logits, labels) = validation.Score(network, geometry, options.BatchSize, options.CancellationToken);
         return BinaryMetrics.Compute(logits, labels, options.Threshold);
     }
 
@@ -176,7 +180,7 @@ internal sealed class CnnTrainer
     }
 
     /// <summary>CNN008 (and CNN004 if it blows up): fit one small batch for a few steps on a copy of the state, then put the state back.</summary>
-    private void CheckLearnable(CnnNetwork network, TrainingData train, Tensor? positiveWeight)
+    private void CheckLearnable(NetworkModule network, TrainingData train, Tensor? positiveWeight)
     {
         var probe = train.Rows(train.FirstOfEachClass(ProbeRowsPerClass), options.CancellationToken);
         var rows = Enumerable.Range(0, probe.Count).ToArray();
@@ -188,10 +192,10 @@ internal sealed class CnnTrainer
         double first = double.NaN, last = double.NaN, peak = double.NegativeInfinity;
         var steps = 0;
         var peakStep = 0;
-        using (var optimizer = new AdamOptimizer(network.parameters(), Math.Max(options.LearningRate, ProbeMinimumLearningRate), weightDecay: 0))
+        using (var optimizer = new AdamOptimizer(network.Module.parameters(), Math.Max(options.LearningRate, ProbeMinimumLearningRate), weightDecay: 0))
         {
             var trainStep = new TrainStep(network, optimizer, positiveWeight, g);
-            for (var step = 1; step <= ProbeMaxSteps; step++)
+            for (var step = 1; step <= spec.LearnabilitySteps; step++)
             {
                 var value = trainStep.Run(pixels, targets, rows.Length, default, update: loss => step == 1 || !(loss < first * ProbeRequiredFall));
                 if (!float.IsFinite(value))
@@ -205,13 +209,13 @@ internal sealed class CnnTrainer
                     break;
             }
         }
-        network.load(new MemoryStream(initialState));
+        network.Module.load(new MemoryStream(initialState));
         channel.Info($"Learnability check: loss on {rows.Length} images fell from {first:F4} to {last:F4} in {steps - 1} steps.");
         if (!(last < first * ProbeRequiredFall) && monitor.UnstableProbe(rows.Length, first, peak, peakStep, last, LearningRateAdvice(options.LearningRate)) is { } unstable)
             throw Stop(unstable);
         if (!(last < first * ProbeRequiredFall))
             throw Stop(monitor.Make(AlarmCodes.NotLearnable, 0,
-                $"not learnable: on one batch of {rows.Length} training images, {ProbeMaxSteps - 1} steps brought the loss only from {first:F3} to {last:F3}. " +
+                $"not learnable: on one batch of {rows.Length} training images, {spec.LearnabilitySteps - 1} steps brought the loss only from {first:F3} to {last:F3}. " +
                 "The network cannot fit even these: the labels may not depend on the images (identical or blank images, shuffled labels), " +
                 "or the learning rate is far off. Check the data before the full run (or set CheckLearnable = false).", AlarmSeverity.Error));
     }
@@ -300,11 +304,11 @@ internal sealed class CnnTrainer
         $"Likely causes: a learning rate too high ({options.LearningRate:G3}: try 10 times lower), or unscaled input " +
         "(pixels left at 0–255: pass scaleImage: 1f / 255 to ExtractPixels).";
 
-    private float ChooseThreshold(CnnNetwork network, ValidationData? validation)
+    private float ChooseThreshold(NetworkModule network, ValidationData? validation)
     {
         if (options.ThresholdSelection == ThresholdSelection.Fixed || validation is null)
             return options.Threshold;
-        var (logits, labels) = validation.Score(network, options.BatchSize, options.CancellationToken);
+        var (logits, labels) = validation.Score(network, geometry, options.BatchSize, options.CancellationToken);
         var threshold = ThresholdSelector.Choose(logits, labels, options.ThresholdSelection, options.Threshold);
         channel.Info($"Threshold chosen on validation by {options.ThresholdSelection}: {threshold:G6}.");
         return threshold;
@@ -333,22 +337,22 @@ internal sealed class CnnTrainer
         return weight is { } w ? tensor(new[] { (float)w }) : null;
     }
 
-    private CnnNetwork CreateNetwork(ImageGeometry geometry) => CreateNetwork(seed, options.Network, geometry);
+    private NetworkModule CreateNetwork(ImageGeometry geometry) => CreateNetwork(seed, spec, geometry);
 
-    /// <summary>A new network whose weights depend on <paramref name="seed"/> alone.</summary>
-    internal static CnnNetwork CreateNetwork(int seed, NetworkShape shape, ImageGeometry geometry)
+    /// <summary>A new network whose weights depend on <paramref name="seed"/> alone (a TorchScript module's come from its file).</summary>
+    internal static NetworkModule CreateNetwork(int seed, NetworkSpec spec, ImageGeometry geometry)
     {
         lock (TorchGate.Seeding)
         {
             using var generator = torch.manual_seed(seed);
-            return new CnnNetwork(geometry, shape);
+            return spec.Create(geometry);
         }
     }
 
-    private static byte[] Snapshot(CnnNetwork network)
+    private static byte[] Snapshot(NetworkModule network)
     {
         using var stream = new MemoryStream();
-        network.save(stream);
+        network.Module.save(stream);
         return stream.ToArray();
     }
 

@@ -56,8 +56,8 @@ internal sealed class LearningRateFinder
         var points = new List<LearningRatePoint>(maxBatches);
         var stoppedEarly = false;
 
-        using var network = CnnTrainer.CreateNetwork(seed, options.Network, g);
-        using var optimizer = new AdamOptimizer(network.parameters(), startRate, options.WeightDecay);
+        using var network = CnnTrainer.CreateNetwork(seed, NetworkSpec.Of(options), g);
+        using var optimizer = new AdamOptimizer(network.Module.parameters(), startRate, options.WeightDecay);
         using var positiveWeight = CnnTrainer.PositiveWeight(options, train);
         var step = new TrainStep(network, optimizer, positiveWeight, g);
         double average = 0, lowest = double.PositiveInfinity;

@@ -10,12 +10,12 @@ namespace MlNetCnn.Training;
 /// </summary>
 internal sealed class TrainStep
 {
-    private readonly CnnNetwork network;
+    private readonly NetworkModule network;
     private readonly AdamOptimizer optimizer;
     private readonly Tensor? positiveWeight;
     private readonly ImageGeometry geometry;
 
-    public TrainStep(CnnNetwork network, AdamOptimizer optimizer, Tensor? positiveWeight, ImageGeometry geometry)
+    public TrainStep(NetworkModule network, AdamOptimizer optimizer, Tensor? positiveWeight, ImageGeometry geometry)
     {
         this.network = network;
         this.optimizer = optimizer;
@@ -30,11 +30,11 @@ internal sealed class TrainStep
     /// </summary>
     public float Run(ReadOnlySpan<float> images, ReadOnlySpan<float> labels, int count, Span<float> logits, Func<float, bool> update)
     {
-        network.train();
+        network.Module.train();
         using var scope = NewDisposeScope();
         optimizer.ZeroGrad();
         var g = geometry;
-        var output = network.forward(TensorBridge.FromSpan(images[..(count * g.Size)], count, g.Channels, g.Height, g.Width));
+        var output = network.Forward(TensorBridge.FromSpan(images[..(count * g.Size)], count, g.Channels, g.Height, g.Width));
         var loss = nn.functional.binary_cross_entropy_with_logits(output, TensorBridge.FromSpan(labels[..count], count), pos_weights: positiveWeight);
         var value = loss.item<float>();
         if (!logits.IsEmpty)

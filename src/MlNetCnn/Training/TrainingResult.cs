@@ -8,4 +8,4 @@ namespace MlNetCnn.Training;
 /// <param name="History">One record per epoch run.</param>
 /// <param name="Threshold">The decision threshold: the option's, or the one chosen on validation.</param>
 /// <param name="BestEpoch">The epoch whose weights the network holds.</param>
-internal sealed record TrainingResult(CnnNetwork Network, IReadOnlyList<EpochRecord> History, float Threshold, int BestEpoch);
+internal sealed record TrainingResult(NetworkModule Network, IReadOnlyList<EpochRecord> History, float Threshold, int BestEpoch);

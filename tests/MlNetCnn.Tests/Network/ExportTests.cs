@@ -17,7 +17,7 @@ public sealed class ExportTests : IClassFixture<TrainedModel>
         var path = folder.File("weights.dat");
         model.Transformer.ExportWeights(path);
 
-        using var network = new CnnNetwork(model.Transformer.Geometry, model.Transformer.Network);
+        using var network = new CnnNetwork(model.Transformer.Geometry, model.Transformer.Network!);
         network.load(path);
         network.eval();
         var rows = SyntheticImages.Rows(16, 12);

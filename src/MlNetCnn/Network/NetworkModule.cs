@@ -1,0 +1,50 @@
+using static TorchSharp.torch;
+
+namespace MlNetCnn.Network;
+
+/// <summary>
+/// A network in libtorch as training and scoring use it: the module (parameters, buffers, train/eval mode, state)
+/// and a forward that returns <c>[N]</c> logits. A user's <c>[N, 1]</c> becomes <c>[N]</c>; any other shape is an
+/// error that shows it (training's input check finds it first).
+/// </summary>
+/// <remarks>
+/// Not itself a TorchSharp module: TorchSharp 0.107 cannot dispose a module that holds a TorchScript module as a
+/// child (its Dispose walks the child's submodules after freeing it), and a ScriptModule is no Module&lt;Tensor, Tensor&gt;.
+/// </remarks>
+internal sealed class NetworkModule : IDisposable
+{
+    private readonly Func<Tensor, Tensor> forward;
+
+    private NetworkModule(nn.Module module, Func<Tensor, Tensor> forward)
+    {
+        Module = module;
+        this.forward = forward;
+    }
+
+    /// <summary>The module: its parameters, buffers, mode and state.</summary>
+    public nn.Module Module { get; }
+
+    /// <summary>A TorchSharp module (the built-in network returns [N] already).</summary>
+    public static NetworkModule Of(nn.Module<Tensor, Tensor> module) => new(module, module.forward);
+
+    /// <summary>A TorchScript module.</summary>
+    public static NetworkModule Of(jit.ScriptModule<Tensor, Tensor> module) => new(module, module.forward);
+
+    /// <summary>The module's own output, as it is.</summary>
+    public Tensor ForwardRaw(Tensor input) => forward(input);
+
+    /// <summary>One logit per image: <c>[N]</c>.</summary>
+    public Tensor Forward(Tensor input)
+    {
+        var output = forward(input);
+        var batch = input.shape[0];
+        if (output.ndim == 1 && output.shape[0] == batch)
+            return output;
+        if (output.ndim == 2 && output.shape[0] == batch && output.shape[1] == 1)
+            return output.squeeze(1);
+        var shape = string.Join(", ", output.shape);
+        throw new InvalidOperationException($"The network returned a [{shape}] tensor for a batch of {batch} images; a binary classifier returns [{batch}] or [{batch}, 1] logits (one per image, no sigmoid).");
+    }
+
+    public void Dispose() => Module.Dispose();
+}
