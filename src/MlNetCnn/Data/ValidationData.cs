@@ -1,5 +1,4 @@
 using MlNetCnn.Network;
-using MlNetCnn.Scoring;
 
 namespace MlNetCnn.Data;
 
@@ -111,7 +110,7 @@ internal sealed class ValidationData
         void Flush()
         {
             if (filled == 0) return;
-            LibTorchEngine.Forward(network, buffer.AsSpan(0, filled * size), scores.AsSpan(0, filled));
+            Inference.Forward(network, buffer.AsSpan(0, filled * size), scores.AsSpan(0, filled));
             logits.AddRange(scores.AsSpan(0, filled).ToArray());
             filled = 0;
         }

@@ -3,7 +3,6 @@ using Microsoft.ML.Runtime;
 using MlNetCnn.Data;
 using MlNetCnn.Diagnostics;
 using MlNetCnn.Network;
-using MlNetCnn.Persistence;
 using MlNetCnn.Scoring;
 using TorchSharp;
 using static TorchSharp.torch;

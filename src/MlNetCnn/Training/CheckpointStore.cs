@@ -1,9 +1,9 @@
 using MlNetCnn.Diagnostics;
 using MlNetCnn.Network;
-using MlNetCnn.Training;
+using MlNetCnn.Persistence;
 using TorchSharp;
 
-namespace MlNetCnn.Persistence;
+namespace MlNetCnn.Training;
 
 /// <summary>
 /// Saves the training state after each epoch into <c>FOLDER/epoch-NNNN/</c>, and finds the newest complete one.
