@@ -30,6 +30,9 @@ internal static class CnnModelFormat
     /// <summary>The binary stream that holds the class names, when training named them (format 0x00010006 on).</summary>
     public const string ClassesStream = "CnnClasses";
 
+    /// <summary>The binary stream that holds the rows SkipUnreadableRows left out of the run (format 0x00010007 on).</summary>
+    public const string UnreadableStream = "CnnUnreadable";
+
     // 0x00010001: first format.
     // 0x00010002: adds the best epoch, a SHA-256 of the weights stream, and the training history (stream CnnHistory).
     //             ML.NET checks that a reader consumes the whole body, so 0x00010001 readers cannot read it.
@@ -47,7 +50,11 @@ internal static class CnnModelFormat
     private const uint VersionWithScoring = 0x00010004;
     private const uint VersionWithTrainingAccuracy = 0x00010005;
     private const uint VersionWithClasses = 0x00010006;
-    private const uint VersionWritten = VersionWithClasses;
+    // 0x00010007: adds stream CnnUnreadable, the rows left out, once for the run; the history's skipped-row counts hold
+    //             only a count whose rows are not kept (see HistoryFormat). The body is unchanged, so readers of
+    //             0x00010002 still read it.
+    private const uint VersionWithUnreadableRows = 0x00010007;
+    private const uint VersionWritten = VersionWithUnreadableRows;
     private const uint VersionReadable = VersionWithHistory;
     private const uint VersionWeCanReadBack = 0x00010001;
 
@@ -61,7 +68,7 @@ internal static class CnnModelFormat
     private const long WeightsStreamSlack = 1 << 20;
     private const int HashSize = 32;
 
-    /// <summary>The format this build writes, as text (0x00010006).</summary>
+    /// <summary>The format this build writes, as text (0x00010007).</summary>
     public static string VersionText => $"0x{VersionWritten:X8}";
 
     private static VersionInfo GetVersionInfo() => new(
@@ -88,6 +95,7 @@ internal static class CnnModelFormat
     //   int: scoring engine (0 ONNX Runtime, 1 LibTorch); int: scoring threads (0 for the engine's default)
     // stream CnnClasses (0x00010006 on; absent: the classes have no names):
     //   string (BinaryWriter, UTF-8): positive class name; string: negative class name
+    // stream CnnUnreadable (0x00010007 on): the rows left out, see HistoryFormat.WriteUnreadable
 
     public static void Save(CnnTransformer transformer, ModelSaveContext ctx)
     {
@@ -111,7 +119,7 @@ internal static class CnnModelFormat
         ctx.Writer.Write(SHA256.HashData(weights));
         ctx.SaveBinaryStream(HistoryStream, writer =>
         {
-            HistoryFormat.Write(writer, transformer.History);
+            HistoryFormat.Write(writer, transformer.History, transformer.CountWithoutRows);
             HistoryFormat.WriteSearch(writer, transformer.LearningRateSearch);
         });
         ctx.SaveBinaryStream(WeightsStream, writer => writer.Write(weights));
@@ -128,6 +136,7 @@ internal static class CnnModelFormat
                 writer.Write(classes.Negative);
             });
         }
+        ctx.SaveBinaryStream(UnreadableStream, writer => HistoryFormat.WriteUnreadable(writer, transformer.UnreadableRows));
     }
 
     public static CnnTransformer Load(IHostEnvironment env, ModelLoadContext ctx)
@@ -151,6 +160,7 @@ internal static class CnnModelFormat
         byte[]? weightsHash = null;
         IReadOnlyList<EpochRecord> history = Array.Empty<EpochRecord>();
         LearningRateFinderResult? search = null;
+        var countWithoutRows = 0;
         if (ctx.Header.ModelVerWritten >= VersionWithHistory)
         {
             bestEpoch = ctx.Reader.ReadInt32();
@@ -160,9 +170,9 @@ internal static class CnnModelFormat
             if (weightsHash.Length != HashSize)
                 throw Damaged("it ends inside the weights checksum");
             var written = ctx.Header.ModelVerWritten;
-            (history, search) = ReadStream(ctx, "history", HistoryStream, "its last record", reader =>
-                (HistoryFormat.Read(reader, written >= VersionWithSkippedRows, written >= VersionWithTrainingAccuracy),
-                 written >= VersionWithTrainingAccuracy ? HistoryFormat.ReadSearch(reader) : null));
+            (history, search, countWithoutRows) = ReadStream(ctx, "history", HistoryStream, "its last record", reader =>
+                (HistoryFormat.Read(reader, written >= VersionWithSkippedRows, written >= VersionWithTrainingAccuracy, out var skipped),
+                 written >= VersionWithTrainingAccuracy ? HistoryFormat.ReadSearch(reader) : null, skipped));
         }
 
         var shape = new NetworkShape(convolution, kernel, pool, hidden);
@@ -202,7 +212,14 @@ internal static class CnnModelFormat
         ClassNames? classes = null;
         if (ctx.Header.ModelVerWritten >= VersionWithClasses)
             ctx.TryLoadBinaryStream(ClassesStream, reader => classes = ReadClasses(reader));
-        return new CnnTransformer(env, scorer, featureColumn, threshold, batchSize, history, bestEpoch, classes, search);
+        var unreadable = ctx.Header.ModelVerWritten >= VersionWithUnreadableRows
+            ? ReadStream(ctx, "unreadable rows", UnreadableStream, "its last row", HistoryFormat.ReadUnreadable)
+            : [];
+        return new CnnTransformer(env, scorer, featureColumn, threshold, batchSize, history, bestEpoch, classes, search)
+        {
+            UnreadableRows = unreadable,
+            CountWithoutRows = countWithoutRows,
+        };
     }
 
     /// <summary>Reads the <paramref name="kind"/> stream <paramref name="name"/> with <paramref name="read"/>; one that is missing or ends before <paramref name="what"/> is damage.</summary>

@@ -106,7 +106,6 @@ internal sealed class CnnTrainer
             var metrics = validation is null ? null : Measure(network, validation);
             var record = new EpochRecord(epoch, loss, metrics, rate, clock.Elapsed.TotalSeconds, pass.Images / Math.Max(trainSeconds, 1e-9), Array.Empty<Alarm>())
             {
-                SkippedRows = train.Unreadable.Count + (validation?.Unreadable.Count ?? 0),
                 TrainingAccuracy = pass.Accuracy,
             };
             if (epoch == 1)
@@ -129,8 +128,8 @@ internal sealed class CnnTrainer
                     context.RequestStop();
                 }
             }
-            checkpoints?.Save(new CheckpointStore.LoopState(epoch, seed, fingerprint, history, plan.Current, plan.Plateau.Snapshot, earlyStopping.Snapshot),
-                network, optimizer, bestWeights);
+            checkpoints?.Save(new CheckpointStore.LoopState(epoch, seed, fingerprint, history, plan.Current, plan.Plateau.Snapshot, earlyStopping.Snapshot,
+                [.. train.Unreadable, .. validation?.Unreadable ?? []]), network, optimizer, bestWeights);
             foreach (var callback in observers)
                 callback.OnEpochEnd(context);
             if (context.StopRequested)
