@@ -3,7 +3,6 @@ using Microsoft.ML.Runtime;
 using MlNetCnn.Data;
 using MlNetCnn.Diagnostics;
 using MlNetCnn.Network;
-using MlNetCnn.Scoring;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -60,6 +59,7 @@ internal sealed class CnnTrainer
         var earlyStopping = new MetricTracker(options.EarlyStoppingMetric, options.EarlyStoppingMinDelta);
         var checkpoints = options.CheckpointFolder is { } folder ? new CheckpointStore(folder) : null;
         var fingerprint = train.CheckpointFingerprint(network.Shape, seed, options.BatchSize);
+        UnreadableRow[] unreadable = [.. train.Unreadable, .. validation?.Unreadable ?? []];
         byte[]? bestWeights = null;
         var firstEpoch = 1;
 
@@ -128,8 +128,8 @@ internal sealed class CnnTrainer
                     context.RequestStop();
                 }
             }
-            checkpoints?.Save(new CheckpointStore.LoopState(epoch, seed, fingerprint, history, plan.Current, plan.Plateau.Snapshot, earlyStopping.Snapshot,
-                [.. train.Unreadable, .. validation?.Unreadable ?? []]), network, optimizer, bestWeights);
+            checkpoints?.Save(new CheckpointStore.LoopState(epoch, seed, fingerprint, history, plan.Current, plan.Plateau.Snapshot, earlyStopping.Snapshot, unreadable),
+                network, optimizer, bestWeights);
             foreach (var callback in observers)
                 callback.OnEpochEnd(context);
             if (context.StopRequested)
