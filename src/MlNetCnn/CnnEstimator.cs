@@ -89,6 +89,7 @@ public sealed class CnnEstimator : IEstimator<CnnTransformer>
             throw new ArgumentOutOfRangeException(nameof(maxBatches), maxBatches, "The range test needs at least 2 batches.");
         var seed = options.Seed ?? FinderDefaultSeed;
         var train = ScanTraining(input, seed, NetworkSpec.Of(options));
+        train.CheckRows(options);
         using var channel = host.Start("FindLearningRate");
         var result = new LearningRateFinder(options, seed).Run(train, startRate, endRate, maxBatches);
         channel.Info(DescribeSearch(result));
@@ -103,8 +104,14 @@ public sealed class CnnEstimator : IEstimator<CnnTransformer>
         var seed = options.Seed ?? host.Rand.Next();
         var spec = NetworkSpec.Of(options);
         var train = ScanTraining(input, seed, spec);
-        var geometry = train.Geometry;
         var validation = ValidationData.Prepare(options, train);
+        // Reported once, before the checks, so that a callback can judge what was left out in its own terms.
+        UnreadableRow[] unreadable = [.. train.Unreadable, .. validation?.Unreadable ?? []];
+        foreach (var callback in options.Callbacks)
+            callback.OnDataRead(unreadable);
+        train.CheckRows(options);
+        validation?.CheckRows();
+        var geometry = train.Geometry;
 
         using var channel = host.Start("Training");
         channel.Info($"Training {spec.Description} on {train.TrainCount} images of {geometry} ({train.TrainPositives} positive)" +
@@ -126,10 +133,13 @@ public sealed class CnnEstimator : IEstimator<CnnTransformer>
         // A network without an ONNX form (TorchScript, a user's factory) scores with LibTorch, and says so in the zip.
         var engine = trained.HasOnnxForm ? options.ScoringEngine : ScoringEngine.LibTorch;
         var scorer = new CnnScorer(host, geometry, trained, engine, options.ScoringThreads);
-        return new CnnTransformer(host, scorer, options.FeatureColumnName, result.Threshold, options.BatchSize, result.History, result.BestEpoch, ClassNames.From(options), search);
+        return new CnnTransformer(host, scorer, options.FeatureColumnName, result.Threshold, options.BatchSize, result.History, result.BestEpoch, ClassNames.From(options), search)
+        {
+            UnreadableRows = unreadable,
+        };
     }
 
-    /// <summary>The checks and the first pass over the training rows that Fit and FindLearningRate share.</summary>
+    /// <summary>The schema checks and the first pass over the training rows that Fit and FindLearningRate share.</summary>
     private TrainingData ScanTraining(IDataView input, int seed, NetworkSpec spec)
     {
         ArgumentNullException.ThrowIfNull(input);

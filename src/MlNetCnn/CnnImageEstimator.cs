@@ -60,8 +60,11 @@ public sealed class CnnImageEstimator : IEstimator<CnnImageTransformer>
         return new SchemaShape(columns.Values);
     }
 
-    /// <summary>The image step; under <see cref="ImageColorMode.Auto"/>, colour when an image of <paramref name="input"/> is.</summary>
-    /// <exception cref="InvalidDataException">Under Auto, an image cannot be read (the message names it).</exception>
+    /// <summary>
+    /// The image step; under <see cref="ImageColorMode.Auto"/>, colour when an image of <paramref name="input"/> is. An
+    /// image that cannot be read is passed over here: reading its row fails naming it, or
+    /// <see cref="CnnOptions.SkipUnreadableRows"/> leaves it out.
+    /// </summary>
     public CnnImageTransformer Fit(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -90,8 +93,15 @@ public sealed class CnnImageEstimator : IEstimator<CnnImageTransformer>
                 continue;
             if (options.ImageFolder is { } folder)
                 file = Path.Combine(folder, file);
-            if (ImageDecoder.IsColor(file, settings))
-                return true;
+            try
+            {
+                if (ImageDecoder.IsColor(file, settings))
+                    return true;
+            }
+            catch (InvalidDataException)
+            {
+                // Whether it is read or left out is for the step that reads the rows to say, once.
+            }
         }
         return false;
     }

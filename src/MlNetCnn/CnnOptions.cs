@@ -170,7 +170,7 @@ public sealed class CnnOptions
 
     /// <summary>
     /// Training and validation rows whose image (or label) cannot be read — a missing, empty, truncated or non-image
-    /// file upstream — are left out and counted (<see cref="Diagnostics.EpochRecord.SkippedRows"/>, alarm CNN009)
+    /// file upstream — are left out and listed once for the run (<see cref="CnnTransformer.UnreadableRows"/>, alarm CNN009)
     /// instead of failing Fit. Default false: the first such row fails Fit with an error naming it.
     /// </summary>
     public bool SkipUnreadableRows { get; set; }

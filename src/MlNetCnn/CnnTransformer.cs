@@ -98,6 +98,22 @@ public sealed class CnnTransformer : ITransformer, IDisposable
     /// </summary>
     public LearningRateFinderResult? LearningRateSearch { get; }
 
+    /// <summary>
+    /// The rows <see cref="CnnOptions.SkipUnreadableRows"/> left out of training and validation, each once (training rows
+    /// first, each set in input order); empty when none were, or for a model saved before format 0x00010007 (see
+    /// <see cref="UnreadableRowCount"/>).
+    /// </summary>
+    public IReadOnlyList<UnreadableRow> UnreadableRows { get; internal init; } = [];
+
+    /// <summary>
+    /// How many rows were left out: <see cref="UnreadableRows"/>' count, or for a model saved by formats 0x00010003 to
+    /// 0x00010006, which kept a count on every epoch record and not the rows, that count.
+    /// </summary>
+    public int UnreadableRowCount => Math.Max(UnreadableRows.Count, CountWithoutRows);
+
+    // An older model's count of rows left out, whose rows it did not keep.
+    internal int CountWithoutRows { get; init; }
+
     /// <summary>Every alarm raised while training, in order.</summary>
     public IReadOnlyList<Alarm> Alarms => History.SelectMany(r => r.Alarms).ToArray();
 
@@ -133,7 +149,11 @@ public sealed class CnnTransformer : ITransformer, IDisposable
         CnnOptions.CheckScoring(engine, threads);
         if (engine == ScoringEngine.OnnxRuntime && !Scorer.Network.HasOnnxForm)
             throw new NotSupportedException($"This model's network ({NetworkDescription}) has no ONNX form, so it scores with LibTorch only.");
-        return new CnnTransformer(Environment, new CnnScorer(Host, Geometry, Scorer.Network, engine, threads), FeatureColumnName, Threshold, BatchSize, History, BestEpoch, Classes, LearningRateSearch);
+        return new CnnTransformer(Environment, new CnnScorer(Host, Geometry, Scorer.Network, engine, threads), FeatureColumnName, Threshold, BatchSize, History, BestEpoch, Classes, LearningRateSearch)
+        {
+            UnreadableRows = UnreadableRows,
+            CountWithoutRows = CountWithoutRows,
+        };
     }
 
     /// <summary>

@@ -21,6 +21,13 @@ namespace MlNetCnn;
 /// </example>
 public interface ITrainingCallback
 {
+    /// <summary>
+    /// Once, after the training and validation rows are read and before the checks on what they hold and any training:
+    /// <paramref name="unreadableRows"/> are the rows <see cref="CnnOptions.SkipUnreadableRows"/> left out (training rows
+    /// first, each set in input order; empty when none were, or when not skipping). Throw to stop Fit before it trains.
+    /// </summary>
+    void OnDataRead(IReadOnlyList<UnreadableRow> unreadableRows) { }
+
     /// <summary>Before the first epoch (after a resume, before the first epoch still to train; <see cref="TrainingContext.History"/> then holds the restored epochs).</summary>
     void OnTrainingBegin(TrainingContext context) { }
 

@@ -45,7 +45,8 @@ internal sealed class EvaluateCommand
         var loaded = scoring.Model;
         var cnn = loaded.FindCnn();
         var classes = cnn.PositiveClassName is { } p && cnn.NegativeClassName is { } n ? (p, n) : ((string, string)?)null;
-        var folder = LabelledFolder.Load(dataPath, positiveName, "data", skip, classes);
+        var listed = LabelledFolder.Load(dataPath, positiveName, "data", skip, classes);
+        var folder = listed.LeaveOut(ImageCheck.Reasons(listed.Rows.Select(r => r.ImagePath).ToArray(), skip), skip, "data");
         IgnoredNote.Write(console.Error, folder.Ignored, folder.Path, "data", "all in metrics.json");
         SkipWarning.Write(console.Error, folder.Skipped, folder.ListedCount, "data images", "all in metrics.json");
         var evaluation = Evaluation.Run(ml, loaded, folder);

@@ -74,14 +74,7 @@ internal sealed class PredictCommand
     /// </summary>
     private static string?[] CheckImages(IReadOnlyList<string> images, bool skip)
     {
-        var reasons = new string?[images.Count];
-        for (var i = 0; i < images.Count; i++)
-        {
-            if (!skip)
-                LabelledFolder.CheckDecodes(images[i]);
-            else if (!LabelledFolder.TryCheckDecodes(images[i], out var reason))
-                reasons[i] = reason;
-        }
+        var reasons = ImageCheck.Reasons(images, skip);
         if (images.Count > 0 && reasons.All(r => r is not null))
             throw new CliException(string.Create(CultureInfo.InvariantCulture,
                 $"Every image was skipped: none of the {images.Count} given can be read, so there is nothing to score. The first: {reasons[0]}"));

@@ -55,6 +55,9 @@ internal sealed class TrainCommand
             Flag.Of<int[]>("--dense-units", nameof(TrainSettings.HiddenUnits), "network", $"Units of each hidden dense layer, comma-separated, empty for none (default {string.Join(",", d.HiddenUnits)}).", ParseCounts),
             Flag.Of<int>("--kernel-size", nameof(TrainSettings.KernelSize), "network", $"Side of every convolution kernel (default {d.KernelSize})."),
             Flag.Of<int>("--pool-size", nameof(TrainSettings.PoolSize), "network", $"Side of every max-pooling window (default {d.PoolSize})."),
+            Flag.Of<string?>("--network", nameof(TrainSettings.CustomNetwork), "network",
+                $"{TrainSettings.BuiltInNetworkName} (the default: the question's CNN, sized by the four flags above), {TrainSettings.ResidualNetworkName} or {TrainSettings.ResidualNetworkName}:16,32,64 " +
+                $"(a residual network with global average pooling; its stage channels), or {TrainSettings.TorchScriptPrefix}FILE.pt (a module scripted in PyTorch: [N, C, H, W] to [N] or [N, 1] logits; it travels in model.zip)."),
 
             Flag.Of<int>("--epochs", nameof(TrainSettings.Epochs), "optimiser", $"Passes over the training images (default {d.Epochs})."),
             Flag.Of<int>("--batch-size", nameof(TrainSettings.BatchSize), "optimiser", $"Images per training step (default {d.BatchSize})."),
@@ -121,30 +124,31 @@ internal sealed class TrainCommand
         var options = Checked(s);
         var imageOptions = CheckedImages(s);
         var shape = options.Network;
-        if (s.ImageSize < shape.MinimumImageSide)
+        if (options.CustomNetwork is null && s.ImageSize < shape.MinimumImageSide)
             throw new CliException($"--image-size {s.ImageSize} is too small for the network ({shape}): it needs at least {shape.MinimumImageSide}.");
-        var (trainFolder, validFolder) = LoadFolders(s);
+        var (listedTrain, listedValid) = LoadFolders(s);
         CommonOptions.CheckOutFolder(s.Out);
         if (s.CheckpointFolder is { } checkpointFolder && File.Exists(checkpointFolder))
             throw new CliException($"--checkpoint '{checkpointFolder}' is a file; it must be a folder (it is created when missing).");
-        // After the input checks, so that bad input gives its one error line alone.
-        IgnoredNote.Write(console.Error, trainFolder.Ignored, trainFolder.Path, "training", "all in metrics.json");
-        // A held-out share lists no files of its own: its folder's were named as the training folder's.
-        IgnoredNote.Write(console.Error, validFolder.Ignored, validFolder.Path, "validation", "all in metrics.json");
-        SkipWarning.Write(console.Error, trainFolder.Skipped, trainFolder.ListedCount, "training images", "all in metrics.json");
-        SkipWarning.Write(console.Error, validFolder.Skipped, validFolder.ListedCount, "validation images", "all in metrics.json");
-        console.Out.WriteLine($"Training on {trainFolder}; validating on {validFolder}.");
 
+        // Every listed image goes to the library, which reads each once and reports those it left out once, before
+        // training: there --skip-bad-images decides whether that may be (without it, the first stops train, naming it).
         var ml = new MLContext(s.Seed);
         var imageStep = ImagePipeline.Create(ml, imageOptions);
-        var trainView = ImagePipeline.Load(ml, trainFolder.Rows);
-        var validView = ImagePipeline.Load(ml, validFolder.Rows);
+        var trainView = ImagePipeline.Load(ml, listedTrain.Rows);
+        var validView = ImagePipeline.Load(ml, listedValid.Rows);
         var fittedImages = imageStep.Fit(trainView);
-        console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Images {fittedImages.Describe()}; network {shape}; {s.Epochs} epochs, batch {s.BatchSize}, learning rate {(s.AutoLearningRate ? "auto (range test first)" : s.LearningRate)} ({s.LearningRateSchedule}), seed {s.Seed}."));
+        var (trainFolder, validFolder) = (listedTrain, listedValid);
+        options.SkipUnreadableRows = true;
+        options.Callbacks.Add(new DataReadCallback(leftOut =>
+        {
+            trainFolder = listedTrain.LeaveOut(Reasons(listedTrain, leftOut, RowSet.Training), s.SkipUnreadableRows, "training");
+            validFolder = listedValid.LeaveOut(Reasons(listedValid, leftOut, RowSet.Validation), s.SkipUnreadableRows, "validation");
+            Announce(s, trainFolder, validFolder, fittedImages, options.CustomNetwork?.ToString() ?? shape.ToString());
+        }));
         var progress = new TrainingProgressView(console);
         // Cached when they fit (unless the flag says): the same model, without a decoder beside training every epoch.
-        options.CacheImages = s.CacheImages ?? (long)(trainFolder.Rows.Count + validFolder.Rows.Count) * fittedImages.Geometry.Size * sizeof(float) <= TrainSettings.DefaultCacheBudgetBytes;
+        options.CacheImages = s.CacheImages ?? (long)(listedTrain.Rows.Count + listedValid.Rows.Count) * fittedImages.Geometry.Size * sizeof(float) <= TrainSettings.DefaultCacheBudgetBytes;
         options.ValidationSet = fittedImages.Transform(validView);
         options.Progress = progress;
         options.CancellationToken = console.Cancellation;
@@ -154,7 +158,16 @@ internal sealed class TrainCommand
             options.NegativeClassName = trainFolder.NegativeName;
         }
         var fitClock = Stopwatch.StartNew();
-        var cnn = progress.Run(() => new CnnEstimator(ml, options).Fit(fittedImages.Transform(trainView)));
+        CnnTransformer cnn;
+        try
+        {
+            cnn = progress.Run(() => new CnnEstimator(ml, options).Fit(fittedImages.Transform(trainView)));
+        }
+        catch (ArgumentException e) when (e.ParamName == nameof(CnnOptions.CustomNetwork))
+        {
+            // A custom network is checked against the images when training starts: say so under --network.
+            throw FlagError(e, s);
+        }
         var model = new TransformerChain<ITransformer>(fittedImages, cnn);
         try
         {
@@ -163,8 +176,9 @@ internal sealed class TrainCommand
             if (s.ResumeFromCheckpoint)
                 console.Out.WriteLine(DescribeResume(s, progress.FirstEpoch, history.Count));
             ReportTables.WriteHistory(console.Ansi, history);
-            // The library's health checks (e.g. predictions collapsed to one class): warnings, not failures.
-            foreach (var alarm in cnn.Alarms)
+            // The library's health checks (e.g. predictions collapsed to one class): warnings, not failures. Its
+            // unreadable-rows alarm was said, with the files, as the skip warning.
+            foreach (var alarm in cnn.Alarms.Where(a => a.Code != AlarmCodes.UnreadableRows))
                 console.Error.WriteLine($"mlnetcnn: warning: {alarm.Message}");
             var evaluation = Evaluation.Run(ml, model, validFolder);
             ReportTables.WriteMetrics(console.Ansi, evaluation);
@@ -187,6 +201,30 @@ internal sealed class TrainCommand
         {
             cnn.Dispose();
         }
+    }
+
+    // What the run trains on, once the library has read the images: after every input check (the images' too), so
+    // that bad input gives its one error line alone.
+    private void Announce(TrainSettings s, LabelledFolder trainFolder, LabelledFolder validFolder, CnnImageTransformer images, string network)
+    {
+        IgnoredNote.Write(console.Error, trainFolder.Ignored, trainFolder.Path, "training", "all in metrics.json");
+        // A held-out share lists no files of its own: its folder's were named as the training folder's.
+        IgnoredNote.Write(console.Error, validFolder.Ignored, validFolder.Path, "validation", "all in metrics.json");
+        SkipWarning.Write(console.Error, trainFolder.Skipped, trainFolder.ListedCount, "training images", "all in metrics.json");
+        SkipWarning.Write(console.Error, validFolder.Skipped, validFolder.ListedCount, "validation images", "all in metrics.json");
+        console.Out.WriteLine($"Training on {trainFolder}; validating on {validFolder}.");
+        console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Images {images.Describe()}; network {network}; {s.Epochs} epochs, batch {s.BatchSize}, learning rate {(s.AutoLearningRate ? "auto (range test first)" : s.LearningRate)} ({s.LearningRateSchedule}), seed {s.Seed}."));
+    }
+
+    // The rows of one input the library left out, as the reasons of the folder's images: an input's positions are the
+    // indices of the rows it was loaded from.
+    private static string?[] Reasons(LabelledFolder folder, IReadOnlyList<UnreadableRow> leftOut, RowSet set)
+    {
+        var reasons = new string?[folder.Rows.Count];
+        foreach (var row in leftOut.Where(r => r.Set == set))
+            reasons[row.Position] = row.Reason;
+        return reasons;
     }
 
     // The library checks every setting; its complaint comes back under the flag's name.

@@ -71,6 +71,8 @@ internal sealed class TrainSettings
     public int[] HiddenUnits { get; set; } = NetworkShape.Default.HiddenUnits.ToArray();
     public int KernelSize { get; set; } = NetworkShape.Default.KernelSize;
     public int PoolSize { get; set; } = NetworkShape.Default.PoolSize;
+    /// <summary>Null or "builtin" for the built-in network; "residual" or "residual:16,32,64"; "torchscript:FILE".</summary>
+    public string? CustomNetwork { get; set; }
 
     public int Epochs { get; set; } = DefaultEpochs;
     public int BatchSize { get; set; } = DefaultBatchSize;
@@ -164,7 +166,42 @@ internal sealed class TrainSettings
         ScoringEngine = ScoringEngine,
         ScoringThreads = ScoringThreads,
         Network = Network,
+        CustomNetwork = ParseNetwork(CustomNetwork),
     };
+
+    /// <summary>What <c>--network</c> names: null for the built-in network.</summary>
+    /// <exception cref="CliException">Not one of the forms, or a TorchScript file that is missing or is not TorchScript.</exception>
+    public static CustomNetwork? ParseNetwork(string? text)
+    {
+        var t = text?.Trim();
+        if (string.IsNullOrEmpty(t) || t.Equals(BuiltInNetworkName, StringComparison.OrdinalIgnoreCase))
+            return null;
+        if (t.Equals(ResidualNetworkName, StringComparison.OrdinalIgnoreCase))
+            return MlNetCnn.CustomNetwork.Residual();
+        if (t.StartsWith(ResidualNetworkName + ":", StringComparison.OrdinalIgnoreCase))
+            return MlNetCnn.CustomNetwork.FromFactory(MlNetCnn.CustomNetwork.ResidualFactoryName, t[(ResidualNetworkName.Length + 1)..]);
+        if (t.StartsWith(TorchScriptPrefix, StringComparison.OrdinalIgnoreCase))
+        {
+            try
+            {
+                return MlNetCnn.CustomNetwork.FromTorchScript(t[TorchScriptPrefix.Length..]);
+            }
+            catch (Exception e) when (e is FileNotFoundException or InvalidDataException or IOException or UnauthorizedAccessException)
+            {
+                throw new CliException($"--network {t}: {e.Message}", e);
+            }
+        }
+        throw new CliException($"--network '{text}' is not a network: give {BuiltInNetworkName}, {ResidualNetworkName}, {ResidualNetworkName}:16,32,64 (stage channels) or {TorchScriptPrefix}FILE.pt (a module scripted in PyTorch).");
+    }
+
+    /// <summary><c>--network</c>'s name for the built-in network.</summary>
+    public const string BuiltInNetworkName = "builtin";
+
+    /// <summary><c>--network</c>'s name for MlNetCnn's residual network.</summary>
+    public const string ResidualNetworkName = "residual";
+
+    /// <summary><c>--network</c>'s prefix for a TorchScript file.</summary>
+    public const string TorchScriptPrefix = "torchscript:";
 
     /// <summary>Every setting by its key, as metrics.json records them.</summary>
     public JsonObject ToJson() => JsonSerializer.SerializeToNode(this, JsonOptions)!.AsObject();

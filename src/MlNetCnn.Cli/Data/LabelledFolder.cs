@@ -1,4 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using SkiaSharp;
 
@@ -19,7 +18,7 @@ internal sealed class LabelledFolder
     public static IReadOnlySet<string> ImageExtensions => FolderScan.ImageExtensions;
 
     private LabelledFolder(string path, IReadOnlyList<ImageRow> rows, string positiveName, string negativeName, bool named,
-        IReadOnlyList<SkippedImage> skipped, IReadOnlyList<IgnoredFile> ignored, string? description = null)
+        IReadOnlyList<SkippedImage> skipped, IReadOnlyList<IgnoredFile> ignored, string? description = null, IReadOnlyDictionary<ImageRow, string>? missing = null)
     {
         Path = path;
         Rows = rows;
@@ -29,14 +28,21 @@ internal sealed class LabelledFolder
         Skipped = skipped;
         Ignored = ignored;
         this.description = description;
+        this.missing = missing ?? new Dictionary<ImageRow, string>();
     }
 
     private readonly string? description;
 
+    // Under --skip-bad-images, the labels.csv rows that name a missing file, with the error they would have stopped the load with.
+    private readonly IReadOnlyDictionary<ImageRow, string> missing;
+
     /// <summary>The folder as given.</summary>
     public string Path { get; }
 
-    /// <summary>Every image with its label, paths absolute; under <c>--skip-bad-images</c>, every image that can be read.</summary>
+    /// <summary>
+    /// Every image with its label, paths absolute, in listing order. As loaded, every image listed (under
+    /// <c>--skip-bad-images</c>, those of labels.csv rows naming a missing file too); after <see cref="LeaveOut"/>, the readable ones.
+    /// </summary>
     public IReadOnlyList<ImageRow> Rows { get; }
 
     /// <summary>What Label true stands for: the positive subfolder's name, or "true".</summary>
@@ -48,7 +54,7 @@ internal sealed class LabelledFolder
     /// <summary>Whether the classes have names (class subfolders) rather than true/false (labels.csv).</summary>
     public bool HasClassNames { get; }
 
-    /// <summary>Images left out because they cannot be read, in listing order; empty unless loaded with <c>skipBadImages</c>.</summary>
+    /// <summary>Images left out because they cannot be read, in listing order (see <see cref="LeaveOut"/>); empty unless skipping.</summary>
     public IReadOnlyList<SkippedImage> Skipped { get; }
 
     /// <summary>Files under the folder that are not used, with why: not images, in a hidden folder, or not listed in labels.csv.</summary>
@@ -64,16 +70,14 @@ internal sealed class LabelledFolder
     public string ClassOf(bool label) => label ? PositiveName : NegativeName;
 
     /// <summary>
-    /// Reads <paramref name="folder"/>; <paramref name="positive"/> names the positive subfolder (class-subfolder form
+    /// Lists <paramref name="folder"/>; <paramref name="positive"/> names the positive subfolder (class-subfolder form
     /// only). <paramref name="modelClasses"/> are the classes of the model the folder is measured with, when it knows
     /// them: they say which subfolder is positive, and a <paramref name="positive"/> or subfolders that contradict them
-    /// are an error naming both. With <paramref name="skipBadImages"/>, an image that cannot be read (or a labels.csv row
-    /// naming a missing file) is left out and listed in <see cref="Skipped"/> instead of stopping the load.
+    /// are an error naming both. Images are not opened here: <see cref="LeaveOut"/> takes what the reader of the images
+    /// found. With <paramref name="skipBadImages"/>, a labels.csv row naming a missing file is kept for
+    /// <see cref="LeaveOut"/> to leave out with its reason, instead of stopping the load.
     /// </summary>
-    /// <exception cref="CliException">
-    /// The folder is missing or has no images; the classes cannot be told apart or contradict the model; an image cannot
-    /// be decoded (without <paramref name="skipBadImages"/>); or skipping left no image at all, or none of a class that had some.
-    /// </exception>
+    /// <exception cref="CliException">The folder is missing or has no images; the classes cannot be told apart or contradict the model.</exception>
     public static LabelledFolder Load(string folder, string? positive, string role, bool skipBadImages, (string Positive, string Negative)? modelClasses = null)
     {
         if (!Directory.Exists(folder))
@@ -82,25 +86,39 @@ internal sealed class LabelledFolder
                 : $"The {role} folder '{folder}' does not exist.");
         // Without skipping, a missing file stops FromLabelsFile at its line; with it, the row comes back with its reason here.
         var missing = skipBadImages ? new Dictionary<ImageRow, string>() : null;
-        var listed = File.Exists(System.IO.Path.Combine(folder, LabelsFileName))
+        return File.Exists(System.IO.Path.Combine(folder, LabelsFileName))
             ? FromLabelsFile(folder, role, missing)
             : FromSubfolders(folder, positive, role, modelClasses);
+    }
+
+    /// <summary>
+    /// The folder without the images that cannot be read: <paramref name="reasons"/> holds, for each of <see cref="Rows"/>,
+    /// the error it cannot be read with (null for one that can); a labels.csv row naming a missing file keeps its own.
+    /// Without <paramref name="skip"/>, the first such image stops the command; with it, they go to <see cref="Skipped"/>.
+    /// </summary>
+    /// <exception cref="CliException">
+    /// An image cannot be read (without <paramref name="skip"/>), or skipping left no image at all, or none of a class that had some.
+    /// </exception>
+    public LabelledFolder LeaveOut(IReadOnlyList<string?> reasons, bool skip, string role)
+    {
+        if (reasons.Count != Rows.Count)
+            throw new ArgumentException($"{reasons.Count} reasons for {Rows.Count} images.", nameof(reasons));
         var rows = new List<ImageRow>();
         var skipped = new List<(ImageRow Row, string Reason)>();
-        foreach (var row in listed.Rows)
+        for (var i = 0; i < Rows.Count; i++)
         {
-            var reason = missing is not null && missing.TryGetValue(row, out var absent) ? absent : CnnImageTransformer.CheckImage(row.ImagePath);
+            var reason = missing.TryGetValue(Rows[i], out var absent) ? absent : reasons[i];
             if (reason is null)
-                rows.Add(row);
-            else if (skipBadImages)
-                skipped.Add((row, reason));
+                rows.Add(Rows[i]);
+            else if (skip)
+                skipped.Add((Rows[i], reason));
             else
                 throw new CliException(reason);
         }
         if (skipped.Count > 0)
-            CheckSomethingLeft(listed, rows, skipped, role);
-        return new LabelledFolder(folder, rows, listed.PositiveName, listed.NegativeName, listed.HasClassNames,
-            skipped.Select(s => new SkippedImage(s.Row.ImagePath, s.Reason)).ToArray(), listed.Ignored);
+            CheckSomethingLeft(rows, skipped, role);
+        return new LabelledFolder(Path, rows, PositiveName, NegativeName, HasClassNames,
+            [.. Skipped, .. skipped.Select(s => new SkippedImage(s.Row.ImagePath, s.Reason))], Ignored, description);
     }
 
     /// <summary>
@@ -126,40 +144,23 @@ internal sealed class LabelledFolder
         var percent = fraction.ToString("P0", CultureInfo.InvariantCulture).Replace(" ", "");
         var kept = Rows.Where(r => !heldOut.Contains(r)).ToArray();
         var held = Rows.Where(heldOut.Contains).ToArray();
-        return (new LabelledFolder(Path, kept, PositiveName, NegativeName, HasClassNames, Skipped, Ignored, $"the other {100 - (int)Math.Round(100 * fraction)}% of"),
-                new LabelledFolder(Path, held, PositiveName, NegativeName, HasClassNames, [], [], $"a held-out {percent} (stratified, seed {seed}) of"));
-    }
-
-    /// <summary>Throws, naming the file, unless <paramref name="path"/> decodes as an image, whole (<see cref="CnnImageTransformer.CheckImage"/>).</summary>
-    public static void CheckDecodes(string path)
-    {
-        if (CnnImageTransformer.CheckImage(path) is { } reason)
-            throw new CliException(reason);
-    }
-
-    /// <summary>
-    /// True when <paramref name="path"/> decodes as an image, whole; otherwise false, with <paramref name="reason"/> the
-    /// message <see cref="CheckDecodes"/> would throw.
-    /// </summary>
-    public static bool TryCheckDecodes(string path, [NotNullWhen(false)] out string? reason)
-    {
-        reason = CnnImageTransformer.CheckImage(path);
-        return reason is null;
+        return (new LabelledFolder(Path, kept, PositiveName, NegativeName, HasClassNames, Skipped, Ignored, $"the other {100 - (int)Math.Round(100 * fraction)}% of", missing),
+                new LabelledFolder(Path, held, PositiveName, NegativeName, HasClassNames, [], [], $"a held-out {percent} (stratified, seed {seed}) of", missing));
     }
 
     // Skipping must not leave a folder empty, nor a class that had images without any: training on one class, or
     // measuring on one, would go on silently wrong.
-    private static void CheckSomethingLeft(LabelledFolder listed, List<ImageRow> rows, List<(ImageRow Row, string Reason)> skipped, string role)
+    private void CheckSomethingLeft(List<ImageRow> rows, List<(ImageRow Row, string Reason)> skipped, string role)
     {
         if (rows.Count == 0)
             throw new CliException(string.Create(CultureInfo.InvariantCulture,
-                $"Every image of the {role} folder '{listed.Path}' was skipped: none of its {skipped.Count} images can be read. The first: {skipped[0].Reason}"));
+                $"Every image of the {role} folder '{Path}' was skipped: none of its {skipped.Count} images can be read. The first: {skipped[0].Reason}"));
         foreach (var label in new[] { true, false })
         {
-            var had = listed.Rows.Count(r => r.Label == label);
+            var had = Rows.Count(r => r.Label == label);
             if (had > 0 && !rows.Any(r => r.Label == label))
                 throw new CliException(string.Create(CultureInfo.InvariantCulture,
-                    $"Every image of class '{(label ? listed.PositiveName : listed.NegativeName)}' in the {role} folder '{listed.Path}' was skipped " +
+                    $"Every image of class '{ClassOf(label)}' in the {role} folder '{Path}' was skipped " +
                     $"({had} of {had} cannot be read); both classes need examples. The first: {skipped.First(s => s.Row.Label == label).Reason}"));
         }
     }
@@ -200,7 +201,7 @@ internal sealed class LabelledFolder
         var ignored = scan.Images.Where(p => !listedPaths.Contains(p)).Select(p => new IgnoredFile(p, $"not listed in {LabelsFileName}"))
             .Concat(scan.Ignored(except: csvPath))
             .OrderBy(f => f.Path, StringComparer.Ordinal).ToArray();
-        return new LabelledFolder(folder, rows, "true", "false", named: false, [], ignored);
+        return new LabelledFolder(folder, rows, "true", "false", named: false, [], ignored, missing: missing);
     }
 
 

@@ -14,7 +14,11 @@ internal static class RowDescription
         schema.Where(c => !c.IsHidden && c.Type is TextDataViewType).ToArray();
 
     /// <summary>" (ImagePath = 'a.png')" for the row's readable text columns, or "" when it has none.</summary>
-    public static string Of(DataViewRow row, IEnumerable<DataViewSchema.Column> columns)
+    public static string Of(DataViewRow row, IEnumerable<DataViewSchema.Column> columns) =>
+        Text(row, columns) is { Length: > 0 } text ? $" ({text})" : "";
+
+    /// <summary>"ImagePath = 'a.png'" for the row's readable text columns, or "" when it has none.</summary>
+    public static string Text(DataViewRow row, IEnumerable<DataViewSchema.Column> columns)
     {
         var parts = new List<string>();
         foreach (var column in columns)
@@ -32,7 +36,7 @@ internal static class RowDescription
                 // The row is already failing; describe it with what can be read.
             }
         }
-        return parts.Count == 0 ? "" : $" ({string.Join(", ", parts)})";
+        return string.Join(", ", parts);
     }
 
     /// <summary>

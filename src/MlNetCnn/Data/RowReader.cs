@@ -15,13 +15,16 @@ internal sealed class RowReader
     private readonly DataViewSchema.Column features;
     private readonly DataViewSchema.Column? label;
     private readonly DataViewSchema.Column[] context;
+    private readonly RowSet set;
 
     /// <summary>Receives one row: its position in cursor order, its image vector (valid during the call) and its label.</summary>
     public delegate void RowSink(int position, ReadOnlySpan<float> features, bool label);
 
-    public RowReader(IDataView data, string featureColumn, string? labelColumn, ImageGeometry geometry)
+    /// <summary>Reads <paramref name="featureColumn"/> (and <paramref name="labelColumn"/>, unless null) of <paramref name="data"/>, images of <paramref name="geometry"/>; <paramref name="set"/> says which input of the run it is, for unreadable rows.</summary>
+    public RowReader(IDataView data, string featureColumn, string? labelColumn, ImageGeometry geometry, RowSet set)
     {
         this.data = data;
+        this.set = set;
         Geometry = geometry;
         features = data.Schema[featureColumn];
         label = labelColumn is null ? null : data.Schema[labelColumn];
@@ -78,7 +81,7 @@ internal sealed class RowReader
                 {
                     if (unreadable is null)
                         throw RowError(position, cursor, e);
-                    unreadable.Add(new UnreadableRow(position, RowDescription.Of(cursor, context), RowDescription.Cause(e).Message));
+                    unreadable.Add(new UnreadableRow(set, position, RowDescription.Text(cursor, context), RowDescription.Cause(e).Message));
                     position++;
                     continue;
                 }

@@ -68,17 +68,22 @@ internal sealed class TrainingData
 
     /// <summary>
     /// The training rows of <paramref name="input"/> as <paramref name="options"/> ask (cached or streamed, a held-out
-    /// share, unreadable rows skipped or fatal), after the first pass and the checks on what it found.
+    /// share, unreadable rows skipped or fatal), after the first pass; <see cref="CheckRows"/> checks what it found.
     /// </summary>
-    /// <exception cref="ArgumentException">No row, one row, one class, or (skipping) no readable row.</exception>
     public static TrainingData FromInput(Microsoft.ML.IDataView input, ImageGeometry geometry, CnnOptions options, int seed)
     {
-        var reader = new RowReader(input, options.FeatureColumnName, options.LabelColumnName, geometry);
-        var train = Scan(reader, options.CacheImages, options.StreamingMemoryBytes, options.ValidationSet is null ? options.ValidationFraction : 0, seed,
+        var reader = new RowReader(input, options.FeatureColumnName, options.LabelColumnName, geometry, RowSet.Training);
+        return Scan(reader, options.CacheImages, options.StreamingMemoryBytes, options.ValidationSet is null ? options.ValidationFraction : 0, seed,
             options.SkipUnreadableRows, options.CancellationToken);
-        if (train.RowCount > 0 && train.Unreadable.Count == train.RowCount)
-            throw new ArgumentException($"None of the {train.RowCount} training rows could be read (SkipUnreadableRows left them all out); the first: {train.Unreadable[0]}.");
-        var (count, positives) = (train.TrainCount, train.TrainPositives);
+    }
+
+    /// <summary>Checks that the rows read can train a binary classifier on <paramref name="options"/>' label column.</summary>
+    /// <exception cref="ArgumentException">No row, one row, one class, or (skipping) no readable row.</exception>
+    public void CheckRows(CnnOptions options)
+    {
+        if (RowCount > 0 && Unreadable.Count == RowCount)
+            throw new ArgumentException($"None of the {RowCount} training rows could be read (SkipUnreadableRows left them all out); the first: {Unreadable[0]}.");
+        var (count, positives) = (TrainCount, TrainPositives);
         if (count == 0)
             throw new ArgumentException("The training data has no rows.");
         if (count < 2)
@@ -87,7 +92,6 @@ internal sealed class TrainingData
             throw new ArgumentException(
                 $"{Diagnostics.AlarmCodes.OneClass} one class: the training data holds one class only: all {count} rows of '{options.LabelColumnName}' are {(positives == 0 ? "false" : "true")}. " +
                 "A binary classifier needs examples of both classes; check the label column and how it was loaded.");
-        return train;
     }
 
     /// <summary>The first pass: labels, checks, the validation split, and every image when <paramref name="cacheImages"/>.</summary>

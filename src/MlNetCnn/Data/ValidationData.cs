@@ -1,5 +1,4 @@
 using MlNetCnn.Network;
-using MlNetCnn.Scoring;
 
 namespace MlNetCnn.Data;
 
@@ -40,7 +39,7 @@ internal sealed class ValidationData
     /// training images, or streamed; with <see cref="CnnOptions.SkipUnreadableRows"/>, one pass first finds the rows
     /// that cannot be read), or the rows <paramref name="train"/> held out; null for none.
     /// </summary>
-    /// <exception cref="ArgumentException">The validation set's columns or geometry do not match, or it has no (readable) row.</exception>
+    /// <exception cref="ArgumentException">The validation set's columns or geometry do not match (<see cref="CheckRows"/> checks its rows).</exception>
     public static ValidationData? Prepare(CnnOptions options, TrainingData train)
     {
         var cancellation = options.CancellationToken;
@@ -57,7 +56,7 @@ internal sealed class ValidationData
         var geometry = ColumnChecks.FeatureGeometry(set.Schema, options);
         if (geometry != train.Geometry)
             throw new ArgumentOutOfRangeException(nameof(options), $"The validation set holds images of {geometry}; the training data holds {train.Geometry}.");
-        var reader = new RowReader(set, options.FeatureColumnName, options.LabelColumnName, geometry);
+        var reader = new RowReader(set, options.FeatureColumnName, options.LabelColumnName, geometry, RowSet.Validation);
         var unreadable = options.SkipUnreadableRows ? new List<UnreadableRow>() : null;
         ValidationData validation;
         if (options.CacheImages)
@@ -76,11 +75,17 @@ internal sealed class ValidationData
             var (count, positives) = CountLabels(set, options.LabelColumnName);
             validation = Streamed(reader, null, count, positives);
         }
-        if (validation.Count == 0)
-            throw new ArgumentException(validation.Unreadable.Count == 0
-                ? "The validation set has no rows."
-                : $"None of the {validation.Unreadable.Count} validation rows could be read (SkipUnreadableRows left them all out); the first: {validation.Unreadable[0]}.", nameof(options));
         return validation;
+    }
+
+    /// <summary>Checks that there is a row to measure.</summary>
+    /// <exception cref="ArgumentException">The validation set has no (readable) row.</exception>
+    public void CheckRows()
+    {
+        if (Count == 0)
+            throw new ArgumentException(Unreadable.Count == 0
+                ? "The validation set has no rows."
+                : $"None of the {Unreadable.Count} validation rows could be read (SkipUnreadableRows left them all out); the first: {Unreadable[0]}.", nameof(CnnOptions.ValidationSet));
     }
 
     private static (int Count, int Positives) CountLabels(Microsoft.ML.IDataView data, string labelColumn)
@@ -111,7 +116,7 @@ internal sealed class ValidationData
         void Flush()
         {
             if (filled == 0) return;
-            LibTorchEngine.Forward(network, geometry, buffer.AsSpan(0, filled * size), scores.AsSpan(0, filled));
+            Inference.Forward(network, geometry, buffer.AsSpan(0, filled * size), scores.AsSpan(0, filled));
             logits.AddRange(scores.AsSpan(0, filled).ToArray());
             filled = 0;
         }

@@ -1,5 +1,3 @@
-using MlNetCnn.Data;
-
 namespace MlNetCnn.Diagnostics;
 
 /// <summary>

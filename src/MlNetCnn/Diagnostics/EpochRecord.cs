@@ -13,12 +13,6 @@ namespace MlNetCnn.Diagnostics;
 public sealed record EpochRecord(int Epoch, double TrainingLoss, BinaryMetrics? Validation, double LearningRate, double Seconds, double ImagesPerSecond, IReadOnlyList<Alarm> Alarms)
 {
     /// <summary>
-    /// Rows of the training and validation input left out of this epoch because they could not be read
-    /// (<see cref="CnnOptions.SkipUnreadableRows"/>); 0 when none were, or when skipping was not asked for.
-    /// </summary>
-    public int SkippedRows { get; init; }
-
-    /// <summary>
     /// Share of the epoch's training images the network labelled right (probability ≥ threshold) as it trained on them:
     /// a running accuracy over the epoch's batches, in training mode and after augmentation, so each batch is judged by
     /// the weights of that moment, before its own step. Compare it with the validation accuracy for the overfitting gap.
@@ -46,7 +40,6 @@ public sealed record EpochRecord(int Epoch, double TrainingLoss, BinaryMetrics? 
             new("validationLogLoss", "validation log-loss (bits)", "log-loss", v?.LogLoss, "F4"),
             new("validationPredictedPositive", "predicted positive", "pred. pos.", v?.PositiveRate, "P1"),
             new("majorityBaseline", "majority rate", "majority", v?.MajorityBaseline, "P1"),
-            new("skippedRows", "unreadable rows left out", "skipped", SkippedRows, "F0"),
             new("imagesPerSecond", "images/s", "images/s", ImagesPerSecond, "F0"),
             new("seconds", "seconds", "s", Seconds, "F1"),
         ];
@@ -64,8 +57,6 @@ public sealed record EpochRecord(int Epoch, double TrainingLoss, BinaryMetrics? 
         if (Validation is { } v)
             line += string.Create(CultureInfo.InvariantCulture,
                 $", validation loss {v.Loss:F4}, accuracy {v.Accuracy:F4}, AUC {v.Auc:F4}, predicted positive {v.PositiveRate:P1} (majority rate {v.MajorityBaseline:P1})");
-        if (SkippedRows > 0)
-            line += string.Create(CultureInfo.InvariantCulture, $", {SkippedRows} unreadable rows left out");
         return line + string.Create(CultureInfo.InvariantCulture, $" ({ImagesPerSecond:F0} images/s, {Seconds:F1} s)");
     }
 

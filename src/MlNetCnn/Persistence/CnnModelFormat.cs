@@ -30,6 +30,9 @@ internal static class CnnModelFormat
     /// <summary>The binary stream that holds the class names, when training named them (format 0x00010006 on).</summary>
     public const string ClassesStream = "CnnClasses";
 
+    /// <summary>The binary stream that holds the rows SkipUnreadableRows left out of the run (format 0x00010007 on).</summary>
+    public const string UnreadableStream = "CnnUnreadable";
+
     /// <summary>The binary stream that says what a custom network is (format 0x00010008 on; absent: the built-in network).</summary>
     public const string NetworkStream = "CnnNetwork";
 
@@ -53,6 +56,10 @@ internal static class CnnModelFormat
     private const uint VersionWithScoring = 0x00010004;
     private const uint VersionWithTrainingAccuracy = 0x00010005;
     private const uint VersionWithClasses = 0x00010006;
+    // 0x00010007: adds stream CnnUnreadable, the rows left out, once for the run; the history's skipped-row counts hold
+    //             only a count whose rows are not kept (see HistoryFormat). The body is unchanged, so readers of
+    //             0x00010002 still read it.
+    private const uint VersionWithUnreadableRows = 0x00010007;
     // 0x00010008: custom networks (CnnOptions.CustomNetwork). A built-in network's model is written as before (readers
     //             of 0x00010002 still read it). A custom network's body holds kernel 0, pool 0 and no layers, stream
     //             CnnNetwork says what it is, and a TorchScript network's archive is in stream CnnTorchScript; such a
@@ -77,7 +84,7 @@ internal static class CnnModelFormat
     private const int TorchScriptKind = 1;
     private const int FactoryKind = 2;
 
-    /// <summary>The format this build writes, as text (0x00010006).</summary>
+    /// <summary>The format this build writes, as text (0x00010007).</summary>
     public static string VersionText => $"0x{VersionWritten:X8}";
 
     private static VersionInfo GetVersionInfo(uint readable = VersionReadable) => new(
@@ -104,6 +111,7 @@ internal static class CnnModelFormat
     //   int: scoring engine (0 ONNX Runtime, 1 LibTorch); int: scoring threads (0 for the engine's default)
     // stream CnnClasses (0x00010006 on; absent: the classes have no names):
     //   string (BinaryWriter, UTF-8): positive class name; string: negative class name
+    // stream CnnUnreadable (0x00010007 on): the rows left out, see HistoryFormat.WriteUnreadable
     // stream CnnNetwork (0x00010008 on, custom networks only): int kind (1 TorchScript, 2 factory); for a factory:
     //   string: registered name; string: settings; string: full name of the assembly that registers it
     // stream CnnTorchScript (0x00010008 on, TorchScript networks only, in place of CnnWeights): the trained module's
@@ -132,7 +140,7 @@ internal static class CnnModelFormat
         ctx.Writer.Write(SHA256.HashData(weights));
         ctx.SaveBinaryStream(HistoryStream, writer =>
         {
-            HistoryFormat.Write(writer, transformer.History);
+            HistoryFormat.Write(writer, transformer.History, transformer.CountWithoutRows);
             HistoryFormat.WriteSearch(writer, transformer.LearningRateSearch);
         });
         ctx.SaveBinaryStream(network is TrainedNetwork.Scripted ? TorchScriptStream : WeightsStream, writer => writer.Write(weights));
@@ -166,6 +174,7 @@ internal static class CnnModelFormat
                 writer.Write(classes.Negative);
             });
         }
+        ctx.SaveBinaryStream(UnreadableStream, writer => HistoryFormat.WriteUnreadable(writer, transformer.UnreadableRows));
     }
 
     public static CnnTransformer Load(IHostEnvironment env, ModelLoadContext ctx)
@@ -199,6 +208,7 @@ internal static class CnnModelFormat
         byte[]? weightsHash = null;
         IReadOnlyList<EpochRecord> history = Array.Empty<EpochRecord>();
         LearningRateFinderResult? search = null;
+        var countWithoutRows = 0;
         if (ctx.Header.ModelVerWritten >= VersionWithHistory)
         {
             bestEpoch = ctx.Reader.ReadInt32();
@@ -208,9 +218,9 @@ internal static class CnnModelFormat
             if (weightsHash.Length != HashSize)
                 throw Damaged("it ends inside the weights checksum");
             var written = ctx.Header.ModelVerWritten;
-            (history, search) = ReadStream(ctx, "history", HistoryStream, "its last record", reader =>
-                (HistoryFormat.Read(reader, written >= VersionWithSkippedRows, written >= VersionWithTrainingAccuracy),
-                 written >= VersionWithTrainingAccuracy ? HistoryFormat.ReadSearch(reader) : null));
+            (history, search, countWithoutRows) = ReadStream(ctx, "history", HistoryStream, "its last record", reader =>
+                (HistoryFormat.Read(reader, written >= VersionWithSkippedRows, written >= VersionWithTrainingAccuracy, out var skipped),
+                 written >= VersionWithTrainingAccuracy ? HistoryFormat.ReadSearch(reader) : null, skipped));
         }
 
         var (engine, threads) = ctx.Header.ModelVerWritten >= VersionWithScoring
@@ -230,7 +240,14 @@ internal static class CnnModelFormat
         ClassNames? classes = null;
         if (ctx.Header.ModelVerWritten >= VersionWithClasses)
             ctx.TryLoadBinaryStream(ClassesStream, reader => classes = ReadClasses(reader));
-        return new CnnTransformer(env, scorer, featureColumn, threshold, batchSize, history, bestEpoch, classes, search);
+        var unreadable = ctx.Header.ModelVerWritten >= VersionWithUnreadableRows
+            ? ReadStream(ctx, "unreadable rows", UnreadableStream, "its last row", HistoryFormat.ReadUnreadable)
+            : [];
+        return new CnnTransformer(env, scorer, featureColumn, threshold, batchSize, history, bestEpoch, classes, search)
+        {
+            UnreadableRows = unreadable,
+            CountWithoutRows = countWithoutRows,
+        };
     }
 
     private static TrainedNetwork ReadBuiltInNetwork(ModelLoadContext ctx, NetworkShape shape, ImageGeometry geometry, int batchSize, byte[]? weightsHash)

@@ -10,6 +10,7 @@ internal static class HistoryFormat
     private const int MaxAlarms = 64;
     private const int MaxStringBytes = 4096;
     private const int MaxSearchPoints = 1_000_000;
+    private const int MaxUnreadableRows = 1 << 24;
 
     // *** Binary format ***
     // int: record count
@@ -18,7 +19,10 @@ internal static class HistoryFormat
     //   [int count; double loss, accuracy, AUC, log-loss, positive rate, majority baseline, probability spread; int positives]
     //   int: alarm count; per alarm: string code; byte severity; int epoch; string message
     // then (model format 0x00010003 on, checkpoint format 3 on): int record count again; per record: int skipped rows.
-    //   Readers of earlier formats stop before this block, so they still read the records.
+    //   Readers of earlier formats stop before this block, so they still read the records. Up to model format 0x00010006
+    //   and checkpoint format 4 every record held the run's count of unreadable rows; from 0x00010007 and 5 on the rows
+    //   are kept once (WriteUnreadable) and every record holds the count of rows not kept there: 0, or the count of a
+    //   model read from an older format and saved again. The block stays so that the layout, and its readers, stay.
     // then (model format 0x00010005 on, checkpoint format 4 on): int record count again; per record: double training
     //   accuracy (NaN when unknown). Readers of earlier formats stop before it.
     // strings: int byte length (at most 4096; longer text is cut when written), then UTF-8 bytes
@@ -27,8 +31,12 @@ internal static class HistoryFormat
     // checkpoints do not: byte 1 when one follows, else 0; [double suggested rate; double rate at the lowest smoothed
     // loss; int batches; double seconds; byte 1 when stopped early, else 0; int point count (= batches); per point:
     // double rate, loss, smoothed loss]
+    //
+    // The run's unreadable rows (WriteUnreadable; the model's stream CnnUnreadable from format 0x00010007 on, checkpoints
+    // from format 5 on): int count; per row: byte set (0 training, 1 validation); long position; string row; string reason
 
-    public static void Write(BinaryWriter writer, IReadOnlyList<EpochRecord> history)
+    /// <summary>Writes <paramref name="history"/>; <paramref name="countWithoutRows"/> goes into the skipped-rows block (see the format).</summary>
+    public static void Write(BinaryWriter writer, IReadOnlyList<EpochRecord> history, int countWithoutRows = 0)
     {
         writer.Write(history.Count);
         foreach (var r in history)
@@ -56,8 +64,8 @@ internal static class HistoryFormat
             }
         }
         writer.Write(history.Count);
-        foreach (var r in history)
-            writer.Write(r.SkippedRows);
+        foreach (var _ in history)
+            writer.Write(countWithoutRows);
         writer.Write(history.Count);
         foreach (var r in history)
             writer.Write(r.TrainingAccuracy);
@@ -65,10 +73,13 @@ internal static class HistoryFormat
 
     /// <summary>
     /// Reads what <see cref="Write"/> wrote; <paramref name="withSkippedRows"/> and <paramref name="withTrainingAccuracy"/>
-    /// when the format has those blocks (the second only after the first).
+    /// when the format has those blocks (the second only after the first). <paramref name="skippedRows"/> is the run's
+    /// count of unreadable rows as the skipped-rows block gives it: 0 without one; from model format 0x00010007 and
+    /// checkpoint format 5 on, the count of rows the format did not keep.
     /// </summary>
-    public static List<EpochRecord> Read(BinaryReader reader, bool withSkippedRows, bool withTrainingAccuracy)
+    public static List<EpochRecord> Read(BinaryReader reader, bool withSkippedRows, bool withTrainingAccuracy, out int skippedRows)
     {
+        skippedRows = 0;
         if (withTrainingAccuracy && !withSkippedRows)
             throw new ArgumentException("The training-accuracy block follows the skipped-rows block.", nameof(withTrainingAccuracy));
         var count = Bounded(reader.ReadInt32(), 0, MaxRecords, "history record count");
@@ -110,8 +121,9 @@ internal static class HistoryFormat
         if (withSkippedRows)
         {
             Bounded(reader.ReadInt32(), count, count, "skipped-rows record count");
+            // Every record of a run held the same count; the largest is the run's, as well as it can be said.
             for (var i = 0; i < count; i++)
-                history[i] = history[i] with { SkippedRows = Bounded(reader.ReadInt32(), 0, int.MaxValue, "skipped rows") };
+                skippedRows = Math.Max(skippedRows, Bounded(reader.ReadInt32(), 0, int.MaxValue, "skipped rows"));
         }
         if (withTrainingAccuracy)
         {
@@ -169,6 +181,37 @@ internal static class HistoryFormat
         for (var i = 0; i < count; i++)
             curve[i] = new LearningRatePoint(Rate(reader.ReadDouble(), "learning rate"), reader.ReadDouble(), reader.ReadDouble());
         return new LearningRateFinderResult(curve, suggested, minimum, batches, seconds, early == 1);
+    }
+
+    /// <summary>Writes the rows a run left out because they could not be read.</summary>
+    public static void WriteUnreadable(BinaryWriter writer, IReadOnlyList<UnreadableRow> rows)
+    {
+        writer.Write(rows.Count);
+        foreach (var row in rows)
+        {
+            writer.Write((byte)row.Set);
+            writer.Write(row.Position);
+            WriteString(writer, row.Row);
+            WriteString(writer, row.Reason);
+        }
+    }
+
+    /// <summary>Reads what <see cref="WriteUnreadable"/> wrote.</summary>
+    public static UnreadableRow[] ReadUnreadable(BinaryReader reader)
+    {
+        var count = Bounded(reader.ReadInt32(), 0, MaxUnreadableRows, "unreadable row count");
+        var rows = new List<UnreadableRow>(Math.Min(count, 1024));
+        for (var i = 0; i < count; i++)
+        {
+            var set = reader.ReadByte();
+            if (set > (byte)RowSet.Validation)
+                throw new InvalidDataException($"The training history is damaged: row set {set} of an unreadable row is unknown.");
+            var position = reader.ReadInt64();
+            if (position < 0)
+                throw new InvalidDataException($"The training history is damaged: an unreadable row's position {position} is negative.");
+            rows.Add(new UnreadableRow((RowSet)set, position, ReadString(reader), ReadString(reader)));
+        }
+        return rows.ToArray();
     }
 
     private static double Rate(double value, string what) =>

@@ -28,21 +28,7 @@ internal sealed class LibTorchEngine : IScoringEngine
     public void Score(ReadOnlySpan<float> features, Span<float> logits)
     {
         lock (gate)
-            Forward(network, geometry, features, logits);
-    }
-
-    /// <summary>One forward pass in evaluation mode without gradients; every tensor it makes is disposed.</summary>
-    public static void Forward(NetworkModule network, ImageGeometry g, ReadOnlySpan<float> features, Span<float> logits)
-    {
-        if (features.Length != (long)logits.Length * g.Size)
-            throw new ArgumentException($"{features.Length} feature values are not {logits.Length} images of {g}.");
-        if (logits.Length == 0)
-            return;
-        network.Module.eval();
-        using var noGrad = torch.no_grad();
-        using var scope = torch.NewDisposeScope();
-        var input = TensorBridge.FromSpan(features, logits.Length, g.Channels, g.Height, g.Width);
-        TensorBridge.CopyTo(network.Forward(input), logits);
+            Inference.Forward(network, geometry, features, logits);
     }
 
     public void Dispose()

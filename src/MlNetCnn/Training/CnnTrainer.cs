@@ -3,8 +3,6 @@ using Microsoft.ML.Runtime;
 using MlNetCnn.Data;
 using MlNetCnn.Diagnostics;
 using MlNetCnn.Network;
-using MlNetCnn.Persistence;
-using MlNetCnn.Scoring;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -65,6 +63,7 @@ internal sealed class CnnTrainer
         var earlyStopping = new MetricTracker(options.EarlyStoppingMetric, options.EarlyStoppingMinDelta);
         var checkpoints = options.CheckpointFolder is { } folder ? new CheckpointStore(folder) : null;
         var fingerprint = train.CheckpointFingerprint(spec.Identity, seed, options.BatchSize);
+        UnreadableRow[] unreadable = [.. train.Unreadable, .. validation?.Unreadable ?? []];
         byte[]? bestWeights = null;
         var firstEpoch = 1;
 
@@ -111,7 +110,6 @@ internal sealed class CnnTrainer
             var metrics = validation is null ? null : Measure(network, validation);
             var record = new EpochRecord(epoch, loss, metrics, rate, clock.Elapsed.TotalSeconds, pass.Images / Math.Max(trainSeconds, 1e-9), Array.Empty<Alarm>())
             {
-                SkippedRows = train.Unreadable.Count + (validation?.Unreadable.Count ?? 0),
                 TrainingAccuracy = pass.Accuracy,
             };
             if (epoch == 1)
@@ -134,7 +132,7 @@ internal sealed class CnnTrainer
                     context.RequestStop();
                 }
             }
-            checkpoints?.Save(new CheckpointStore.LoopState(epoch, seed, fingerprint, history, plan.Current, plan.Plateau.Snapshot, earlyStopping.Snapshot),
+            checkpoints?.Save(new CheckpointStore.LoopState(epoch, seed, fingerprint, history, plan.Current, plan.Plateau.Snapshot, earlyStopping.Snapshot, unreadable),
                 network.Module, optimizer, bestWeights);
             foreach (var callback in observers)
                 callback.OnEpochEnd(context);

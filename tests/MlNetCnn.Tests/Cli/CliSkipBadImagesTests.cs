@@ -62,6 +62,54 @@ public sealed class CliSkipBadImagesTests
     }
 
     [Fact]
+    public void Train_lists_each_image_the_library_left_out_once_in_the_warning_metrics_json_and_the_model()
+    {
+        var data = TinyImageFolder.Write(fixture.Scratch("bad"), PerClass, seed: 3);
+        var badTrain = OddPng.Damage(Path.Combine(data, "neg", "003.png"), "text");
+        var valid = TinyImageFolder.Write(fixture.Scratch("valid"), TinyModelFixture.ValidPerClass, seed: 2);
+        var badValid = OddPng.Damage(Path.Combine(valid, "pos", "001.png"), "zero-byte");
+        var output = fixture.Scratch("out");
+
+        var run = CliRun.Of(TinyModelFixture.TrainArgs(data, valid, output, Flag)).Succeeded();
+
+        // Each file once on standard error: in its set's warning line, and in no alarm besides.
+        var warnings = run.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith(WarningStart, StringComparison.Ordinal)).ToArray();
+        Assert.Equal(2, warnings.Length);
+        Assert.StartsWith($"{WarningStart}1 of {2 * PerClass} training images that cannot be read: The image '{badTrain}' ", warnings[0]);
+        Assert.StartsWith($"{WarningStart}1 of {2 * TinyModelFixture.ValidPerClass} validation images that cannot be read: The image '{badValid}' ", warnings[1]);
+        Assert.Equal(1, Occurrences(run.Error, badTrain));
+        Assert.Equal(1, Occurrences(run.Error, badValid));
+        Assert.Equal([badTrain], Skipped(output, "train").Select(s => s.Path));
+        Assert.Equal([badValid], Skipped(output, "valid").Select(s => s.Path));
+
+        // The model keeps the library's record of them, by position in the list of images it was given.
+        var ml = new Microsoft.ML.MLContext(1);
+        var model = ml.Model.Load(Path.Combine(output, "model.zip"), out _);
+        var cnn = model.FindCnn();
+        var rows = cnn.UnreadableRows;
+        Assert.Equal([RowSet.Training, RowSet.Validation], rows.Select(r => r.Set));
+        Assert.Equal([$"ImagePath = '{badTrain}'", $"ImagePath = '{badValid}'"], rows.Select(r => r.Row));
+        Assert.Equal(Skipped(output, "train").Single().Reason, rows[0].Reason);
+        (model as IDisposable)?.Dispose();
+    }
+
+    [Fact]
+    public void Train_without_the_option_stops_at_an_unreadable_validation_image_before_training()
+    {
+        var valid = TinyImageFolder.Write(fixture.Scratch("valid"), TinyModelFixture.ValidPerClass, seed: 2);
+        var broken = OddPng.Damage(Path.Combine(valid, "neg", "002.png"), "truncated");
+        var output = fixture.Scratch("out");
+
+        var run = CliRun.Of(TinyModelFixture.TrainArgs(fixture.Train, valid, output, "--cache-images", "false")).FailedWith($"The image '{broken}' ");
+
+        Assert.DoesNotContain("Epoch 1/", run.Out);
+        Assert.False(Directory.Exists(output) && Directory.EnumerateFileSystemEntries(output).Any());
+    }
+
+    private static int Occurrences(string text, string what) =>
+        (text.Length - text.Replace(what, "", StringComparison.Ordinal).Length) / what.Length;
+
+    [Fact]
     public void Train_fails_naming_the_class_when_every_image_of_it_is_skipped()
     {
         var data = TinyImageFolder.Write(fixture.Scratch("bad"), perClass: 3, seed: 3);

@@ -60,8 +60,9 @@ public sealed class SkipUnreadableRowsTests : IDisposable
         using var clean = Pipeline(Options(skip: false, cache)).Fit(View(Good));
 
         var cnn = skipping.LastTransformer;
-        Assert.All(cnn.History, r => Assert.Equal(Broken.Length, r.SkippedRows));
-        Assert.All(clean.LastTransformer.History, r => Assert.Equal(0, r.SkippedRows));
+        Assert.Equal(Broken.Select(p => (RowSet.Training, (long)p)), cnn.UnreadableRows.Select(r => (r.Set, r.Position)));
+        Assert.Equal(Broken.Length, cnn.UnreadableRowCount);
+        Assert.Empty(clean.LastTransformer.UnreadableRows);
         Assert.Equal(clean.LastTransformer.History.Select(r => r.TrainingLoss), cnn.History.Select(r => r.TrainingLoss));
         Assert.Equal(Scores.Column(clean.Transform(scoring)), Scores.Column(skipping.Transform(scoring)));
     }
@@ -116,7 +117,7 @@ public sealed class SkipUnreadableRowsTests : IDisposable
 
         var history = model.LastTransformer.History;
         Assert.All(history, r => Assert.Equal(Rows - Broken.Length, r.Validation!.Count));
-        Assert.All(history, r => Assert.Equal(Broken.Length, r.SkippedRows));
+        Assert.Equal(Broken.Select(p => (RowSet.Validation, (long)p)), model.LastTransformer.UnreadableRows.Select(r => (r.Set, r.Position)));
         Assert.Contains($"{Broken.Length} of {Rows} validation rows", Assert.Single(model.LastTransformer.Alarms, a => a.Code == AlarmCodes.UnreadableRows).Message);
     }
 
@@ -144,7 +145,7 @@ public sealed class SkipUnreadableRowsTests : IDisposable
     }
 
     [Fact]
-    public void The_skipped_count_is_saved_with_the_model()
+    public void The_unreadable_rows_are_saved_with_the_model()
     {
         using var model = Pipeline(Options(skip: true)).Fit(View(Enumerable.Range(0, Rows)));
         var path = Path.Combine(folder.Path, "model.zip");
@@ -153,8 +154,121 @@ public sealed class SkipUnreadableRowsTests : IDisposable
         var loaded = (TransformerChain<ITransformer>)new MLContext(seed: 2).Model.Load(path, out _);
 
         var cnn = Assert.IsType<CnnTransformer>(loaded.LastTransformer);
-        Assert.Equal(model.LastTransformer.History.Select(r => r.SkippedRows), cnn.History.Select(r => r.SkippedRows));
+        Assert.Equal(Broken.Length, cnn.UnreadableRows.Count);
+        Assert.Equal(model.LastTransformer.UnreadableRows, cnn.UnreadableRows);
+        Assert.Equal(model.LastTransformer.UnreadableRows, cnn.WithScoringEngine(ScoringEngine.LibTorch).UnreadableRows);
         Assert.Contains(cnn.Alarms, a => a.Code == AlarmCodes.UnreadableRows);
         cnn.Dispose();
+    }
+
+    [Fact]
+    public void Each_row_left_out_is_reported_once_for_the_run_with_its_set_and_reason_and_not_on_the_epochs()
+    {
+        var options = Options(skip: true);
+        var validationRows = View(Enumerable.Range(0, Rows));
+        options.ValidationSet = ImageStages().Fit(validationRows).Transform(validationRows);
+        var seen = new DataReadRecorder();
+        options.Callbacks.Add(seen);
+
+        using var model = Pipeline(options).Fit(View(Enumerable.Range(0, Rows)));
+
+        var cnn = model.LastTransformer;
+        Assert.Equal(
+            Broken.Select(p => (RowSet.Training, (long)p)).Concat(Broken.Select(p => (RowSet.Validation, (long)p))),
+            cnn.UnreadableRows.Select(r => (r.Set, r.Position)));
+        foreach (var row in cnn.UnreadableRows)
+        {
+            Assert.Equal($"ImagePath = '{PathOf((int)row.Position)}'", row.Row);
+            Assert.False(string.IsNullOrWhiteSpace(row.Reason));
+        }
+        // Once, before training, to every callback; the epochs say nothing of it.
+        var reported = Assert.Single(seen.Reports);
+        Assert.Equal(cnn.UnreadableRows, reported);
+        Assert.Equal(0, seen.EpochsBeforeReport);
+        Assert.Null(typeof(EpochRecord).GetProperty("SkippedRows"));
+        Assert.All(cnn.History, r => Assert.DoesNotContain(r.Fields(), f => f.Key == "skippedRows"));
+        Assert.All(cnn.History, r => Assert.DoesNotContain("unreadable", r.Describe(2), StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_callback_that_refuses_the_rows_left_out_stops_Fit_before_training()
+    {
+        var options = Options(skip: true);
+        var seen = new DataReadRecorder { Refuse = true };
+        options.Callbacks.Add(seen);
+
+        var error = Assert.Throws<InvalidOperationException>(() => Pipeline(options).Fit(View(Enumerable.Range(0, Rows))));
+
+        Assert.Equal(DataReadRecorder.Refusal, error.Message);
+        Assert.Equal(0, seen.Epochs);
+    }
+
+    [Fact]
+    public void Without_the_option_callbacks_are_told_of_no_row_left_out()
+    {
+        var options = Options(skip: false);
+        var seen = new DataReadRecorder();
+        options.Callbacks.Add(seen);
+
+        using var model = Pipeline(options).Fit(View(Good));
+
+        Assert.Empty(Assert.Single(seen.Reports));
+        Assert.Empty(model.LastTransformer.UnreadableRows);
+    }
+
+    [Fact]
+    public void A_checkpoint_keeps_the_rows_left_out_once_and_a_resumed_run_reports_the_same()
+    {
+        var options = Options(skip: true);
+        options.CheckpointFolder = Path.Combine(folder.Path, "checkpoints");
+        using var first = Pipeline(options).Fit(View(Enumerable.Range(0, Rows)));
+
+        using (var reader = new BinaryReader(File.OpenRead(Path.Combine(options.CheckpointFolder, "epoch-0002", "state.bin"))))
+        {
+            Assert.Equal(5, reader.ReadInt32()); // checkpoint format 5
+            reader.ReadInt32();
+            reader.ReadInt32();
+            reader.ReadString();
+            reader.ReadDouble();
+            for (var tracker = 0; tracker < 2; tracker++)
+            {
+                reader.ReadBoolean();
+                reader.ReadDouble();
+                reader.ReadInt32();
+                reader.ReadInt32();
+            }
+            MlNetCnn.Persistence.HistoryFormat.Read(reader, withSkippedRows: true, withTrainingAccuracy: true, out var perEpoch);
+            Assert.Equal(0, perEpoch);
+            Assert.Equal(first.LastTransformer.UnreadableRows, MlNetCnn.Persistence.HistoryFormat.ReadUnreadable(reader));
+        }
+
+        options.Epochs = 3;
+        options.ResumeFromCheckpoint = true;
+        using var resumed = Pipeline(options).Fit(View(Enumerable.Range(0, Rows)));
+        Assert.Equal(3, resumed.LastTransformer.History.Count);
+        Assert.Equal(first.LastTransformer.UnreadableRows, resumed.LastTransformer.UnreadableRows);
+    }
+
+    private sealed class DataReadRecorder : ITrainingCallback
+    {
+        public const string Refusal = "refused before training";
+
+        public List<IReadOnlyList<UnreadableRow>> Reports { get; } = [];
+
+        public bool Refuse { get; init; }
+
+        public int Epochs { get; private set; }
+
+        public int EpochsBeforeReport { get; private set; } = -1;
+
+        public void OnDataRead(IReadOnlyList<UnreadableRow> unreadableRows)
+        {
+            EpochsBeforeReport = Epochs;
+            Reports.Add(unreadableRows.ToArray());
+            if (Refuse)
+                throw new InvalidOperationException(Refusal);
+        }
+
+        public void OnEpochEnd(TrainingContext context) => Epochs++;
     }
 }

@@ -39,6 +39,8 @@ public sealed class EarlierReleaseTests
         Assert.Null(cnn.PositiveClassName);
         Assert.Null(cnn.NegativeClassName);
         Assert.Equal(2, cnn.History.Count);
+        Assert.Empty(cnn.UnreadableRows);
+        Assert.Equal(0, cnn.UnreadableRowCount);
         (model as IDisposable)?.Dispose();
     }
 
@@ -70,6 +72,7 @@ public sealed class EarlierReleaseTests
         var restored = new CheckpointStore(folder).Restore(network, optimizer, fingerprint);
         Assert.NotNull(restored);
         Assert.Equal(2, restored.Value.State.History.Count);
+        Assert.Empty(restored.Value.State.UnreadableRows);
         Assert.All(restored.Value.State.History, r => Assert.True(r.TrainingLoss > 0 && r.Validation is not null));
     }
 }

@@ -1,9 +1,9 @@
 using MlNetCnn.Diagnostics;
 using MlNetCnn.Network;
-using MlNetCnn.Training;
+using MlNetCnn.Persistence;
 using TorchSharp;
 
-namespace MlNetCnn.Persistence;
+namespace MlNetCnn.Training;
 
 /// <summary>
 /// Saves the training state after each epoch into <c>FOLDER/epoch-NNNN/</c>, and finds the newest complete one.
@@ -21,7 +21,8 @@ internal sealed class CheckpointStore
     // 2: the optimiser's own state format (AdamOptimizer) and networks without batch counters.
     // 3: the history carries each epoch's skipped-row count; 2 is still read.
     // 4: the history carries each epoch's training accuracy; 2 and 3 are still read (training accuracy NaN).
-    private const int FormatVersion = 4;
+    // 5: the run's unreadable rows follow the history, once (its per-epoch counts are 0); 2 to 4 are still read.
+    private const int FormatVersion = 5;
     private const int OldestReadable = 2;
 
     private readonly string folder;
@@ -36,7 +37,8 @@ internal sealed class CheckpointStore
         IReadOnlyList<EpochRecord> History,
         double PlateauRate,
         MetricTracker.State Plateau,
-        MetricTracker.State EarlyStopping);
+        MetricTracker.State EarlyStopping,
+        IReadOnlyList<UnreadableRow> UnreadableRows);
 
     /// <summary>Writes the state after an epoch.</summary>
     public void Save(LoopState state, torch.nn.Module network, AdamOptimizer optimizer, byte[]? bestWeights)
@@ -62,6 +64,7 @@ internal sealed class CheckpointStore
             WriteTracker(writer, state.Plateau);
             WriteTracker(writer, state.EarlyStopping);
             HistoryFormat.Write(writer, state.History);
+            HistoryFormat.WriteUnreadable(writer, state.UnreadableRows);
         }
 
         var target = Path.Combine(folder, name);
@@ -96,7 +99,10 @@ internal sealed class CheckpointStore
             var rate = reader.ReadDouble();
             var plateau = ReadTracker(reader);
             var early = ReadTracker(reader);
-            state = new LoopState(epochs, seed, storedFingerprint, HistoryFormat.Read(reader, withSkippedRows: version >= 3, withTrainingAccuracy: version >= 4), rate, plateau, early);
+            var history = HistoryFormat.Read(reader, withSkippedRows: version >= 3, withTrainingAccuracy: version >= 4, out _);
+            // Before format 5 only a count was kept; the fingerprint has made sure this run left out the same rows.
+            var unreadable = version >= 5 ? HistoryFormat.ReadUnreadable(reader) : [];
+            state = new LoopState(epochs, seed, storedFingerprint, history, rate, plateau, early, unreadable);
             network.load(Path.Combine(newest, WeightsFile));
             using (var optimizerReader = new BinaryReader(File.OpenRead(Path.Combine(newest, OptimizerFile))))
                 optimizer.Load(optimizerReader);
