@@ -37,6 +37,12 @@ internal abstract class NetworkSpec
     /// </summary>
     public virtual int LearnabilitySteps => CustomLearnabilitySteps;
 
+    /// <summary>
+    /// Whether training brings batch norm's running statistics up to each epoch's final weights before measuring
+    /// (see CnnTrainer.RefreshBatchNorm): custom networks do; the built-in network keeps its recorded behaviour.
+    /// </summary>
+    public virtual bool RefreshesBatchNorm => true;
+
     /// <summary>See <see cref="LearnabilitySteps"/>.</summary>
     public const int BuiltInLearnabilitySteps = 30;
 
@@ -61,6 +67,8 @@ internal abstract class NetworkSpec
         public override NetworkShape? Shape => shape;
 
         public override int LearnabilitySteps => BuiltInLearnabilitySteps;
+
+        public override bool RefreshesBatchNorm => false;
 
         public override void CheckFits(ImageGeometry geometry) => shape.CheckFits(geometry);
 
@@ -98,21 +106,16 @@ internal abstract class NetworkSpec
     }
 
     /// <summary>A registered factory's TorchSharp module.</summary>
-    internal sealed class Factory : NetworkSpec
+    /// <param name="network">What the options name.</param>
+    /// <param name="implementation">The registered factory.</param>
+    /// <param name="assembly">The assembly that registers it (its full name is saved with the model).</param>
+    internal sealed class Factory(CustomNetwork network, ICnnNetworkFactory implementation, Assembly assembly) : NetworkSpec
     {
-        private Factory(CustomNetwork network, ICnnNetworkFactory factory, Assembly assembly)
-        {
-            Network = network;
-            Implementation = factory;
-            Assembly = assembly;
-        }
+        public CustomNetwork Network => network;
 
-        public CustomNetwork Network { get; }
+        public ICnnNetworkFactory Implementation => implementation;
 
-        public ICnnNetworkFactory Implementation { get; }
-
-        /// <summary>The assembly that registers the factory (its full name is saved with the model).</summary>
-        public Assembly Assembly { get; }
+        public Assembly Assembly => assembly;
 
         public override string Description => Network.ToString();
 
