@@ -22,6 +22,7 @@ internal sealed class LrFindCommand
     private readonly Option<int> batchSize = new("--batch-size") { Description = "Images per step of the range test.", DefaultValueFactory = _ => TrainSettings.DefaultBatchSize };
     private readonly Option<int> seed = new("--seed") { Description = "Seed of the network's weights and of the batches.", DefaultValueFactory = _ => TrainCommand.DefaultSeed };
     private readonly Option<string> output = new("--out") { Description = $"Folder for {PlotFileName}.", DefaultValueFactory = _ => TrainCommand.DefaultOutFolder };
+    private readonly Option<string?> network = new("--network") { Description = $"As train's --network: {TrainSettings.BuiltInNetworkName} (default), {TrainSettings.ResidualNetworkName}[:CHANNELS] or {TrainSettings.TorchScriptPrefix}FILE.pt." };
 
     /// <summary>A command that writes through <paramref name="console"/>.</summary>
     public LrFindCommand(CliConsole console) => this.console = console;
@@ -32,19 +33,19 @@ internal sealed class LrFindCommand
         var command = new Command("lr-find",
             $"Run the learning-rate range test on a training folder; print the suggested learning rate and write {PlotFileName}.")
         {
-            train, positive, imageSize, batchSize, seed, output,
+            train, positive, imageSize, batchSize, seed, output, network,
         };
         command.SetAction(parse => Run(parse.GetValue(train)!, parse.GetValue(positive), parse.GetValue(imageSize), parse.GetValue(batchSize),
-            parse.GetValue(seed), parse.GetValue(output)!));
+            parse.GetValue(seed), parse.GetValue(output)!, TrainSettings.ParseNetwork(parse.GetValue(network))));
         return command;
     }
 
-    private int Run(string trainPath, string? positiveName, int size, int batch, int seedValue, string outFolder)
+    private int Run(string trainPath, string? positiveName, int size, int batch, int seedValue, string outFolder, CustomNetwork? custom)
     {
         if (batch < 2)
             throw new CliException($"--batch-size {batch} must be at least 2 (batch normalisation needs two images per step).");
         var shape = new TrainSettings().Network;
-        if (size < shape.MinimumImageSide)
+        if (custom is null && size < shape.MinimumImageSide)
             throw new CliException($"--image-size {size} is too small for the network ({shape}): it needs at least {shape.MinimumImageSide}.");
         var folder = LabelledFolder.Load(trainPath, positiveName, "training", skipBadImages: false);
         CommonOptions.CheckOutFolder(outFolder);
@@ -60,10 +61,19 @@ internal sealed class LrFindCommand
             FeatureColumnName = ImagePipeline.FeaturesColumn,
             BatchSize = batch,
             Network = shape,
+            CustomNetwork = custom,
             Seed = seedValue,
             CancellationToken = console.Cancellation,
         };
-        var result = new CnnEstimator(ml, options).FindLearningRate(features);
+        Diagnostics.LearningRateFinderResult result;
+        try
+        {
+            result = new CnnEstimator(ml, options).FindLearningRate(features);
+        }
+        catch (ArgumentException e) when (e.ParamName == nameof(CnnOptions.CustomNetwork))
+        {
+            throw new CliException($"--network {custom}: {e.Message.Split(" (Parameter")[0]}", e);
+        }
 
         var plot = Path.Combine(outFolder, PlotFileName);
         Directory.CreateDirectory(outFolder);

@@ -51,6 +51,17 @@ public sealed class CustomNetworkCommandTests : IDisposable
         Assert.True(new FileInfo(Path.Combine(output, "model.onnx")).Length > 1000);
     }
 
+    [Fact]
+    public void Lr_find_runs_the_range_test_on_a_custom_network()
+    {
+        var output = temp["lr-find"];
+
+        var run = CliRun.Of("lr-find", "--train", train, "--image-size", "12", "--batch-size", "8", "--network", "residual:16", "--out", output).Succeeded();
+
+        Assert.Contains("Suggested learning rate", run.Out);
+        Assert.True(File.Exists(Path.Combine(output, "lr-find.png")));
+    }
+
     [Theory]
     [InlineData("nonsense", "--network 'nonsense' is not a network")]
     [InlineData("torchscript:/no/such/net.pt", "No TorchScript file '/no/such/net.pt'")]
