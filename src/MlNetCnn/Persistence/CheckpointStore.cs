@@ -21,12 +21,19 @@ internal sealed class CheckpointStore
     // 2: the optimiser's own state format (AdamOptimizer) and networks without batch counters.
     // 3: the history carries each epoch's skipped-row count; 2 is still read.
     // 4: the history carries each epoch's training accuracy; 2 and 3 are still read (training accuracy NaN).
-    private const int FormatVersion = 4;
+    // 5: then the precision trained in (int: Precision.Float32 or BFloat16); 2–4 are read as Float32 (there was no other).
+    private const int FormatVersion = 5;
     private const int OldestReadable = 2;
 
     private readonly string folder;
+    private readonly Precision precision;
 
-    public CheckpointStore(string folder) => this.folder = folder;
+    /// <summary>A store in <paramref name="folder"/> for a run that trains in <paramref name="precision"/> (Float32 or BFloat16, resolved).</summary>
+    public CheckpointStore(string folder, Precision precision)
+    {
+        this.folder = folder;
+        this.precision = precision;
+    }
 
     /// <summary>What a checkpoint holds besides tensors.</summary>
     public sealed record LoopState(
@@ -62,6 +69,7 @@ internal sealed class CheckpointStore
             WriteTracker(writer, state.Plateau);
             WriteTracker(writer, state.EarlyStopping);
             HistoryFormat.Write(writer, state.History);
+            writer.Write((int)precision);
         }
 
         var target = Path.Combine(folder, name);
@@ -97,6 +105,13 @@ internal sealed class CheckpointStore
             var plateau = ReadTracker(reader);
             var early = ReadTracker(reader);
             state = new LoopState(epochs, seed, storedFingerprint, HistoryFormat.Read(reader, withSkippedRows: version >= 3, withTrainingAccuracy: version >= 4), rate, plateau, early);
+            var storedPrecision = version >= 5 ? (Precision)reader.ReadInt32() : Precision.Float32;
+            if (storedPrecision is not (Precision.Float32 or Precision.BFloat16))
+                throw new InvalidDataException($"its precision {(int)storedPrecision} is neither Float32 nor BFloat16");
+            if (storedPrecision != precision)
+                throw new InvalidOperationException(
+                    $"The checkpoint in {newest} was trained in {storedPrecision}; this run trains in {precision}, and a resumed run must go on as it began " +
+                    $"to end where an unbroken one does. Set Precision = {storedPrecision} to resume it, or use another CheckpointFolder (or delete it) to start afresh.");
             network.load(Path.Combine(newest, WeightsFile));
             using (var optimizerReader = new BinaryReader(File.OpenRead(Path.Combine(newest, OptimizerFile))))
                 optimizer.Load(optimizerReader);

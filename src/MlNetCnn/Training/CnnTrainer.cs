@@ -29,6 +29,7 @@ internal sealed class CnnTrainer
     private readonly int seed;
     private readonly AlarmMonitor monitor = new();
     private readonly List<EpochRecord> history = new();
+    private Precision precision = Precision.Float32;
 
     public CnnTrainer(IChannel channel, CnnOptions options, int seed)
     {
@@ -44,6 +45,7 @@ internal sealed class CnnTrainer
         var network = CreateNetwork(train.Geometry);
         try
         {
+            UsePrecision(network);
             return Run(network, train, validation, inputAlarms);
         }
         catch
@@ -59,7 +61,7 @@ internal sealed class CnnTrainer
         using var positiveWeight = PositiveWeight(train);
         var plan = new LearningRatePlan(options, validation is not null);
         var earlyStopping = new MetricTracker(options.EarlyStoppingMetric, options.EarlyStoppingMinDelta);
-        var checkpoints = options.CheckpointFolder is { } folder ? new CheckpointStore(folder) : null;
+        var checkpoints = options.CheckpointFolder is { } folder ? new CheckpointStore(folder, precision) : null;
         var fingerprint = train.CheckpointFingerprint(network.Shape, seed, options.BatchSize);
         byte[]? bestWeights = null;
         var firstEpoch = 1;
@@ -334,6 +336,16 @@ internal sealed class CnnTrainer
     }
 
     private CnnNetwork CreateNetwork(ImageGeometry geometry) => CreateNetwork(seed, options.Network, geometry);
+
+    /// <summary>Resolves <see cref="CnnOptions.Precision"/> for <paramref name="network"/> and sets its compute type; says so unless Float32 was asked for.</summary>
+    private void UsePrecision(CnnNetwork network)
+    {
+        var choice = PrecisionChoice.Resolve(options.Precision, network.Shape, network.Geometry);
+        network.ComputeType = choice.ComputeType;
+        precision = choice.Precision;
+        if (options.Precision != Precision.Float32)
+            channel.Info(choice.Reason);
+    }
 
     /// <summary>A new network whose weights depend on <paramref name="seed"/> alone.</summary>
     internal static CnnNetwork CreateNetwork(int seed, NetworkShape shape, ImageGeometry geometry)

@@ -57,6 +57,7 @@ internal sealed class LearningRateFinder
         var stoppedEarly = false;
 
         using var network = CnnTrainer.CreateNetwork(seed, options.Network, g);
+        network.ComputeType = PrecisionChoice.Resolve(options.Precision, options.Network, g).ComputeType;
         using var optimizer = new AdamOptimizer(network.parameters(), startRate, options.WeightDecay);
         using var positiveWeight = CnnTrainer.PositiveWeight(options, train);
         var step = new TrainStep(network, optimizer, positiveWeight, g);

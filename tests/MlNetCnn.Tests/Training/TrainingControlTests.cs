@@ -79,11 +79,12 @@ public sealed class TrainingControlTests
         options.CheckpointFolder = folder.Path;
         using (new CnnEstimator(ml, options).Fit(train)) { }
 
-        // Format 3 is format 4 without the training-accuracy block at the end of state.bin (count, then one double per epoch).
+        // Format 3 is format 5 without its last two blocks: the precision (an int), and before it the training-accuracy
+        // block (count, then one double per epoch).
         var state = Path.Combine(folder.Path, "epoch-0001", "state.bin");
         var bytes = File.ReadAllBytes(state);
-        Assert.Equal(4, BitConverter.ToInt32(bytes, 0));
-        bytes = bytes[..^(sizeof(int) + sizeof(double))];
+        Assert.Equal(5, BitConverter.ToInt32(bytes, 0));
+        bytes = bytes[..^(sizeof(int) + sizeof(int) + sizeof(double))];
         BitConverter.GetBytes(3).CopyTo(bytes, 0);
         File.WriteAllBytes(state, bytes);
 
