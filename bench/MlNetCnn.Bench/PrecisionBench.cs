@@ -57,6 +57,8 @@ internal static class PrecisionBench
         var sizes = quick
             ? new[] { new SizeSettings(64, 80, 128, 1, 32, 1), new SizeSettings(244, 305, 32, 1, 32, 1) }
             : new[] { new SizeSettings(64, 80, 512, 1, 32, 1), new SizeSettings(244, 305, 64, 1, 32, 1) };
+        if (BenchSettings.Value(args, "--sides") is { } sides)
+            sizes = sizes.Where(z => sides.Split(',').Contains(z.Side.ToString(CultureInfo.InvariantCulture))).ToArray();
         var settings = BenchSettings.Parse(args) with { Threads = threads, WarmupSteps = WarmupSteps };
         var inherited = Environment.GetEnvironmentVariable(IsaVariable) ?? "none";
         var s = new StringBuilder();
