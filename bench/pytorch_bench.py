@@ -3,9 +3,12 @@
 
 The C# bench (bench/MlNetCnn.Bench) writes the image tensors as raw little-endian float32 files and runs this
 script with the same network, batch size, optimizer, epochs and thread count. It prints one JSON object.
+With --autocast, forward passes (training and scoring) run under torch.autocast('cpu', dtype=torch.bfloat16): PyTorch's
+mixed precision (bfloat16 convolutions and linear layers, float32 weights, optimiser state and loss).
 Needs Debian's python3-torch only (no numpy): run it with /usr/bin/python3.
 """
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -38,7 +41,12 @@ class CnnNetwork(nn.Module):
         return self.classifier(self.features(x).flatten(1)).squeeze(1)
 
 
-def train(net, optimizer, images, labels, epochs, batch, generator, max_steps=None):
+def precision(autocast):
+    """The context forward passes run in: PyTorch's CPU autocast to bfloat16, or nothing."""
+    return torch.autocast("cpu", dtype=torch.bfloat16) if autocast else contextlib.nullcontext()
+
+
+def train(net, optimizer, images, labels, epochs, batch, generator, max_steps=None, autocast=False):
     """The textbook loop; a lone last row is skipped, as MlNetCnn's trainer does. Returns images trained on."""
     loss_fn = nn.BCEWithLogitsLoss()
     net.train()
@@ -52,7 +60,9 @@ def train(net, optimizer, images, labels, epochs, batch, generator, max_steps=No
                 continue
             x, y = images.index_select(0, idx), labels.index_select(0, idx)
             optimizer.zero_grad()
-            loss = loss_fn(net(x), y)
+            with precision(autocast):
+                logits = net(x)
+            loss = loss_fn(logits.float(), y)
             loss.backward()
             optimizer.step()
             loss.item()
@@ -63,12 +73,12 @@ def train(net, optimizer, images, labels, epochs, batch, generator, max_steps=No
     return seen
 
 
-def score(net, images, batch):
+def score(net, images, batch, autocast=False):
     net.eval()
     out = torch.empty(images.shape[0])
-    with torch.no_grad():
+    with torch.no_grad(), precision(autocast):
         for start in range(0, images.shape[0], batch):
-            out[start:start + batch] = net(images[start:start + batch])
+            out[start:start + batch] = net(images[start:start + batch]).float()
     return out
 
 
@@ -120,6 +130,7 @@ def main():
     p.add_argument("--matmul", default="", help="also measure the FP32 matmul peak: comma-separated square sides")
     p.add_argument("--matmul-repeats", type=int, default=3)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--autocast", action="store_true", help="train and score under torch.autocast('cpu', dtype=torch.bfloat16)")
     a = p.parse_args()
 
     torch.set_num_threads(a.threads)
@@ -134,25 +145,26 @@ def main():
         return net, torch.optim.Adam(net.parameters(), lr=a.lr)
 
     net, opt = fresh()
-    train(net, opt, images, labels, 1, a.batch, generator, max_steps=a.warmup_steps)
+    train(net, opt, images, labels, 1, a.batch, generator, max_steps=a.warmup_steps, autocast=a.autocast)
     train_times, seen = [], 0
     for _ in range(a.repeats):
         net, opt = fresh()
         t = time.perf_counter()
-        seen = train(net, opt, images, labels, a.epochs, a.batch, generator)
+        seen = train(net, opt, images, labels, a.epochs, a.batch, generator, autocast=a.autocast)
         train_times.append(time.perf_counter() - t)
 
     to_score = images[:a.score_count] if a.score_count else images
-    score(net, to_score[:a.batch], a.batch)
+    score(net, to_score[:a.batch], a.batch, a.autocast)
     score_times = []
     for _ in range(a.repeats):
         t = time.perf_counter()
-        score(net, to_score, a.batch)
+        score(net, to_score, a.batch, a.autocast)
         score_times.append(time.perf_counter() - t)
 
     result = {
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
+        "autocast": a.autocast,
         "train_images": seen,
         "train_seconds": train_times,
         "train_images_per_second": seen / statistics.median(train_times),

@@ -29,6 +29,19 @@ internal static class FashionMnist
         return result;
     }
 
+    /// <summary>
+    /// Every image of classes <paramref name="negative"/> (label false) and <paramref name="positive"/> (true) in the
+    /// training split or, with <paramref name="test"/>, in t10k, in file order: 28×28 grey bytes and a label each.
+    /// </summary>
+    public static List<(byte[] Pixels, bool Label)> Pair(int negative, int positive, bool test)
+    {
+        var split = test ? "t10k" : "train";
+        var labels = ReadIdx(Path.Combine(Folder, $"{split}-labels-idx1-ubyte.gz"), LabelsMagic, out _);
+        var images = ReadIdx(Path.Combine(Folder, $"{split}-images-idx3-ubyte.gz"), ImagesMagic, out var imageSize);
+        return Enumerable.Range(0, labels.Length).Where(i => labels[i] == negative || labels[i] == positive)
+            .Select(i => (images.AsSpan(i * imageSize, imageSize).ToArray(), labels[i] == positive)).ToList();
+    }
+
     private static byte[] ReadIdx(string path, int magic, out int itemSize)
     {
         if (!File.Exists(path))

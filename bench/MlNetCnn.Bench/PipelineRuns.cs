@@ -16,8 +16,9 @@ internal static class PipelineRuns
 {
     // The comparison rows time training, so the one-time learnability check (CNN008) is off there; the pipeline Fit
     // with the defaults (check on) is a row of its own beside them, and the check's cost per Fit is measured alone too.
-    public static CnnOptions Options(int epochs, int batchSize, IProgress<TrainingProgress>? progress = null, bool checkLearnable = false) =>
-        new() { Epochs = epochs, BatchSize = batchSize, Seed = 1, Progress = progress, CheckLearnable = checkLearnable };
+    public static CnnOptions Options(int epochs, int batchSize, IProgress<TrainingProgress>? progress = null, bool checkLearnable = false,
+        Precision precision = CnnOptions.DefaultPrecision) =>
+        new() { Epochs = epochs, BatchSize = batchSize, Seed = 1, Progress = progress, CheckLearnable = checkLearnable, Precision = precision };
 
     /// <summary>Seconds the default learnability check adds to one Fit: a Fit with it minus a Fit without it, same data.</summary>
     public static double CheckCost(ImageSet set, int batchSize)
@@ -35,11 +36,11 @@ internal static class PipelineRuns
 
     /// <summary>LoadImages → ResizeImages → ExtractPixels → CnnEstimator, fitted over the PNG rows (the learnability check off unless asked).</summary>
     public static (TransformerChain<CnnTransformer> Model, FitTiming Timing) FitFromPng(ImageSet set, int epochs, int batchSize, int? take = null,
-        IProgress<TrainingProgress>? progress = null, bool checkLearnable = false)
+        IProgress<TrainingProgress>? progress = null, bool checkLearnable = false, Precision precision = CnnOptions.DefaultPrecision, MLContext? context = null)
     {
-        var ml = new MLContext(seed: 1);
+        var ml = context ?? new MLContext(seed: 1);
         var rows = set.RowsView(ml, take);
-        var pipeline = ImageSet.ImageStages(ml, set.Side).Append(new CnnEstimator(ml, Options(epochs, batchSize, progress, checkLearnable)));
+        var pipeline = ImageSet.ImageStages(ml, set.Side).Append(new CnnEstimator(ml, Options(epochs, batchSize, progress, checkLearnable, precision)));
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var model = pipeline.Fit(rows);
         var seconds = clock.Elapsed.TotalSeconds;

@@ -8,6 +8,8 @@ namespace MlNetCnn.Bench;
 internal sealed record PyTorchResult(
     [property: JsonPropertyName("torch")] string Version,
     [property: JsonPropertyName("threads")] int Threads,
+    [property: JsonPropertyName("train_seconds")] IReadOnlyList<double> TrainSeconds,
+    [property: JsonPropertyName("train_images")] int TrainImages,
     [property: JsonPropertyName("train_images_per_second")] double TrainImagesPerSecond,
     [property: JsonPropertyName("score_images_per_second")] double ScoreImagesPerSecond,
     [property: JsonPropertyName("matmul_gflops")] double? MatmulGflops,
@@ -26,10 +28,17 @@ internal static class PyTorchRunner
     public static string Script => Path.Combine(AppContext.BaseDirectory, "pytorch_bench.py");
 
     /// <summary>Null, with the reason on stderr, when PyTorch cannot run here.</summary>
-    public static PyTorchResult? Run(BenchSettings settings, SizeSettings size, ImageSet set, bool matmul)
+    /// <param name="autocast">Train and score under <c>torch.autocast('cpu', dtype=torch.bfloat16)</c> (the script's --autocast).</param>
+    /// <param name="unsetIsaCaps">Start PyTorch without the oneDNN caps this process has (ONEDNN_MAX_CPU_ISA, DNNL_MAX_CPU_ISA), at its own default.</param>
+    public static PyTorchResult? Run(BenchSettings settings, SizeSettings size, ImageSet set, bool matmul, bool autocast = false, bool unsetIsaCaps = false)
     {
         var (images, labels) = set.WriteRaw();
         var start = new ProcessStartInfo(settings.Python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (unsetIsaCaps)
+        {
+            start.Environment.Remove("ONEDNN_MAX_CPU_ISA");
+            start.Environment.Remove("DNNL_MAX_CPU_ISA");
+        }
         foreach (var a in new[]
                  {
                      Script, "--images", images, "--labels", labels, "--count", $"{set.Count}", "--channels", $"{ImageSet.Channels}",
@@ -39,6 +48,8 @@ internal static class PyTorchRunner
                      "--matmul", matmul ? string.Join(",", settings.PeakSides) : "", "--matmul-repeats", $"{settings.PeakRepeats}",
                  })
             start.ArgumentList.Add(a);
+        if (autocast)
+            start.ArgumentList.Add("--autocast");
         try
         {
             using var process = Process.Start(start)!;

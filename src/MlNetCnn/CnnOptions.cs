@@ -31,6 +31,8 @@ public sealed class CnnOptions
     public const int DefaultPlateauPatience = 2;
     /// <summary>Default of <see cref="PlateauFactor"/>.</summary>
     public const double DefaultPlateauFactor = 0.1;
+    /// <summary>Default of <see cref="Precision"/>.</summary>
+    public const Precision DefaultPrecision = MlNetCnn.Precision.Float32;
 
     /// <summary>Name of the Boolean label column; true is the positive class. Default "Label".</summary>
     public string LabelColumnName { get; set; } = DefaultLabelColumnName;
@@ -192,6 +194,14 @@ public sealed class CnnOptions
     /// </summary>
     public int? ScoringThreads { get; set; }
 
+    /// <summary>
+    /// The number format training computes in: Float32, BFloat16 (mixed: bfloat16 convolutions and dense layers,
+    /// float32 weights, optimiser state, loss and batch-norm statistics) or Auto (BFloat16 where the CPU and oneDNN
+    /// compute it natively and right, else Float32). Validation during training follows it; the saved weights are
+    /// float32 and the trained model scores in float32. Default Float32.
+    /// </summary>
+    public Precision Precision { get; set; } = DefaultPrecision;
+
     /// <summary>Layer sizes. Default: the question's network (<see cref="NetworkShape.Default"/>). Not used when <see cref="CustomNetwork"/> is set.</summary>
     public NetworkShape Network { get; set; } = NetworkShape.Default;
 
@@ -260,6 +270,8 @@ public sealed class CnnOptions
         if (Threads is < 1)
             throw new ArgumentOutOfRangeException(nameof(Threads), Threads, "Threads must be at least 1 when given.");
         CheckScoring(ScoringEngine, ScoringThreads);
+        if (!Enum.IsDefined(Precision))
+            throw new ArgumentOutOfRangeException(nameof(Precision), Precision, $"Precision must be one of {string.Join(", ", Enum.GetNames<Precision>())}.");
         if (RandomShiftPixels < 0)
             throw new ArgumentOutOfRangeException(nameof(RandomShiftPixels), RandomShiftPixels, "RandomShiftPixels must be 0 or more.");
         if (ResumeFromCheckpoint && string.IsNullOrWhiteSpace(CheckpointFolder))

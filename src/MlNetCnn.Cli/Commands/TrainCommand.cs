@@ -87,6 +87,8 @@ internal sealed class TrainCommand
 
             Flag.Of<int>("--seed", nameof(TrainSettings.Seed), "run", $"Seed of weights, shuffling, augmentation and the held-out share (default {d.Seed})."),
             Flag.Of<int?>("--threads", nameof(TrainSettings.Threads), "run", "Threads libtorch uses for each operation (default: one per core). Runs are repeatable for the same seed, data and thread count."),
+            Flag.Of<Precision>("--precision", nameof(TrainSettings.Precision), "run",
+                $"Float32, BFloat16 (mixed: bfloat16 convolutions and dense layers, float32 weights; fast only on a CPU with avx512_bf16 or amx_bf16) or Auto (BFloat16 where that is native and right, else Float32). The model is float32 either way. Default {d.Precision}."),
             Flag.Of<string?>("--checkpoint", nameof(TrainSettings.CheckpointFolder), "run", "Folder for a checkpoint after every epoch (DIR/epoch-NNNN; the two newest are kept). A run killed mid-way can go on with --resume."),
             Flag.Of<bool>("--resume", nameof(TrainSettings.ResumeFromCheckpoint), "run", "Continue from the newest complete checkpoint in --checkpoint (same data, image settings, network, seed and batch size); with none there, start from epoch 1. Gives the losses and weights of an unbroken run."),
             Flag.Of<bool?>("--cache-images", nameof(TrainSettings.CacheImages), "run",

@@ -101,6 +101,7 @@ internal sealed class TrainSettings
 
     public int Seed { get; set; } = DefaultSeed;
     public int? Threads { get; set; }
+    public Precision Precision { get; set; } = MlNetCnn.CnnOptions.DefaultPrecision;
     public string? CheckpointFolder { get; set; }
     public bool ResumeFromCheckpoint { get; set; }
     /// <summary>Keep the decoded images in memory: true, false, or null (the default) for when they fit in <see cref="DefaultCacheBudgetBytes"/>.</summary>
@@ -158,6 +159,7 @@ internal sealed class TrainSettings
         AlarmsAsErrors = new HashSet<string>(AlarmsAsErrors, StringComparer.OrdinalIgnoreCase),
         Seed = Seed,
         Threads = Threads,
+        Precision = Precision,
         CheckpointFolder = CheckpointFolder,
         ResumeFromCheckpoint = ResumeFromCheckpoint,
         CacheImages = CacheImages ?? false,

@@ -15,7 +15,8 @@ internal static class OneDnnGuard
     /// <summary>The variable oneDNN reads for its highest instruction set.</summary>
     public const string Variable = "ONEDNN_MAX_CPU_ISA";
 
-    private const string LegacyVariable = "DNNL_MAX_CPU_ISA";
+    /// <summary>The older name oneDNN also reads.</summary>
+    public const string LegacyVariable = "DNNL_MAX_CPU_ISA";
     private const string CacheFolder = "/sys/devices/system/cpu/cpu0/cache";
 
     /// <summary>Applies the cap where it is needed; must run before libtorch loads.</summary>

@@ -70,6 +70,12 @@ public sealed class CnnNetwork : Module<Tensor, Tensor>
     /// <summary>The layer sizes.</summary>
     public NetworkShape Shape { get; }
 
+    /// <summary>
+    /// The type convolutions and dense layers compute in: float32, or bfloat16 with the weights kept float32 (see
+    /// <see cref="MixedPrecision"/>). The output is float32 either way.
+    /// </summary>
+    internal ScalarType ComputeType { get; set; } = ScalarType.Float32;
+
     /// <summary>Number of trainable parameters.</summary>
     public long ParameterCount => parameters().Sum(p => p.numel());
 
@@ -77,6 +83,11 @@ public sealed class CnnNetwork : Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
+        if (ComputeType != ScalarType.Float32)
+        {
+            var low = MixedPrecision.Forward(features, input, ComputeType).flatten(1);
+            return MixedPrecision.Forward(classifier, low, ComputeType).to(ScalarType.Float32).squeeze(1).MoveToOuterDisposeScope();
+        }
         var flat = features.forward(input).flatten(1);
         return classifier.forward(flat).squeeze(1).MoveToOuterDisposeScope();
     }

@@ -22,12 +22,19 @@ internal sealed class CheckpointStore
     // 3: the history carries each epoch's skipped-row count; 2 is still read.
     // 4: the history carries each epoch's training accuracy; 2 and 3 are still read (training accuracy NaN).
     // 5: the run's unreadable rows follow the history, once (its per-epoch counts are 0); 2 to 4 are still read.
-    private const int FormatVersion = 5;
+    // 6: then the precision trained in (int: Precision.Float32 or BFloat16); 2–5 are read as Float32 (there was no other).
+    private const int FormatVersion = 6;
     private const int OldestReadable = 2;
 
     private readonly string folder;
+    private readonly Precision precision;
 
-    public CheckpointStore(string folder) => this.folder = folder;
+    /// <summary>A store in <paramref name="folder"/> for a run that trains in <paramref name="precision"/> (Float32 or BFloat16, resolved).</summary>
+    public CheckpointStore(string folder, Precision precision)
+    {
+        this.folder = folder;
+        this.precision = precision;
+    }
 
     /// <summary>What a checkpoint holds besides tensors.</summary>
     public sealed record LoopState(
@@ -65,6 +72,7 @@ internal sealed class CheckpointStore
             WriteTracker(writer, state.EarlyStopping);
             HistoryFormat.Write(writer, state.History);
             HistoryFormat.WriteUnreadable(writer, state.UnreadableRows);
+            writer.Write((int)precision);
         }
 
         var target = Path.Combine(folder, name);
@@ -103,6 +111,13 @@ internal sealed class CheckpointStore
             // Before format 5 only a count was kept; the fingerprint has made sure this run left out the same rows.
             var unreadable = version >= 5 ? HistoryFormat.ReadUnreadable(reader) : [];
             state = new LoopState(epochs, seed, storedFingerprint, history, rate, plateau, early, unreadable);
+            var storedPrecision = version >= 6 ? (Precision)reader.ReadInt32() : Precision.Float32;
+            if (storedPrecision is not (Precision.Float32 or Precision.BFloat16))
+                throw new InvalidDataException($"its precision {(int)storedPrecision} is neither Float32 nor BFloat16");
+            if (storedPrecision != precision)
+                throw new InvalidOperationException(
+                    $"The checkpoint in {newest} was trained in {storedPrecision}; this run trains in {precision}, and a resumed run must go on as it began " +
+                    $"to end where an unbroken one does. Set Precision = {storedPrecision} to resume it, or use another CheckpointFolder (or delete it) to start afresh.");
             network.load(Path.Combine(newest, WeightsFile));
             using (var optimizerReader = new BinaryReader(File.OpenRead(Path.Combine(newest, OptimizerFile))))
                 optimizer.Load(optimizerReader);

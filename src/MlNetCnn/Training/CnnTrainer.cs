@@ -26,6 +26,7 @@ internal sealed class CnnTrainer
     private readonly int seed;
     private readonly AlarmMonitor monitor = new();
     private readonly List<EpochRecord> history = new();
+    private Precision precision = Precision.Float32;
 
     private readonly NetworkSpec spec;
     private ImageGeometry geometry;
@@ -46,6 +47,7 @@ internal sealed class CnnTrainer
         var network = CreateNetwork(train.Geometry);
         try
         {
+            UsePrecision(network);
             return Run(network, train, validation, inputAlarms);
         }
         catch
@@ -61,7 +63,7 @@ internal sealed class CnnTrainer
         using var positiveWeight = PositiveWeight(train);
         var plan = new LearningRatePlan(options, validation is not null);
         var earlyStopping = new MetricTracker(options.EarlyStoppingMetric, options.EarlyStoppingMinDelta);
-        var checkpoints = options.CheckpointFolder is { } folder ? new CheckpointStore(folder) : null;
+        var checkpoints = options.CheckpointFolder is { } folder ? new CheckpointStore(folder, precision) : null;
         var fingerprint = train.CheckpointFingerprint(spec.Identity, seed, options.BatchSize);
         UnreadableRow[] unreadable = [.. train.Unreadable, .. validation?.Unreadable ?? []];
         byte[]? bestWeights = null;
@@ -379,6 +381,29 @@ internal sealed class CnnTrainer
     }
 
     private NetworkModule CreateNetwork(ImageGeometry geometry) => CreateNetwork(seed, spec, geometry);
+
+    /// <summary>
+    /// Resolves <see cref="CnnOptions.Precision"/> for <paramref name="network"/> and sets its compute type; says so
+    /// unless Float32 was asked for. Mixed precision is the built-in network's: a custom network trains in Float32
+    /// (Auto says so; BFloat16 is refused before training).
+    /// </summary>
+    private void UsePrecision(NetworkModule network)
+    {
+        if (network.Module is not CnnNetwork cnn)
+        {
+            if (options.Precision == Precision.BFloat16)
+                throw new ArgumentException($"Precision BFloat16 is for the built-in network; the {spec.Description} trains in Float32. Set Precision to Float32 or Auto.", nameof(CnnOptions.Precision));
+            precision = Precision.Float32;
+            if (options.Precision != Precision.Float32)
+                channel.Info($"Precision Auto: Float32, as for every custom network ({spec.Description}).");
+            return;
+        }
+        var choice = PrecisionChoice.Resolve(options.Precision, cnn.Shape, cnn.Geometry);
+        cnn.ComputeType = choice.ComputeType;
+        precision = choice.Precision;
+        if (options.Precision != Precision.Float32)
+            channel.Info(choice.Reason);
+    }
 
     /// <summary>A new network whose weights depend on <paramref name="seed"/> alone (a TorchScript module's come from its file).</summary>
     internal static NetworkModule CreateNetwork(int seed, NetworkSpec spec, ImageGeometry geometry)

@@ -57,6 +57,8 @@ internal sealed class LearningRateFinder
         var stoppedEarly = false;
 
         using var network = CnnTrainer.CreateNetwork(seed, NetworkSpec.Of(options), g);
+        if (network.Module is CnnNetwork cnn)
+            cnn.ComputeType = PrecisionChoice.Resolve(options.Precision, options.Network, g).ComputeType;
         using var optimizer = new AdamOptimizer(network.Module.parameters(), startRate, options.WeightDecay);
         using var positiveWeight = CnnTrainer.PositiveWeight(options, train);
         var step = new TrainStep(network, optimizer, positiveWeight, g);

@@ -158,4 +158,18 @@ public sealed class TrainCommandTests
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "metrics.json")));
         Assert.False(json.RootElement.GetProperty("training").GetProperty("options").GetProperty("RandomHorizontalFlip").GetBoolean());
     }
+
+    [Fact]
+    public void Precision_takes_bfloat16_records_it_and_refuses_an_unknown_format()
+    {
+        var output = fixture.Scratch("bfloat16");
+        CliRun.Of(TinyModelFixture.TrainArgs(fixture.Train, fixture.Valid, output, "--precision", "BFloat16")).Succeeded();
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "metrics.json")));
+        Assert.Equal("BFloat16", json.RootElement.GetProperty("training").GetProperty("options").GetProperty("Precision").GetString());
+
+        using var temp = new CliTempFolder();
+        var unknown = CliRun.Of(TinyModelFixture.TrainArgs(fixture.Train, fixture.Valid, temp.Path, "--precision", "Half"));
+        Assert.NotEqual(0, unknown.ExitCode);
+        Assert.Contains("'Half' for option '--precision'", unknown.Error);
+    }
 }

@@ -225,7 +225,7 @@ public sealed class SkipUnreadableRowsTests : IDisposable
 
         using (var reader = new BinaryReader(File.OpenRead(Path.Combine(options.CheckpointFolder, "epoch-0002", "state.bin"))))
         {
-            Assert.Equal(5, reader.ReadInt32()); // checkpoint format 5
+            Assert.Equal(6, reader.ReadInt32()); // checkpoint format 6
             reader.ReadInt32();
             reader.ReadInt32();
             reader.ReadString();

@@ -196,6 +196,22 @@ public sealed class CustomNetworkTests
     }
 
     [Fact]
+    public void A_custom_network_trains_in_float32_and_refuses_BFloat16()
+    {
+        var (ml, train, _) = Data();
+        var options = Options(CustomNetwork.FromTorchScript(Fixture("small_net.pt")), epochs: 1);
+        options.Precision = Precision.BFloat16;
+
+        var error = Assert.Throws<ArgumentException>(() => new CnnEstimator(ml, options).Fit(train));
+
+        Assert.Equal(nameof(CnnOptions.Precision), error.ParamName);
+        Assert.Contains("Precision BFloat16 is for the built-in network", error.Message);
+        options.Precision = Precision.Auto;
+        using var model = new CnnEstimator(ml, options).Fit(train);
+        Assert.Single(model.History);
+    }
+
+    [Fact]
     public void A_module_without_parameters_is_refused()
     {
         var (ml, train, _) = Data();

@@ -69,7 +69,7 @@ public sealed class EarlierReleaseTests
         MlNetCnn.Native.TorchRuntime.EnsureLoaded();
         using var network = new CnnNetwork(new ImageGeometry(1, 12, 12), new NetworkShape([16], 5, 2, [8]));
         var optimizer = new AdamOptimizer(network.parameters(), 0.01, 0);
-        var restored = new CheckpointStore(folder).Restore(network, optimizer, fingerprint);
+        var restored = new CheckpointStore(folder, Precision.Float32).Restore(network, optimizer, fingerprint);
         Assert.NotNull(restored);
         Assert.Equal(2, restored.Value.State.History.Count);
         Assert.Empty(restored.Value.State.UnreadableRows);

@@ -79,13 +79,13 @@ public sealed class TrainingControlTests
         options.CheckpointFolder = folder.Path;
         using (new CnnEstimator(ml, options).Fit(train)) { }
 
-        // Format 3 is format 5 without its last two blocks: the unreadable rows (a count, 0 here), and before them the
-        // training accuracies (a count, then one double per epoch).
+        // Format 3 is format 6 without its last three blocks: the precision (an int), before it the unreadable rows (a
+        // count, 0 here), and before them the training accuracies (a count, then one double per epoch).
         var state = Path.Combine(folder.Path, "epoch-0001", "state.bin");
         var bytes = File.ReadAllBytes(state);
-        Assert.Equal(5, BitConverter.ToInt32(bytes, 0));
-        Assert.Equal(0, BitConverter.ToInt32(bytes, bytes.Length - sizeof(int)));
-        bytes = bytes[..^(sizeof(int) + sizeof(int) + sizeof(double))];
+        Assert.Equal(6, BitConverter.ToInt32(bytes, 0));
+        Assert.Equal(0, BitConverter.ToInt32(bytes, bytes.Length - 2 * sizeof(int)));
+        bytes = bytes[..^(sizeof(int) + sizeof(int) + sizeof(int) + sizeof(double))];
         BitConverter.GetBytes(3).CopyTo(bytes, 0);
         File.WriteAllBytes(state, bytes);
 

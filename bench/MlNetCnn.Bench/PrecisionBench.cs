@@ -1,0 +1,306 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace MlNetCnn.Bench;
+
+/// <summary>
+/// Issue 15, mixed precision. <c>--precision</c>: our pipeline Fit in Float32 and in BFloat16 against PyTorch without and
+/// with <c>torch.autocast('cpu', bfloat16)</c>, at 64×64 and 244×244, each run in a fresh process, interleaved and
+/// repeated. <c>--precision-accuracy</c>: Float32 against BFloat16 on two Fashion-MNIST pairs over three seeds, tested on
+/// t10k. A run that needs oneDNN's bfloat16 kernels gets <c>ONEDNN_MAX_CPU_ISA</c> lifted for its own process only.
+/// </summary>
+internal static class PrecisionBench
+{
+    public const string Flag = "--precision";
+    public const string AccuracyFlag = "--precision-accuracy";
+    public const string ChildFlag = "--precision-child";
+    private const string IsaVariable = "ONEDNN_MAX_CPU_ISA";
+    // The lowest oneDNN instruction set with bfloat16 kernels: what a BFloat16 run asks for where MlNetCnn caps oneDNN below it.
+    private const string DefaultBFloat16Isa = "AVX512_CORE_BF16";
+    private const int Batch = BenchSettings.DefaultBatchSize;
+    private const int WarmupSteps = 2;
+
+    // The accuracy study: the CLI's network and optimiser settings (README, "The CLI's defaults"), 28×28 items padded
+    // to 36×36 (the smallest side the 5×5 network takes) with the black background Fashion-MNIST has.
+    private static readonly (int Negative, int Positive, string Name)[] Pairs = [(7, 9, "Sneaker / Ankle boot"), (0, 6, "T-shirt / Shirt")];
+    private const int StudySide = 36;
+    private const int StudyBatch = 64;
+
+    public static int Run(string[] args)
+    {
+        if (args.Length > 0 && args[0] == ChildFlag)
+            return Child(args);
+        MlNetCnn.Native.TorchRuntime.EnsureLoaded();
+        var header = RunHeader.Read(args);
+        var bf16Isa = BenchSettings.Value(args, "--bf16-isa") ?? DefaultBFloat16Isa;
+        var threads = BenchSettings.Value(args, "--threads", Environment.ProcessorCount);
+        var report = args.Contains(AccuracyFlag) ? Accuracy(args, bf16Isa, threads) : Speed(args, bf16Isa, threads);
+        var text = header.ToMarkdown(RunHeader.ReadLoadAverage()) + Environment.NewLine + report;
+        Console.WriteLine(text);
+        if (BenchSettings.Value(args, "--markdown") is { } path)
+            File.WriteAllText(path, text);
+        return 0;
+    }
+
+    // ---- speed ----
+
+    private sealed record Row(string Name, string Isa, List<double> ImagesPerSecond, List<string> Notes);
+
+    private static string Speed(string[] args, string bf16Isa, int threads)
+    {
+        var quick = args.Contains("--quick");
+        var repeats = BenchSettings.Value(args, "--repeats", quick ? 1 : 3);
+        var sizes = quick
+            ? new[] { new SizeSettings(64, 80, 128, 1, 32, 1), new SizeSettings(244, 305, 32, 1, 32, 1) }
+            : new[] { new SizeSettings(64, 80, 512, 1, 32, 1), new SizeSettings(244, 305, 64, 1, 32, 1) };
+        if (BenchSettings.Value(args, "--sides") is { } sides)
+            sizes = sizes.Where(z => sides.Split(',').Contains(z.Side.ToString(CultureInfo.InvariantCulture))).ToArray();
+        var settings = BenchSettings.Parse(args) with { Threads = threads, WarmupSteps = WarmupSteps };
+        var inherited = Environment.GetEnvironmentVariable(IsaVariable) ?? "none";
+        var s = new StringBuilder();
+        s.AppendLine($"- **Rows:** ours = the pipeline Fit (LoadImages → ResizeImages → ExtractPixels → CnnEstimator, learnability check off, " +
+            $"NetworkShape.Default, batch {Batch}, seed 1) over PNGs, each in a fresh process after a {WarmupSteps}-batch warm-up Fit; " +
+            $"PyTorch = bench/pytorch_bench.py on the same images' tensors ({WarmupSteps} warm-up steps), with --autocast for AMP. " +
+            $"Rows run in turn ({repeats} round(s)); images/s = training images × epochs ÷ seconds; median, range over rounds. Threads {threads}.");
+        s.AppendLine();
+        s.AppendLine("| size | row | oneDNN cap (ONEDNN_MAX_CPU_ISA) | images/s median | range | runs | precision used |");
+        s.AppendLine("| --- | --- | --- | --- | --- | --- | --- |");
+        var ratios = new StringBuilder();
+        foreach (var size in sizes)
+        {
+            using var set = ImageSet.Write(size.Images, size.Side, size.SourceSide);
+            set.ExtractPixels(new MLContext(seed: 1));
+            var rows = new[]
+            {
+                new Row("ours, Float32", inherited, [], []),
+                new Row("ours, BFloat16", bf16Isa, [], []),
+                new Row("PyTorch, FP32", "none (PyTorch's default)", [], []),
+                new Row("PyTorch, autocast bfloat16", "none (PyTorch's default)", [], []),
+            };
+            for (var round = 0; round < repeats; round++)
+            {
+                Log($"{size.Side}×{size.Side}, round {round + 1} of {repeats}; load {RunHeader.ReadLoadAverage()}");
+                Ours(rows[0], size, Precision.Float32, isa: null, threads);
+                Ours(rows[1], size, Precision.BFloat16, bf16Isa, threads);
+                Theirs(rows[2], settings, size, set, autocast: false);
+                Theirs(rows[3], settings, size, set, autocast: true);
+            }
+            foreach (var row in rows)
+            {
+                var sorted = row.ImagesPerSecond.Order().ToArray();
+                s.AppendLine($"| {size.Side}×{size.Side} | {row.Name} | {row.Isa} | {F(Median(row.ImagesPerSecond))} | " +
+                    $"{(sorted.Length == 0 ? "n/a" : $"{F(sorted[0])}–{F(sorted[^1])}")} | {sorted.Length} | {string.Join("; ", row.Notes.Distinct())} |");
+            }
+            var (ours32, ours16, py32, py16) = (Median(rows[0].ImagesPerSecond), Median(rows[1].ImagesPerSecond), Median(rows[2].ImagesPerSecond), Median(rows[3].ImagesPerSecond));
+            ratios.AppendLine($"| {size.Side}×{size.Side} | {R(ours16 / ours32)} (target ≥ 1.6) | {R(ours16 / py16)} (target ≥ 1.0) | {R(py16 / py32)} | {R(ours32 / py32)} |");
+        }
+        s.AppendLine();
+        s.AppendLine("| size | ours BFloat16 ÷ ours Float32 | ours BFloat16 ÷ PyTorch autocast | PyTorch autocast ÷ PyTorch FP32 | ours Float32 ÷ PyTorch FP32 |");
+        s.AppendLine("| --- | --- | --- | --- | --- |");
+        s.Append(ratios);
+        return s.ToString();
+    }
+
+    private static void Ours(Row row, SizeSettings size, Precision precision, string? isa, int threads)
+    {
+        var result = RunChild(isa, "speed", $"{size.Side}", $"{size.SourceSide}", $"{size.Images}", $"{size.Epochs}", $"{precision}", $"{threads}");
+        if (result is null)
+            return;
+        row.ImagesPerSecond.Add(result.Value.GetProperty("imagesPerSecond").GetDouble());
+        row.Notes.Add(result.Value.GetProperty("precision").GetString() ?? "");
+    }
+
+    private static void Theirs(Row row, BenchSettings settings, SizeSettings size, ImageSet set, bool autocast)
+    {
+        if (settings.SkipPyTorch)
+            return;
+        var py = PyTorchRunner.Run(settings, size, set, matmul: false, autocast, unsetIsaCaps: true);
+        if (py is null)
+            return;
+        row.ImagesPerSecond.Add(py.TrainImages / Median(py.TrainSeconds.ToList()));
+        row.Notes.Add($"torch {py.Version}, kernels {py.CpuCapability}");
+    }
+
+    // ---- accuracy ----
+
+    private static string Accuracy(string[] args, string bf16Isa, int threads)
+    {
+        var epochs = BenchSettings.Value(args, "--epochs", 5);
+        var seeds = (BenchSettings.Value(args, "--seeds") ?? "1,2,3").Split(',').Select(t => int.Parse(t, CultureInfo.InvariantCulture)).ToArray();
+        var s = new StringBuilder();
+        s.AppendLine($"- **Study:** Fashion-MNIST ({FashionMnist.Folder}), each pair's whole training split to train and its t10k images to test " +
+            $"(accuracy and AUC from ML.NET's BinaryClassification.Evaluate on t10k); 28×28 padded to {StudySide}×{StudySide}; the CLI's network " +
+            $"(conv 16, 32, 64, dense 500, 500), {epochs} epochs, batch {StudyBatch}, lr 0.001, cosine schedule, mirror on; threads {threads}; " +
+            $"Float32 runs under the process's oneDNN cap ({Environment.GetEnvironmentVariable(IsaVariable) ?? "none"}), BFloat16 runs with {IsaVariable}={bf16Isa}; each run in a fresh process.");
+        s.AppendLine();
+        s.AppendLine("| pair | seed | Float32 accuracy | Float32 AUC | BFloat16 accuracy | BFloat16 AUC | Float32 s | BFloat16 s |");
+        s.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- |");
+        var summary = new StringBuilder();
+        var notes = new HashSet<string>();
+        foreach (var (negative, positive, name) in Pairs)
+        {
+            var rows = new List<(JsonElement Float32, JsonElement BFloat16)>();
+            foreach (var seed in seeds)
+            {
+                Log($"{name}, seed {seed}; load {RunHeader.ReadLoadAverage()}");
+                var common = new[] { "accuracy", $"{negative}", $"{positive}", $"{seed}", $"{epochs}", $"{threads}" };
+                var full = RunChild(null, [.. common, "Float32"]);
+                var mixed = RunChild(bf16Isa, [.. common, "BFloat16"]);
+                if (full is null || mixed is null)
+                    continue;
+                rows.Add((full.Value, mixed.Value));
+                notes.Add(mixed.Value.GetProperty("precision").GetString() ?? "");
+                s.AppendLine($"| {name} | {seed} | {A(full.Value, "accuracy")} | {A(full.Value, "auc")} | {A(mixed.Value, "accuracy")} | {A(mixed.Value, "auc")} | " +
+                    $"{full.Value.GetProperty("seconds").GetDouble():F1} | {mixed.Value.GetProperty("seconds").GetDouble():F1} |");
+            }
+            double Mean(Func<(JsonElement Float32, JsonElement BFloat16), double> f) => rows.Count == 0 ? double.NaN : rows.Average(f);
+            var accuracy32 = Mean(r => r.Float32.GetProperty("accuracy").GetDouble());
+            var accuracy16 = Mean(r => r.BFloat16.GetProperty("accuracy").GetDouble());
+            var auc32 = Mean(r => r.Float32.GetProperty("auc").GetDouble());
+            var auc16 = Mean(r => r.BFloat16.GetProperty("auc").GetDouble());
+            var holds = Math.Abs(accuracy16 - accuracy32) <= 0.005 && Math.Abs(auc16 - auc32) <= 0.005;
+            summary.AppendLine($"| {name} | {rows.Count} | {accuracy32:F4} | {accuracy16:F4} | {(accuracy16 - accuracy32) * 100:+0.00;-0.00} points | " +
+                $"{auc32:F4} | {auc16:F4} | {auc16 - auc32:+0.0000;-0.0000} | {(holds ? "holds" : "**does not hold**")} |");
+        }
+        s.AppendLine();
+        s.AppendLine("Means over seeds (target: BFloat16 within 0.5 points of accuracy and 0.005 of AUC):");
+        s.AppendLine();
+        s.AppendLine("| pair | seeds | Float32 accuracy | BFloat16 accuracy | difference | Float32 AUC | BFloat16 AUC | difference | target |");
+        s.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+        s.Append(summary);
+        s.AppendLine();
+        s.AppendLine($"BFloat16 runs logged: {string.Join(" / ", notes)}");
+        return s.ToString();
+    }
+
+    // ---- child processes ----
+
+    /// <summary>Runs this bench as a child with <paramref name="childArgs"/>, oneDNN capped at <paramref name="isa"/> (null: inherited); its last JSON line, or null.</summary>
+    private static JsonElement? RunChild(string? isa, params string[] childArgs)
+    {
+        var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var entry = System.Reflection.Assembly.GetEntryAssembly()!.Location;
+        if (!Path.GetFileNameWithoutExtension(Environment.ProcessPath!).Equals(Path.GetFileNameWithoutExtension(entry), StringComparison.Ordinal))
+            start.ArgumentList.Add(entry); // run as `dotnet MlNetCnn.Bench.dll`
+        start.ArgumentList.Add(ChildFlag);
+        foreach (var a in childArgs)
+            start.ArgumentList.Add(a);
+        if (isa is not null)
+        {
+            start.Environment[IsaVariable] = isa;
+            start.Environment.Remove("DNNL_MAX_CPU_ISA");
+        }
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        var line = stdout.Split('\n').LastOrDefault(l => l.StartsWith('{'));
+        if (process.ExitCode != 0 || line is null)
+        {
+            Log($"child {string.Join(' ', childArgs)} failed (exit {process.ExitCode}): {stderr.Result.Trim().Split('\n').LastOrDefault()}");
+            return null;
+        }
+        return JsonDocument.Parse(line).RootElement.Clone();
+    }
+
+    private static int Child(string[] args)
+    {
+        MlNetCnn.Native.TorchRuntime.EnsureLoaded();
+        var a = args.Skip(2).ToArray();
+        int I(int i) => int.Parse(a[i], CultureInfo.InvariantCulture);
+        object result = args[1] switch
+        {
+            "speed" => SpeedChild(I(0), I(1), I(2), I(3), Enum.Parse<Precision>(a[4]), I(5)),
+            "accuracy" => AccuracyChild(I(0), I(1), I(2), I(3), I(4), Enum.Parse<Precision>(a[5])),
+            _ => throw new ArgumentException($"unknown child mode {args[1]}"),
+        };
+        Console.WriteLine(JsonSerializer.Serialize(result));
+        return 0;
+    }
+
+    private static object SpeedChild(int side, int sourceSide, int images, int epochs, Precision precision, int threads)
+    {
+        TorchSharp.torch.set_num_threads(threads);
+        using var set = ImageSet.Write(images, side, sourceSide);
+        PipelineRuns.FitFromPng(set, 1, Batch, take: Batch * WarmupSteps, precision: precision).Model.LastTransformer.Dispose();
+        var ml = new MLContext(seed: 1);
+        var log = PrecisionLog(ml);
+        var (model, timing) = PipelineRuns.FitFromPng(set, epochs, Batch, precision: precision, context: ml);
+        model.LastTransformer.Dispose();
+        return new { imagesPerSecond = (double)images * epochs / timing.Seconds, seconds = timing.Seconds, epochSeconds = timing.EpochSeconds, precision = Describe(log, precision) };
+    }
+
+    private static object AccuracyChild(int negative, int positive, int seed, int epochs, int threads, Precision precision)
+    {
+        TorchSharp.torch.set_num_threads(threads);
+        var ml = new MLContext(seed: seed);
+        var log = PrecisionLog(ml);
+        var train = StudyView(ml, FashionMnist.Pair(negative, positive, test: false));
+        var test = StudyView(ml, FashionMnist.Pair(negative, positive, test: true));
+        var options = new CnnOptions
+        {
+            Network = new MlNetCnn.Network.NetworkShape([16, 32, 64], 5, 2, [500, 500]),
+            Epochs = epochs, BatchSize = StudyBatch, LearningRate = 1e-3, LearningRateSchedule = LearningRateSchedule.Cosine,
+            RandomHorizontalFlip = true, Seed = seed, Threads = threads, Precision = precision,
+        };
+        var clock = Stopwatch.StartNew();
+        using var model = new CnnEstimator(ml, options).Fit(train);
+        var seconds = clock.Elapsed.TotalSeconds;
+        var metrics = ml.BinaryClassification.Evaluate(model.Transform(test));
+        return new { accuracy = metrics.Accuracy, auc = metrics.AreaUnderRocCurve, seconds, precision = Describe(log, precision) };
+    }
+
+    /// <summary>Items of 28×28 bytes as 1×36×36 features in [0, 1], centred on black.</summary>
+    private static IDataView StudyView(MLContext ml, List<(byte[] Pixels, bool Label)> items)
+    {
+        var margin = (StudySide - FashionMnist.Side) / 2;
+        var rows = items.Select(item =>
+        {
+            var features = new float[StudySide * StudySide];
+            for (var y = 0; y < FashionMnist.Side; y++)
+            for (var x = 0; x < FashionMnist.Side; x++)
+                features[(y + margin) * StudySide + x + margin] = item.Pixels[y * FashionMnist.Side + x] / 255f;
+            return new FeatureRow { Features = features, Label = item.Label };
+        }).ToList();
+        var definition = SchemaDefinition.Create(typeof(FeatureRow));
+        definition[nameof(FeatureRow.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, 1, StudySide, StudySide);
+        return ml.Data.LoadFromEnumerable(rows, definition);
+    }
+
+    private static List<string> PrecisionLog(MLContext ml)
+    {
+        var lines = new List<string>();
+        ml.Log += (_, e) =>
+        {
+            if (e.RawMessage.StartsWith("Precision", StringComparison.Ordinal))
+                lock (lines) lines.Add(e.RawMessage);
+        };
+        return lines;
+    }
+
+    /// <summary>The precision the run trained in, as its log line says ("Precision BFloat16 (mixed…", "Precision Auto: Float32, because…").</summary>
+    private static string Describe(List<string> log, Precision requested)
+    {
+        lock (log)
+        {
+            if (log.Count == 0)
+                return $"{requested}";
+            var words = log[^1].Split(' ', ':', ',', '(').Where(w => w.Length > 0).ToArray();
+            return words.Length > 2 && words[1] == "Auto" ? $"Auto → {words[2]}" : words.ElementAtOrDefault(1) ?? $"{requested}";
+        }
+    }
+
+    private static void Log(string message) => Console.Error.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {message}");
+
+    private static double Median(List<double> values) => values.Count == 0 ? double.NaN : Timing.Median(values);
+
+    private static string F(double v) => double.IsNaN(v) ? "n/a" : v.ToString(v >= 100 ? "F0" : "F1", CultureInfo.InvariantCulture);
+
+    private static string R(double v) => double.IsNaN(v) ? "n/a" : v.ToString("F2", CultureInfo.InvariantCulture);
+
+    private static string A(JsonElement e, string name) => e.GetProperty(name).GetDouble().ToString("F4", CultureInfo.InvariantCulture);
+}

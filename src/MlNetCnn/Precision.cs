@@ -1,0 +1,22 @@
+namespace MlNetCnn;
+
+/// <summary>The number format training computes in (<see cref="CnnOptions.Precision"/>). The saved weights are float32 in every case.</summary>
+public enum Precision
+{
+    /// <summary>Float32 throughout (the default).</summary>
+    Float32,
+
+    /// <summary>
+    /// Mixed precision: convolutions and dense layers compute in bfloat16; the weights (master copy), their gradients,
+    /// Adam's state, batch normalisation's statistics and the loss stay float32. Fast only where the CPU has bfloat16
+    /// instructions and oneDNN may use them; elsewhere it runs, slower than Float32.
+    /// </summary>
+    BFloat16,
+
+    /// <summary>
+    /// <see cref="BFloat16"/> where the CPU has native bfloat16 (<c>avx512_bf16</c> or <c>amx_bf16</c> in /proc/cpuinfo),
+    /// oneDNN is not capped below its bfloat16 kernels, and those kernels compute this network's layers right;
+    /// otherwise <see cref="Float32"/>. Fit logs which, and why.
+    /// </summary>
+    Auto,
+}

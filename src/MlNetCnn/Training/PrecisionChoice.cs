@@ -1,0 +1,45 @@
+using MlNetCnn.Native;
+using MlNetCnn.Network;
+using static TorchSharp.torch;
+
+namespace MlNetCnn.Training;
+
+/// <summary>What <see cref="CnnOptions.Precision"/> comes to for one network on this machine, and why (for the log).</summary>
+/// <param name="Precision">Float32 or BFloat16, never Auto.</param>
+/// <param name="Reason">One sentence for the log.</param>
+internal sealed record PrecisionChoice(Precision Precision, string Reason)
+{
+    /// <summary>The type the network's convolutions and dense layers compute in.</summary>
+    public ScalarType ComputeType => Precision == Precision.BFloat16 ? ScalarType.BFloat16 : ScalarType.Float32;
+
+    /// <summary>Resolves <paramref name="requested"/> for a network of <paramref name="shape"/> on images of <paramref name="geometry"/>, judging this machine.</summary>
+    /// <exception cref="ArgumentException">BFloat16 was asked for, and this machine's bfloat16 kernels compute one of the network's layers wrong.</exception>
+    public static PrecisionChoice Resolve(Precision requested, NetworkShape shape, ImageGeometry geometry) =>
+        Resolve(requested, BFloat16Support.Current(), () => KernelCheck.FirstWrongLayer(shape, geometry, ScalarType.BFloat16));
+
+    /// <summary>Resolves <paramref name="requested"/> given the machine's verdict and a check of the bfloat16 kernels (run only when needed).</summary>
+    internal static PrecisionChoice Resolve(Precision requested, BFloat16Support.Verdict machine, Func<string?> wrongBFloat16Layer)
+    {
+        switch (requested)
+        {
+            case Precision.Float32:
+                return new(Precision.Float32, "Precision Float32.");
+            case Precision.BFloat16:
+                if (wrongBFloat16Layer() is { } wrong)
+                    throw new ArgumentException(
+                        $"Precision BFloat16: this machine's bfloat16 kernels compute {wrong}. Train in Float32 (or Auto, which falls back to it here); " +
+                        "on the machine where this was measured, convolutions whose channel counts are multiples of 16 were computed right.", nameof(CnnOptions.Precision));
+                return new(Precision.BFloat16, machine.Native
+                    ? $"Precision BFloat16 (mixed: bfloat16 convolutions and dense layers, float32 weights): {machine.Reason}."
+                    : $"Precision BFloat16 (mixed: bfloat16 convolutions and dense layers, float32 weights), though {machine.Reason}: expect it to be slower than Float32.");
+            case Precision.Auto:
+                if (!machine.Native)
+                    return new(Precision.Float32, $"Precision Auto: Float32, because {machine.Reason}.");
+                if (wrongBFloat16Layer() is { } fallback)
+                    return new(Precision.Float32, $"Precision Auto: Float32, because this machine's bfloat16 kernels compute {fallback}.");
+                return new(Precision.BFloat16, $"Precision Auto: BFloat16 (mixed), because {machine.Reason} and its bfloat16 kernels compute this network's layers right.");
+            default:
+                throw new ArgumentOutOfRangeException(nameof(requested), requested, $"Precision must be one of {string.Join(", ", Enum.GetNames<Precision>())}.");
+        }
+    }
+}

@@ -1,0 +1,66 @@
+using MlNetCnn.Native;
+using MlNetCnn.Training;
+
+namespace MlNetCnn.Tests.Training;
+
+public sealed class PrecisionChoiceTests
+{
+    private static readonly BFloat16Support.Verdict Native = new(true, "the CPU has avx512_bf16");
+    private static readonly BFloat16Support.Verdict Capped = new(false, "the CPU has avx512_bf16, but oneDNN is capped at AVX2");
+    private const string WrongLayer = "features.block2.conv, Conv2d(20→50, 5×5): the BFloat16 input gradient is 30% off";
+
+    [Fact]
+    public void Auto_is_bfloat16_where_it_is_native_and_its_kernels_are_right()
+    {
+        var choice = PrecisionChoice.Resolve(Precision.Auto, Native, () => null);
+        Assert.Equal(Precision.BFloat16, choice.Precision);
+        Assert.Equal(TorchSharp.torch.ScalarType.BFloat16, choice.ComputeType);
+    }
+
+    [Fact]
+    public void Auto_is_float32_where_bfloat16_is_not_native_without_running_the_kernel_check()
+    {
+        var choice = PrecisionChoice.Resolve(Precision.Auto, Capped, () => throw new InvalidOperationException("not to be run"));
+        Assert.Equal(Precision.Float32, choice.Precision);
+        Assert.Contains("capped at AVX2", choice.Reason);
+    }
+
+    [Fact]
+    public void Auto_falls_back_to_float32_when_the_bfloat16_kernels_compute_a_layer_wrong()
+    {
+        var choice = PrecisionChoice.Resolve(Precision.Auto, Native, () => WrongLayer);
+        Assert.Equal(Precision.Float32, choice.Precision);
+        Assert.Contains(WrongLayer, choice.Reason);
+    }
+
+    [Fact]
+    public void BFloat16_is_refused_naming_the_layer_when_its_kernels_compute_it_wrong()
+    {
+        var error = Assert.Throws<ArgumentException>(() => PrecisionChoice.Resolve(Precision.BFloat16, Native, () => WrongLayer));
+        Assert.Equal(nameof(CnnOptions.Precision), error.ParamName);
+        Assert.Contains(WrongLayer, error.Message);
+    }
+
+    [Fact]
+    public void BFloat16_where_it_is_not_native_runs_and_says_it_will_be_slower()
+    {
+        var choice = PrecisionChoice.Resolve(Precision.BFloat16, Capped, () => null);
+        Assert.Equal(Precision.BFloat16, choice.Precision);
+        Assert.Contains("slower than Float32", choice.Reason);
+    }
+
+    [Fact]
+    public void Float32_never_runs_the_kernel_check()
+    {
+        var choice = PrecisionChoice.Resolve(Precision.Float32, Native, () => throw new InvalidOperationException("not to be run"));
+        Assert.Equal(Precision.Float32, choice.Precision);
+    }
+
+    [Fact]
+    public void An_undefined_precision_is_refused_by_validate()
+    {
+        var options = new CnnOptions { Precision = (Precision)7 };
+        var error = Assert.Throws<ArgumentOutOfRangeException>(options.Validate);
+        Assert.Equal(nameof(CnnOptions.Precision), error.ParamName);
+    }
+}
