@@ -67,9 +67,10 @@ internal static class PrecisionBench
             $"PyTorch = bench/pytorch_bench.py on the same images' tensors ({WarmupSteps} warm-up steps), with --autocast for AMP. " +
             $"Rows run in turn ({repeats} round(s)); images/s = training images × epochs ÷ seconds; median, range over rounds. Threads {threads}.");
         s.AppendLine();
-        s.AppendLine("| size | row | oneDNN cap (ONEDNN_MAX_CPU_ISA) | images/s median | range | runs | precision used |");
+        s.AppendLine("| size | row | oneDNN cap (ONEDNN_MAX_CPU_ISA) | images/s median | range | each round | precision used |");
         s.AppendLine("| --- | --- | --- | --- | --- | --- | --- |");
         var ratios = new StringBuilder();
+        var perRound = new StringBuilder();
         foreach (var size in sizes)
         {
             using var set = ImageSet.Write(size.Images, size.Side, size.SourceSide);
@@ -93,8 +94,11 @@ internal static class PrecisionBench
             {
                 var sorted = row.ImagesPerSecond.Order().ToArray();
                 s.AppendLine($"| {size.Side}×{size.Side} | {row.Name} | {row.Isa} | {F(Median(row.ImagesPerSecond))} | " +
-                    $"{(sorted.Length == 0 ? "n/a" : $"{F(sorted[0])}–{F(sorted[^1])}")} | {sorted.Length} | {string.Join("; ", row.Notes.Distinct())} |");
+                    $"{(sorted.Length == 0 ? "n/a" : $"{F(sorted[0])}–{F(sorted[^1])}")} | {string.Join(", ", row.ImagesPerSecond.Select(F))} | {string.Join("; ", row.Notes.Distinct())} |");
             }
+            // Rows of one round ran minutes apart at most, so a round's ratio is steadier under a changing load than a ratio of medians.
+            string PerRound(Row over, Row under) => string.Join(", ", over.ImagesPerSecond.Zip(under.ImagesPerSecond, (a, b) => R(a / b)));
+            perRound.AppendLine($"| {size.Side}×{size.Side} | {PerRound(rows[1], rows[0])} | {PerRound(rows[1], rows[3])} | {PerRound(rows[3], rows[2])} |");
             var (ours32, ours16, py32, py16) = (Median(rows[0].ImagesPerSecond), Median(rows[1].ImagesPerSecond), Median(rows[2].ImagesPerSecond), Median(rows[3].ImagesPerSecond));
             ratios.AppendLine($"| {size.Side}×{size.Side} | {R(ours16 / ours32)} (target ≥ 1.6) | {R(ours16 / py16)} (target ≥ 1.0) | {R(py16 / py32)} | {R(ours32 / py32)} |");
         }
@@ -102,6 +106,12 @@ internal static class PrecisionBench
         s.AppendLine("| size | ours BFloat16 ÷ ours Float32 | ours BFloat16 ÷ PyTorch autocast | PyTorch autocast ÷ PyTorch FP32 | ours Float32 ÷ PyTorch FP32 |");
         s.AppendLine("| --- | --- | --- | --- | --- |");
         s.Append(ratios);
+        s.AppendLine();
+        s.AppendLine("The same ratios round by round:");
+        s.AppendLine();
+        s.AppendLine("| size | ours BFloat16 ÷ ours Float32 | ours BFloat16 ÷ PyTorch autocast | PyTorch autocast ÷ PyTorch FP32 |");
+        s.AppendLine("| --- | --- | --- | --- |");
+        s.Append(perRound);
         return s.ToString();
     }
 
