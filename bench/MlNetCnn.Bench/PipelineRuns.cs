@@ -48,12 +48,13 @@ internal static class PipelineRuns
     }
 
     /// <summary>CnnEstimator alone over the already-extracted pixels: the pipeline without image decoding.</summary>
-    public static (CnnTransformer Model, FitTiming Timing) FitFromMemory(ImageSet set, int epochs, int batchSize)
+    public static (CnnTransformer Model, FitTiming Timing) FitFromMemory(ImageSet set, int epochs, int batchSize, Precision precision = CnnOptions.DefaultPrecision,
+        int? take = null, MLContext? context = null)
     {
-        var ml = new MLContext(seed: 1);
-        var rows = set.FeatureView(ml);
+        var ml = context ?? new MLContext(seed: 1);
+        var rows = set.FeatureView(ml, take);
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var model = new CnnEstimator(ml, Options(epochs, batchSize)).Fit(rows);
+        var model = new CnnEstimator(ml, Options(epochs, batchSize, precision: precision)).Fit(rows);
         var seconds = clock.Elapsed.TotalSeconds;
         return (model, new FitTiming(seconds, model.History.Sum(r => r.Seconds)));
     }

@@ -67,9 +67,10 @@ internal static class PrecisionBench
             $"PyTorch = bench/pytorch_bench.py on the same images' tensors ({WarmupSteps} warm-up steps), with --autocast for AMP. " +
             $"Rows run in turn ({repeats} round(s)); images/s = training images × epochs ÷ seconds; median, range over rounds. Threads {threads}.");
         s.AppendLine();
-        s.AppendLine("| size | row | oneDNN cap (ONEDNN_MAX_CPU_ISA) | images/s median | range | runs | precision used |");
+        s.AppendLine("| size | row | oneDNN cap (ONEDNN_MAX_CPU_ISA) | images/s median | range | each round | precision used |");
         s.AppendLine("| --- | --- | --- | --- | --- | --- | --- |");
         var ratios = new StringBuilder();
+        var perRound = new StringBuilder();
         foreach (var size in sizes)
         {
             using var set = ImageSet.Write(size.Images, size.Side, size.SourceSide);
@@ -78,6 +79,7 @@ internal static class PrecisionBench
             {
                 new Row("ours, Float32", inherited, [], []),
                 new Row("ours, BFloat16", bf16Isa, [], []),
+                new Row("ours, BFloat16, CnnEstimator alone (extracted pixels in memory)", bf16Isa, [], []),
                 new Row("PyTorch, FP32", "none (PyTorch's default)", [], []),
                 new Row("PyTorch, autocast bfloat16", "none (PyTorch's default)", [], []),
             };
@@ -86,28 +88,38 @@ internal static class PrecisionBench
                 Log($"{size.Side}×{size.Side}, round {round + 1} of {repeats}; load {RunHeader.ReadLoadAverage()}");
                 Ours(rows[0], size, Precision.Float32, isa: null, threads);
                 Ours(rows[1], size, Precision.BFloat16, bf16Isa, threads);
-                Theirs(rows[2], settings, size, set, autocast: false);
-                Theirs(rows[3], settings, size, set, autocast: true);
+                Ours(rows[2], size, Precision.BFloat16, bf16Isa, threads, inMemory: true);
+                Theirs(rows[3], settings, size, set, autocast: false);
+                Theirs(rows[4], settings, size, set, autocast: true);
             }
             foreach (var row in rows)
             {
                 var sorted = row.ImagesPerSecond.Order().ToArray();
                 s.AppendLine($"| {size.Side}×{size.Side} | {row.Name} | {row.Isa} | {F(Median(row.ImagesPerSecond))} | " +
-                    $"{(sorted.Length == 0 ? "n/a" : $"{F(sorted[0])}–{F(sorted[^1])}")} | {sorted.Length} | {string.Join("; ", row.Notes.Distinct())} |");
+                    $"{(sorted.Length == 0 ? "n/a" : $"{F(sorted[0])}–{F(sorted[^1])}")} | {string.Join(", ", row.ImagesPerSecond.Select(F))} | {string.Join("; ", row.Notes.Distinct())} |");
             }
-            var (ours32, ours16, py32, py16) = (Median(rows[0].ImagesPerSecond), Median(rows[1].ImagesPerSecond), Median(rows[2].ImagesPerSecond), Median(rows[3].ImagesPerSecond));
+            // Rows of one round ran minutes apart at most, so a round's ratio is steadier under a changing load than a ratio of medians.
+            string PerRound(Row over, Row under) => string.Join(", ", over.ImagesPerSecond.Zip(under.ImagesPerSecond, (a, b) => R(a / b)));
+            perRound.AppendLine($"| {size.Side}×{size.Side} | {PerRound(rows[1], rows[0])} | {PerRound(rows[1], rows[4])} | {PerRound(rows[4], rows[3])} |");
+            var (ours32, ours16, py32, py16) = (Median(rows[0].ImagesPerSecond), Median(rows[1].ImagesPerSecond), Median(rows[3].ImagesPerSecond), Median(rows[4].ImagesPerSecond));
             ratios.AppendLine($"| {size.Side}×{size.Side} | {R(ours16 / ours32)} (target ≥ 1.6) | {R(ours16 / py16)} (target ≥ 1.0) | {R(py16 / py32)} | {R(ours32 / py32)} |");
         }
         s.AppendLine();
         s.AppendLine("| size | ours BFloat16 ÷ ours Float32 | ours BFloat16 ÷ PyTorch autocast | PyTorch autocast ÷ PyTorch FP32 | ours Float32 ÷ PyTorch FP32 |");
         s.AppendLine("| --- | --- | --- | --- | --- |");
         s.Append(ratios);
+        s.AppendLine();
+        s.AppendLine("The same ratios round by round:");
+        s.AppendLine();
+        s.AppendLine("| size | ours BFloat16 ÷ ours Float32 | ours BFloat16 ÷ PyTorch autocast | PyTorch autocast ÷ PyTorch FP32 |");
+        s.AppendLine("| --- | --- | --- | --- |");
+        s.Append(perRound);
         return s.ToString();
     }
 
-    private static void Ours(Row row, SizeSettings size, Precision precision, string? isa, int threads)
+    private static void Ours(Row row, SizeSettings size, Precision precision, string? isa, int threads, bool inMemory = false)
     {
-        var result = RunChild(isa, "speed", $"{size.Side}", $"{size.SourceSide}", $"{size.Images}", $"{size.Epochs}", $"{precision}", $"{threads}");
+        var result = RunChild(isa, "speed", $"{size.Side}", $"{size.SourceSide}", $"{size.Images}", $"{size.Epochs}", $"{precision}", $"{threads}", inMemory ? "memory" : "png");
         if (result is null)
             return;
         row.ImagesPerSecond.Add(result.Value.GetProperty("imagesPerSecond").GetDouble());
@@ -214,7 +226,7 @@ internal static class PrecisionBench
         int I(int i) => int.Parse(a[i], CultureInfo.InvariantCulture);
         object result = args[1] switch
         {
-            "speed" => SpeedChild(I(0), I(1), I(2), I(3), Enum.Parse<Precision>(a[4]), I(5)),
+            "speed" => SpeedChild(I(0), I(1), I(2), I(3), Enum.Parse<Precision>(a[4]), I(5), inMemory: a[6] == "memory"),
             "accuracy" => AccuracyChild(I(0), I(1), I(2), I(3), I(4), Enum.Parse<Precision>(a[5])),
             _ => throw new ArgumentException($"unknown child mode {args[1]}"),
         };
@@ -222,15 +234,28 @@ internal static class PrecisionBench
         return 0;
     }
 
-    private static object SpeedChild(int side, int sourceSide, int images, int epochs, Precision precision, int threads)
+    private static object SpeedChild(int side, int sourceSide, int images, int epochs, Precision precision, int threads, bool inMemory)
     {
         TorchSharp.torch.set_num_threads(threads);
         using var set = ImageSet.Write(images, side, sourceSide);
-        PipelineRuns.FitFromPng(set, 1, Batch, take: Batch * WarmupSteps, precision: precision).Model.LastTransformer.Dispose();
         var ml = new MLContext(seed: 1);
         var log = PrecisionLog(ml);
-        var (model, timing) = PipelineRuns.FitFromPng(set, epochs, Batch, precision: precision, context: ml);
-        model.LastTransformer.Dispose();
+        FitTiming timing;
+        if (inMemory)
+        {
+            set.ExtractPixels(ml);
+            PipelineRuns.FitFromMemory(set, 1, Batch, precision, take: Batch * WarmupSteps).Model.Dispose();
+            var (model, t) = PipelineRuns.FitFromMemory(set, epochs, Batch, precision, context: ml);
+            model.Dispose();
+            timing = t;
+        }
+        else
+        {
+            PipelineRuns.FitFromPng(set, 1, Batch, take: Batch * WarmupSteps, precision: precision).Model.LastTransformer.Dispose();
+            var (model, t) = PipelineRuns.FitFromPng(set, epochs, Batch, precision: precision, context: ml);
+            model.LastTransformer.Dispose();
+            timing = t;
+        }
         return new { imagesPerSecond = (double)images * epochs / timing.Seconds, seconds = timing.Seconds, epochSeconds = timing.EpochSeconds, precision = Describe(log, precision) };
     }
 
