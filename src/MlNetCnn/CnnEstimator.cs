@@ -88,10 +88,11 @@ public sealed class CnnEstimator : IEstimator<CnnTransformer>
         if (maxBatches < 2)
             throw new ArgumentOutOfRangeException(nameof(maxBatches), maxBatches, "The range test needs at least 2 batches.");
         var seed = options.Seed ?? FinderDefaultSeed;
-        var train = ScanTraining(input, seed, NetworkSpec.Of(options));
+        var spec = NetworkSpec.Of(options);
+        var train = ScanTraining(input, seed, spec);
         train.CheckRows(options);
         using var channel = host.Start("FindLearningRate");
-        var result = new LearningRateFinder(options, seed).Run(train, startRate, endRate, maxBatches);
+        var result = new LearningRateFinder(options, seed, spec).Run(train, startRate, endRate, maxBatches);
         channel.Info(DescribeSearch(result));
         return result;
     }
@@ -121,7 +122,7 @@ public sealed class CnnEstimator : IEstimator<CnnTransformer>
         LearningRateFinderResult? search = null;
         if (options.AutoLearningRate)
         {
-            search = new LearningRateFinder(options, seed).Run(train, FinderStartRate, FinderEndRate, FinderMaxBatches);
+            search = new LearningRateFinder(options, seed, spec).Run(train, FinderStartRate, FinderEndRate, FinderMaxBatches);
             trainOptions = options.Clone();
             trainOptions.LearningRate = Math.Max(search.SuggestedLearningRate, options.MinimumLearningRate);
             channel.Info(DescribeSearch(search) + $" Training at {trainOptions.LearningRate:G3} (AutoLearningRate).");

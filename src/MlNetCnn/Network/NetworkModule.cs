@@ -33,15 +33,17 @@ internal sealed class NetworkModule : IDisposable
     /// <summary>The module's own output, as it is.</summary>
     public Tensor ForwardRaw(Tensor input) => forward(input);
 
+    /// <summary>Whether <paramref name="shape"/> is one logit per image of a batch of <paramref name="batch"/>: <c>[N]</c> or <c>[N, 1]</c>.</summary>
+    public static bool IsLogits(long[] shape, long batch) =>
+        (shape.Length == 1 && shape[0] == batch) || (shape.Length == 2 && shape[0] == batch && shape[1] == 1);
+
     /// <summary>One logit per image: <c>[N]</c>.</summary>
     public Tensor Forward(Tensor input)
     {
         var output = forward(input);
         var batch = input.shape[0];
-        if (output.ndim == 1 && output.shape[0] == batch)
-            return output;
-        if (output.ndim == 2 && output.shape[0] == batch && output.shape[1] == 1)
-            return output.squeeze(1);
+        if (IsLogits(output.shape, batch))
+            return output.ndim == 2 ? output.squeeze(1) : output;
         var shape = string.Join(", ", output.shape);
         throw new InvalidOperationException($"The network returned a [{shape}] tensor for a batch of {batch} images; a binary classifier returns [{batch}] or [{batch}, 1] logits (one per image, no sigmoid).");
     }

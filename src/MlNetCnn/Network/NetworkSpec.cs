@@ -172,8 +172,7 @@ internal abstract class NetworkSpec
             using var scope = NewDisposeScope();
             var output = network.ForwardRaw(zeros(input));
             var shape = output.shape;
-            var fits = (shape.Length == 1 && shape[0] == ProbeBatch) || (shape.Length == 2 && shape[0] == ProbeBatch && shape[1] == 1);
-            if (!fits)
+            if (!NetworkModule.IsLogits(shape, ProbeBatch))
                 throw new ArgumentException($"The {description} maps a [{string.Join(", ", input)}] batch to [{string.Join(", ", shape)}]; a binary classifier returns " +
                     $"[{ProbeBatch}] or [{ProbeBatch}, 1]: one logit per image, no sigmoid (two outputs with argmax is the bug this library exists to prevent).", nameof(CnnOptions.CustomNetwork));
             if (output.dtype != ScalarType.Float32)

@@ -389,17 +389,7 @@ internal sealed class CnnTrainer
     /// </summary>
     private void UsePrecision(NetworkModule network)
     {
-        if (network.Module is not CnnNetwork cnn)
-        {
-            if (options.Precision == Precision.BFloat16)
-                throw new ArgumentException($"Precision BFloat16 is for the built-in network; the {spec.Description} trains in Float32. Set Precision to Float32 or Auto.", nameof(CnnOptions.Precision));
-            precision = Precision.Float32;
-            if (options.Precision != Precision.Float32)
-                channel.Info($"Precision Auto: Float32, as for every custom network ({spec.Description}).");
-            return;
-        }
-        var choice = PrecisionChoice.Resolve(options.Precision, cnn.Shape, cnn.Geometry);
-        cnn.ComputeType = choice.ComputeType;
+        var choice = PrecisionChoice.Apply(options.Precision, network, spec.Description);
         precision = choice.Precision;
         if (options.Precision != Precision.Float32)
             channel.Info(choice.Reason);

@@ -33,11 +33,16 @@ internal sealed class LearningRateFinder
 
     private readonly CnnOptions options;
     private readonly int seed;
+    private readonly NetworkSpec spec;
 
-    public LearningRateFinder(CnnOptions options, int seed)
+    /// <param name="options">The run's options.</param>
+    /// <param name="seed">The run's seed.</param>
+    /// <param name="spec">The network the options name, when the caller has it already.</param>
+    public LearningRateFinder(CnnOptions options, int seed, NetworkSpec? spec = null)
     {
         this.options = options;
         this.seed = seed;
+        this.spec = spec ?? NetworkSpec.Of(options);
     }
 
     /// <summary>Runs the test on the training rows of <paramref name="train"/>.</summary>
@@ -56,9 +61,8 @@ internal sealed class LearningRateFinder
         var points = new List<LearningRatePoint>(maxBatches);
         var stoppedEarly = false;
 
-        using var network = CnnTrainer.CreateNetwork(seed, NetworkSpec.Of(options), g);
-        if (network.Module is CnnNetwork cnn)
-            cnn.ComputeType = PrecisionChoice.Resolve(options.Precision, options.Network, g).ComputeType;
+        using var network = CnnTrainer.CreateNetwork(seed, spec, g);
+        PrecisionChoice.Apply(options.Precision, network, spec.Description);
         using var optimizer = new AdamOptimizer(network.Module.parameters(), startRate, options.WeightDecay);
         using var positiveWeight = CnnTrainer.PositiveWeight(options, train);
         var step = new TrainStep(network, optimizer, positiveWeight, g);

@@ -12,6 +12,25 @@ internal sealed record PrecisionChoice(Precision Precision, string Reason)
     /// <summary>The type the network's convolutions and dense layers compute in.</summary>
     public ScalarType ComputeType => Precision == Precision.BFloat16 ? ScalarType.BFloat16 : ScalarType.Float32;
 
+    /// <summary>
+    /// Resolves <paramref name="requested"/> for <paramref name="network"/> and sets its compute type. Mixed precision
+    /// is the built-in network's: a custom network (<paramref name="description"/> names it) trains in Float32, Auto
+    /// says so, and BFloat16 is refused.
+    /// </summary>
+    /// <exception cref="ArgumentException">BFloat16 for a custom network, or for layers this machine's bfloat16 kernels compute wrong.</exception>
+    public static PrecisionChoice Apply(Precision requested, NetworkModule network, string description)
+    {
+        if (network.Module is not CnnNetwork cnn)
+        {
+            if (requested == Precision.BFloat16)
+                throw new ArgumentException($"Precision BFloat16 is for the built-in network; the {description} trains in Float32. Set Precision to Float32 or Auto.", nameof(CnnOptions.Precision));
+            return new(Precision.Float32, requested == Precision.Float32 ? "Precision Float32." : $"Precision Auto: Float32, as for every custom network ({description}).");
+        }
+        var choice = Resolve(requested, cnn.Shape, cnn.Geometry);
+        cnn.ComputeType = choice.ComputeType;
+        return choice;
+    }
+
     /// <summary>Resolves <paramref name="requested"/> for a network of <paramref name="shape"/> on images of <paramref name="geometry"/>, judging this machine.</summary>
     /// <exception cref="ArgumentException">BFloat16 was asked for, and this machine's bfloat16 kernels compute one of the network's layers wrong.</exception>
     public static PrecisionChoice Resolve(Precision requested, NetworkShape shape, ImageGeometry geometry) =>
