@@ -147,6 +147,7 @@ public sealed class CnnEstimator : IEstimator<CnnTransformer>
     {
         ArgumentNullException.ThrowIfNull(input);
         TorchRuntime.EnsureLoaded();
+        OneDnnGuard.NoteKernelsUsed();
         TrainingHeap.ApplyOnce();
         var geometry = TrainingData.CheckInput(input.Schema, options, spec);
         if (options.Threads is { } threads)

@@ -17,6 +17,7 @@ internal sealed class LibTorchEngine : IScoringEngine
     public LibTorchEngine(TrainedNetwork trained, ImageGeometry geometry, int? threads)
     {
         TorchRuntime.EnsureLoaded();
+        OneDnnGuard.NoteKernelsUsed();
         if (threads is { } n)
             torch.set_num_threads(n);
         network = trained.Load(geometry);
