@@ -19,8 +19,12 @@ internal static class PrecisionBench
     public const string AccuracyFlag = "--precision-accuracy";
     public const string ChildFlag = "--precision-child";
     private const string IsaVariable = "ONEDNN_MAX_CPU_ISA";
-    // The lowest oneDNN instruction set with bfloat16 kernels: what a BFloat16 run asks for where MlNetCnn caps oneDNN below it.
-    private const string DefaultBFloat16Isa = "AVX512_CORE_BF16";
+    // glibc's malloc thresholds MlNetCnn sets for training (TrainingHeap), for a PyTorch row under the same policy.
+    private static readonly Dictionary<string, string> OurMallocThresholds = new()
+    {
+        ["MALLOC_MMAP_THRESHOLD_"] = $"{32 << 20}",
+        ["MALLOC_TRIM_THRESHOLD_"] = $"{256 << 20}",
+    };
     private const int Batch = BenchSettings.DefaultBatchSize;
     private const int WarmupSteps = 2;
 
@@ -36,7 +40,8 @@ internal static class PrecisionBench
             return Child(args);
         MlNetCnn.Native.TorchRuntime.EnsureLoaded();
         var header = RunHeader.Read(args);
-        var bf16Isa = BenchSettings.Value(args, "--bf16-isa") ?? DefaultBFloat16Isa;
+        // Null: BFloat16 runs lift MlNetCnn's cap as a user would (TorchRuntime.AllowBFloat16Kernels); else that cap, set for their process.
+        var bf16Isa = BenchSettings.Value(args, "--bf16-isa");
         var threads = BenchSettings.Value(args, "--threads", Environment.ProcessorCount);
         var report = args.Contains(AccuracyFlag) ? Accuracy(args, bf16Isa, threads) : Speed(args, bf16Isa, threads);
         var text = header.ToMarkdown(RunHeader.ReadLoadAverage()) + Environment.NewLine + report;
@@ -48,9 +53,13 @@ internal static class PrecisionBench
 
     // ---- speed ----
 
-    private sealed record Row(string Name, string Isa, List<double> ImagesPerSecond, List<string> Notes);
+    private sealed record Row(string Name, string Isa, List<double> ImagesPerSecond, List<string> Notes)
+    {
+        /// <summary>oneDNN's cap each of our runs reported, for rows whose <see cref="Isa"/> is empty.</summary>
+        public List<string> Caps { get; } = [];
+    }
 
-    private static string Speed(string[] args, string bf16Isa, int threads)
+    private static string Speed(string[] args, string? bf16Isa, int threads)
     {
         var quick = args.Contains("--quick");
         var repeats = BenchSettings.Value(args, "--repeats", quick ? 1 : 3);
@@ -60,14 +69,15 @@ internal static class PrecisionBench
         if (BenchSettings.Value(args, "--sides") is { } sides)
             sizes = sizes.Where(z => sides.Split(',').Contains(z.Side.ToString(CultureInfo.InvariantCulture))).ToArray();
         var settings = BenchSettings.Parse(args) with { Threads = threads, WarmupSteps = WarmupSteps };
-        var inherited = Environment.GetEnvironmentVariable(IsaVariable) ?? "none";
         var s = new StringBuilder();
         s.AppendLine($"- **Rows:** ours = the pipeline Fit (LoadImages → ResizeImages → ExtractPixels → CnnEstimator, learnability check off, " +
             $"NetworkShape.Default, batch {Batch}, seed 1) over PNGs, each in a fresh process after a {WarmupSteps}-batch warm-up Fit; " +
-            $"PyTorch = bench/pytorch_bench.py on the same images' tensors ({WarmupSteps} warm-up steps), with --autocast for AMP. " +
+            $"PyTorch = bench/pytorch_bench.py on the same images' tensors ({WarmupSteps} warm-up steps), with --autocast for AMP, as it starts by default " +
+            $"and again with the glibc malloc thresholds MlNetCnn sets for training ({string.Join(" ", OurMallocThresholds.Select(v => $"{v.Key}={v.Value}"))}). " +
+            $"BFloat16 rows {(bf16Isa is null ? "call TorchRuntime.AllowBFloat16Kernels() first" : $"run with {IsaVariable}={bf16Isa}")}. " +
             $"Rows run in turn ({repeats} round(s)); images/s = training images × epochs ÷ seconds; median, range over rounds. Threads {threads}.");
         s.AppendLine();
-        s.AppendLine("| size | row | oneDNN cap (ONEDNN_MAX_CPU_ISA) | images/s median | range | each round | precision used |");
+        s.AppendLine("| size | row | oneDNN cap (ONEDNN_MAX_CPU_ISA) during the run | images/s median | range | each round | precision used |");
         s.AppendLine("| --- | --- | --- | --- | --- | --- | --- |");
         var ratios = new StringBuilder();
         var perRound = new StringBuilder();
@@ -77,60 +87,64 @@ internal static class PrecisionBench
             set.ExtractPixels(new MLContext(seed: 1));
             var rows = new[]
             {
-                new Row("ours, Float32", inherited, [], []),
-                new Row("ours, BFloat16", bf16Isa, [], []),
-                new Row("ours, BFloat16, CnnEstimator alone (extracted pixels in memory)", bf16Isa, [], []),
+                new Row("ours, Float32", "", [], []),
+                new Row("ours, BFloat16", "", [], []),
+                new Row("ours, BFloat16, CnnEstimator alone (extracted pixels in memory)", "", [], []),
                 new Row("PyTorch, FP32", "none (PyTorch's default)", [], []),
                 new Row("PyTorch, autocast bfloat16", "none (PyTorch's default)", [], []),
+                new Row("PyTorch, autocast bfloat16, MlNetCnn's malloc thresholds", "none (PyTorch's default)", [], []),
             };
             for (var round = 0; round < repeats; round++)
             {
                 Log($"{size.Side}×{size.Side}, round {round + 1} of {repeats}; load {RunHeader.ReadLoadAverage()}");
-                Ours(rows[0], size, Precision.Float32, isa: null, threads);
+                Ours(rows[0], size, Precision.Float32, bf16Isa, threads);
                 Ours(rows[1], size, Precision.BFloat16, bf16Isa, threads);
                 Ours(rows[2], size, Precision.BFloat16, bf16Isa, threads, inMemory: true);
                 Theirs(rows[3], settings, size, set, autocast: false);
                 Theirs(rows[4], settings, size, set, autocast: true);
+                Theirs(rows[5], settings, size, set, autocast: true, OurMallocThresholds);
             }
             foreach (var row in rows)
             {
                 var sorted = row.ImagesPerSecond.Order().ToArray();
-                s.AppendLine($"| {size.Side}×{size.Side} | {row.Name} | {row.Isa} | {F(Median(row.ImagesPerSecond))} | " +
+                s.AppendLine($"| {size.Side}×{size.Side} | {row.Name} | {(row.Isa.Length > 0 ? row.Isa : string.Join(", ", row.Caps.Distinct()))} | {F(Median(row.ImagesPerSecond))} | " +
                     $"{(sorted.Length == 0 ? "n/a" : $"{F(sorted[0])}–{F(sorted[^1])}")} | {string.Join(", ", row.ImagesPerSecond.Select(F))} | {string.Join("; ", row.Notes.Distinct())} |");
             }
             // Rows of one round ran minutes apart at most, so a round's ratio is steadier under a changing load than a ratio of medians.
             string PerRound(Row over, Row under) => string.Join(", ", over.ImagesPerSecond.Zip(under.ImagesPerSecond, (a, b) => R(a / b)));
-            perRound.AppendLine($"| {size.Side}×{size.Side} | {PerRound(rows[1], rows[0])} | {PerRound(rows[1], rows[4])} | {PerRound(rows[4], rows[3])} |");
-            var (ours32, ours16, py32, py16) = (Median(rows[0].ImagesPerSecond), Median(rows[1].ImagesPerSecond), Median(rows[3].ImagesPerSecond), Median(rows[4].ImagesPerSecond));
-            ratios.AppendLine($"| {size.Side}×{size.Side} | {R(ours16 / ours32)} (target ≥ 1.6) | {R(ours16 / py16)} (target ≥ 1.0) | {R(py16 / py32)} | {R(ours32 / py32)} |");
+            perRound.AppendLine($"| {size.Side}×{size.Side} | {PerRound(rows[1], rows[0])} | {PerRound(rows[1], rows[4])} | {PerRound(rows[1], rows[5])} | {PerRound(rows[4], rows[3])} |");
+            var (ours32, ours16, py32, py16, py16Heap) = (Median(rows[0].ImagesPerSecond), Median(rows[1].ImagesPerSecond), Median(rows[3].ImagesPerSecond),
+                Median(rows[4].ImagesPerSecond), Median(rows[5].ImagesPerSecond));
+            ratios.AppendLine($"| {size.Side}×{size.Side} | {R(ours16 / ours32)} (target ≥ 1.6) | {R(ours16 / py16)} (target ≥ 1.0) | {R(ours16 / py16Heap)} | {R(py16 / py32)} | {R(ours32 / py32)} |");
         }
         s.AppendLine();
-        s.AppendLine("| size | ours BFloat16 ÷ ours Float32 | ours BFloat16 ÷ PyTorch autocast | PyTorch autocast ÷ PyTorch FP32 | ours Float32 ÷ PyTorch FP32 |");
-        s.AppendLine("| --- | --- | --- | --- | --- |");
+        s.AppendLine("| size | ours BFloat16 ÷ ours Float32 | ours BFloat16 ÷ PyTorch autocast | ours BFloat16 ÷ PyTorch autocast at our malloc thresholds | PyTorch autocast ÷ PyTorch FP32 | ours Float32 ÷ PyTorch FP32 |");
+        s.AppendLine("| --- | --- | --- | --- | --- | --- |");
         s.Append(ratios);
         s.AppendLine();
         s.AppendLine("The same ratios round by round:");
         s.AppendLine();
-        s.AppendLine("| size | ours BFloat16 ÷ ours Float32 | ours BFloat16 ÷ PyTorch autocast | PyTorch autocast ÷ PyTorch FP32 |");
-        s.AppendLine("| --- | --- | --- | --- |");
+        s.AppendLine("| size | ours BFloat16 ÷ ours Float32 | ours BFloat16 ÷ PyTorch autocast | ours BFloat16 ÷ PyTorch autocast at our malloc thresholds | PyTorch autocast ÷ PyTorch FP32 |");
+        s.AppendLine("| --- | --- | --- | --- | --- |");
         s.Append(perRound);
         return s.ToString();
     }
 
-    private static void Ours(Row row, SizeSettings size, Precision precision, string? isa, int threads, bool inMemory = false)
+    private static void Ours(Row row, SizeSettings size, Precision precision, string? bf16Isa, int threads, bool inMemory = false)
     {
-        var result = RunChild(isa, "speed", $"{size.Side}", $"{size.SourceSide}", $"{size.Images}", $"{size.Epochs}", $"{precision}", $"{threads}", inMemory ? "memory" : "png");
+        var result = RunChild(precision == Precision.Float32 ? null : bf16Isa, lift: precision != Precision.Float32 && bf16Isa is null, "speed", $"{size.Side}", $"{size.SourceSide}", $"{size.Images}", $"{size.Epochs}", $"{precision}", $"{threads}", inMemory ? "memory" : "png");
         if (result is null)
             return;
         row.ImagesPerSecond.Add(result.Value.GetProperty("imagesPerSecond").GetDouble());
         row.Notes.Add(result.Value.GetProperty("precision").GetString() ?? "");
+        row.Caps.Add(result.Value.GetProperty("oneDnnCap").GetString() ?? "none");
     }
 
-    private static void Theirs(Row row, BenchSettings settings, SizeSettings size, ImageSet set, bool autocast)
+    private static void Theirs(Row row, BenchSettings settings, SizeSettings size, ImageSet set, bool autocast, IReadOnlyDictionary<string, string>? environment = null)
     {
         if (settings.SkipPyTorch)
             return;
-        var py = PyTorchRunner.Run(settings, size, set, matmul: false, autocast, unsetIsaCaps: true);
+        var py = PyTorchRunner.Run(settings, size, set, matmul: false, autocast, unsetIsaCaps: true, environment);
         if (py is null)
             return;
         row.ImagesPerSecond.Add(py.TrainImages / Median(py.TrainSeconds.ToList()));
@@ -139,7 +153,7 @@ internal static class PrecisionBench
 
     // ---- accuracy ----
 
-    private static string Accuracy(string[] args, string bf16Isa, int threads)
+    private static string Accuracy(string[] args, string? bf16Isa, int threads)
     {
         var epochs = BenchSettings.Value(args, "--epochs", 5);
         var seeds = (BenchSettings.Value(args, "--seeds") ?? "1,2,3").Split(',').Select(t => int.Parse(t, CultureInfo.InvariantCulture)).ToArray();
@@ -147,7 +161,7 @@ internal static class PrecisionBench
         s.AppendLine($"- **Study:** Fashion-MNIST ({FashionMnist.Folder}), each pair's whole training split to train and its t10k images to test " +
             $"(accuracy and AUC from ML.NET's BinaryClassification.Evaluate on t10k); 28×28 padded to {StudySide}×{StudySide}; the CLI's network " +
             $"(conv 16, 32, 64, dense 500, 500), {epochs} epochs, batch {StudyBatch}, lr 0.001, cosine schedule, mirror on; threads {threads}; " +
-            $"Float32 runs under the process's oneDNN cap ({Environment.GetEnvironmentVariable(IsaVariable) ?? "none"}), BFloat16 runs with {IsaVariable}={bf16Isa}; each run in a fresh process.");
+            $"Float32 runs under MlNetCnn's default oneDNN cap for this machine, BFloat16 runs {(bf16Isa is null ? "call TorchRuntime.AllowBFloat16Kernels() first" : $"with {IsaVariable}={bf16Isa}")}; each run in a fresh process.");
         s.AppendLine();
         s.AppendLine("| pair | seed | Float32 accuracy | Float32 AUC | BFloat16 accuracy | BFloat16 AUC | Float32 s | BFloat16 s |");
         s.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- |");
@@ -160,8 +174,8 @@ internal static class PrecisionBench
             {
                 Log($"{name}, seed {seed}; load {RunHeader.ReadLoadAverage()}");
                 var common = new[] { "accuracy", $"{negative}", $"{positive}", $"{seed}", $"{epochs}", $"{threads}" };
-                var full = RunChild(null, [.. common, "Float32"]);
-                var mixed = RunChild(bf16Isa, [.. common, "BFloat16"]);
+                var full = RunChild(null, lift: false, [.. common, "Float32"]);
+                var mixed = RunChild(bf16Isa, lift: bf16Isa is null, [.. common, "BFloat16"]);
                 if (full is null || mixed is null)
                     continue;
                 rows.Add((full.Value, mixed.Value));
@@ -191,16 +205,28 @@ internal static class PrecisionBench
 
     // ---- child processes ----
 
-    /// <summary>Runs this bench as a child with <paramref name="childArgs"/>, oneDNN capped at <paramref name="isa"/> (null: inherited); its last JSON line, or null.</summary>
-    private static JsonElement? RunChild(string? isa, params string[] childArgs)
+    /// <summary>
+    /// Runs this bench as a child with <paramref name="childArgs"/>, its last JSON line, or null. oneDNN's cap is
+    /// <paramref name="isa"/>, or else what this bench was started with (not the AVX2 MlNetCnn set here), lifted by the
+    /// library when <paramref name="lift"/>.
+    /// </summary>
+    private static JsonElement? RunChild(string? isa, bool lift, params string[] childArgs)
     {
         var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         var entry = System.Reflection.Assembly.GetEntryAssembly()!.Location;
         if (!Path.GetFileNameWithoutExtension(Environment.ProcessPath!).Equals(Path.GetFileNameWithoutExtension(entry), StringComparison.Ordinal))
             start.ArgumentList.Add(entry); // run as `dotnet MlNetCnn.Bench.dll`
         start.ArgumentList.Add(ChildFlag);
+        start.ArgumentList.Add(lift ? "lift" : "as-started");
         foreach (var a in childArgs)
             start.ArgumentList.Add(a);
+        foreach (var name in new[] { IsaVariable, "DNNL_MAX_CPU_ISA" })
+        {
+            if (LaunchEnvironment.TryGetValue(name, out var launched))
+                start.Environment[name] = launched;
+            else
+                start.Environment.Remove(name);
+        }
         if (isa is not null)
         {
             start.Environment[IsaVariable] = isa;
@@ -219,9 +245,18 @@ internal static class PrecisionBench
         return JsonDocument.Parse(line).RootElement.Clone();
     }
 
+    // The environment this process was started with: /proc/self/environ does not see setenv, so MlNetCnn's own cap is not in it.
+    private static readonly Dictionary<string, string> LaunchEnvironment = File.Exists("/proc/self/environ")
+        ? File.ReadAllText("/proc/self/environ").Split('\0', StringSplitOptions.RemoveEmptyEntries)
+            .Select(e => e.Split('=', 2)).Where(p => p.Length == 2).GroupBy(p => p[0]).ToDictionary(g => g.Key, g => g.First()[1])
+        : [];
+
     private static int Child(string[] args)
     {
+        if (args[1] == "lift")
+            MlNetCnn.Native.TorchRuntime.AllowBFloat16Kernels();
         MlNetCnn.Native.TorchRuntime.EnsureLoaded();
+        args = [args[0], .. args[2..]];
         var a = args.Skip(2).ToArray();
         int I(int i) => int.Parse(a[i], CultureInfo.InvariantCulture);
         object result = args[1] switch
@@ -256,7 +291,11 @@ internal static class PrecisionBench
             model.LastTransformer.Dispose();
             timing = t;
         }
-        return new { imagesPerSecond = (double)images * epochs / timing.Seconds, seconds = timing.Seconds, epochSeconds = timing.EpochSeconds, precision = Describe(log, precision) };
+        return new
+        {
+            imagesPerSecond = (double)images * epochs / timing.Seconds, seconds = timing.Seconds, epochSeconds = timing.EpochSeconds, precision = Describe(log, precision),
+            oneDnnCap = Environment.GetEnvironmentVariable(IsaVariable) ?? "none",
+        };
     }
 
     private static object AccuracyChild(int negative, int positive, int seed, int epochs, int threads, Precision precision)

@@ -30,7 +30,9 @@ internal static class PyTorchRunner
     /// <summary>Null, with the reason on stderr, when PyTorch cannot run here.</summary>
     /// <param name="autocast">Train and score under <c>torch.autocast('cpu', dtype=torch.bfloat16)</c> (the script's --autocast).</param>
     /// <param name="unsetIsaCaps">Start PyTorch without the oneDNN caps this process has (ONEDNN_MAX_CPU_ISA, DNNL_MAX_CPU_ISA), at its own default.</param>
-    public static PyTorchResult? Run(BenchSettings settings, SizeSettings size, ImageSet set, bool matmul, bool autocast = false, bool unsetIsaCaps = false)
+    /// <param name="environment">Variables to set for PyTorch's process.</param>
+    public static PyTorchResult? Run(BenchSettings settings, SizeSettings size, ImageSet set, bool matmul, bool autocast = false, bool unsetIsaCaps = false,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var (images, labels) = set.WriteRaw();
         var start = new ProcessStartInfo(settings.Python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -39,6 +41,8 @@ internal static class PyTorchRunner
             start.Environment.Remove("ONEDNN_MAX_CPU_ISA");
             start.Environment.Remove("DNNL_MAX_CPU_ISA");
         }
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+            start.Environment[name] = value;
         foreach (var a in new[]
                  {
                      Script, "--images", images, "--labels", labels, "--count", $"{set.Count}", "--channels", $"{ImageSet.Channels}",

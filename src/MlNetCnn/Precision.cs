@@ -15,8 +15,9 @@ public enum Precision
 
     /// <summary>
     /// <see cref="BFloat16"/> where the CPU has native bfloat16 (<c>avx512_bf16</c> or <c>amx_bf16</c> in /proc/cpuinfo),
-    /// oneDNN is not capped below its bfloat16 kernels, and those kernels compute this network's layers right;
-    /// otherwise <see cref="Float32"/>. Fit logs which, and why.
+    /// oneDNN is not capped below its bfloat16 kernels (MlNetCnn caps it on machines that hide their cache sizes unless
+    /// the process calls <see cref="Native.TorchRuntime.AllowBFloat16Kernels"/> first), and those kernels compute this
+    /// network's layers right; otherwise <see cref="Float32"/>. Fit logs which, and why.
     /// </summary>
     Auto,
 }
