@@ -232,7 +232,8 @@ public sealed class CnnTransformer : ITransformer, IDisposable
     /// Writes the model as ONNX to <paramref name="path"/> (atomically: the file is whole or not there). Input
     /// <c>Features</c>, float <c>[N, C, H, W]</c> (the values ExtractPixels gives, scaled as in training); outputs
     /// <c>Score</c> (float <c>[N]</c>, the logit), <c>Probability</c> (float <c>[N]</c>) and <c>PredictedLabel</c>
-    /// (bool <c>[N]</c>, Probability ≥ <see cref="Threshold"/>); N is dynamic. The model's facts are in the metadata
+    /// (bool <c>[N]</c>, Probability ≥ <see cref="Threshold"/>); N is dynamic. The graph is float32 whatever the model
+    /// trained in (ONNX Runtime's CPU execution provider has no bfloat16 Conv or Gemm). The model's facts are in the metadata
     /// (keys <c>mlnetcnn.*</c>). To record the pipeline's image steps too, export the pipeline with
     /// <see cref="CnnModel.ExportOnnx(ITransformer, string)"/>.
     /// </summary>
