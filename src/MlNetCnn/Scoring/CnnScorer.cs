@@ -165,7 +165,7 @@ internal sealed class CnnScorer : IDisposable
     private PrecisionChoice ChoosePrecision(ScoringEngine kind)
     {
         var choice = PrecisionChoice.ForScoring(RequestedPrecision, Network.TrainedPrecision, Network is TrainedNetwork.BuiltIn, kind,
-            BFloat16Support.Current, () => KernelCheck.FirstWrongLayer(Network.Shape!, Geometry, ScalarType.BFloat16));
+            BFloat16Support.Current, WrongBFloat16Layer);
         if (!saidPrecision && (choice.Precision == Precision.BFloat16 || Network.TrainedPrecision == Precision.BFloat16 || RequestedPrecision == Precision.BFloat16))
         {
             saidPrecision = true;
@@ -173,6 +173,13 @@ internal sealed class CnnScorer : IDisposable
             channel.Info(choice.Reason);
         }
         return choice;
+    }
+
+    /// <summary>The kernel check of the built-in network; it runs backward too, so with gradients on, whatever the caller's mode.</summary>
+    private string? WrongBFloat16Layer()
+    {
+        using var gradients = enable_grad();
+        return KernelCheck.FirstWrongLayer(Network.Shape!, Geometry, ScalarType.BFloat16);
     }
 
     /// <summary>Frees the engine's native memory once scoring under way has finished; the next score makes it again.</summary>
