@@ -118,6 +118,8 @@ public sealed class CnnEstimator : IEstimator<CnnTransformer>
         channel.Info($"Training {spec.Description} on {train.TrainCount} images of {geometry} ({train.TrainPositives} positive)" +
             (validation is null ? "" : $", validating on {validation.Count} ({validation.Positives} positive)") +
             $", seed {seed}, {torch.get_num_threads()} threads, images {train.DescribeSource(options.BatchSize)}.");
+        if (TrainingHeap.ApplyOnce() is { } heap)
+            channel.Info(heap);
         var trainOptions = options;
         LearningRateFinderResult? search = null;
         if (options.AutoLearningRate)
@@ -145,6 +147,8 @@ public sealed class CnnEstimator : IEstimator<CnnTransformer>
     {
         ArgumentNullException.ThrowIfNull(input);
         TorchRuntime.EnsureLoaded();
+        OneDnnGuard.NoteKernelsUsed();
+        TrainingHeap.ApplyOnce();
         var geometry = TrainingData.CheckInput(input.Schema, options, spec);
         if (options.Threads is { } threads)
             torch.set_num_threads(threads);

@@ -11,13 +11,21 @@ public sealed class TrainingContext
     private readonly List<EpochRecord> history;
     private double learningRate;
 
-    internal TrainingContext(int epochs, int batchesPerEpoch, double learningRate, List<EpochRecord> history)
+    internal TrainingContext(int epochs, int batchesPerEpoch, double learningRate, List<EpochRecord> history, Precision precision = Precision.Float32, string precisionReason = "Precision Float32.")
     {
+        Precision = precision;
+        PrecisionReason = precisionReason;
         Epochs = epochs;
         BatchesPerEpoch = batchesPerEpoch;
         this.learningRate = learningRate;
         this.history = history;
     }
+
+    /// <summary>What the run computes in: Float32 or BFloat16, <see cref="Precision.Auto"/> resolved for this machine and network.</summary>
+    public Precision Precision { get; }
+
+    /// <summary>Why <see cref="Precision"/> is what it is, in one sentence (what the training log says).</summary>
+    public string PrecisionReason { get; }
 
     /// <summary>The epoch under way, 1-based; 0 before the first.</summary>
     public int Epoch { get; internal set; }

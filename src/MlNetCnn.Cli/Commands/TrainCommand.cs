@@ -9,6 +9,7 @@ using MlNetCnn.Cli.Data;
 using MlNetCnn.Cli.Output;
 using MlNetCnn.Cli.Reporting;
 using MlNetCnn.Diagnostics;
+using MlNetCnn.Native;
 
 namespace MlNetCnn.Cli.Commands;
 
@@ -125,6 +126,10 @@ internal sealed class TrainCommand
         var clock = Stopwatch.StartNew();
         var options = Checked(s);
         var imageOptions = CheckedImages(s);
+        // oneDNN's bfloat16 kernels, where MlNetCnn would cap them off (machines that hide their cache sizes): a
+        // process-wide choice, so only when this command is the process (not when a host runs it in-process).
+        if (console.OwnsProcess && options.Precision != Precision.Float32 && options.CustomNetwork is null)
+            TorchRuntime.AllowBFloat16Kernels();
         var shape = options.Network;
         if (options.CustomNetwork is null && s.ImageSize < shape.MinimumImageSide)
             throw new CliException($"--image-size {s.ImageSize} is too small for the network ({shape}): it needs at least {shape.MinimumImageSide}.");
@@ -147,6 +152,13 @@ internal sealed class TrainCommand
             trainFolder = listedTrain.LeaveOut(Reasons(listedTrain, leftOut, RowSet.Training), s.SkipUnreadableRows, "training");
             validFolder = listedValid.LeaveOut(Reasons(listedValid, leftOut, RowSet.Validation), s.SkipUnreadableRows, "validation");
             Announce(s, trainFolder, validFolder, fittedImages, options.CustomNetwork?.ToString() ?? shape.ToString());
+        }));
+        var trainedIn = options.Precision;
+        options.Callbacks.Add(new TrainingBeginCallback(context =>
+        {
+            trainedIn = context.Precision;
+            if (options.Precision != Precision.Float32)
+                console.Out.WriteLine(context.PrecisionReason);
         }));
         var progress = new TrainingProgressView(console);
         // Cached when they fit (unless the flag says): the same model, without a decoder beside training every epoch.
@@ -190,7 +202,7 @@ internal sealed class TrainCommand
             Plots.WriteCurves(files.Curves, history, cnn.BestEpoch);
             Plots.WriteRoc(files.Roc, evaluation, $"validation: {validFolder}");
             ErrorSheet.Write(files.Errors, ml, model, evaluation);
-            MetricsFile.Write(files.Metrics, evaluation, Describe(s, options, trainFolder, trainingSeconds, history, cnn, fittedImages), history,
+            MetricsFile.Write(files.Metrics, evaluation, Describe(s, options, trainFolder, trainingSeconds, history, cnn, fittedImages, trainedIn), history,
                 s.SkipUnreadableRows ? new Dictionary<string, IReadOnlyList<SkippedImage>> { ["train"] = trainFolder.Skipped, ["valid"] = validFolder.Skipped } : null,
                 new Dictionary<string, IReadOnlyList<IgnoredFile>> { ["train"] = trainFolder.Ignored, ["valid"] = validFolder.Ignored });
             console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -310,7 +322,7 @@ internal sealed class TrainCommand
         null => $"The checkpoint in '{s.CheckpointFolder}' already held all {epochsInHistory} epochs: nothing left to train.",
     };
 
-    private static JsonObject Describe(TrainSettings s, CnnOptions options, LabelledFolder trainFolder, double seconds, IReadOnlyList<EpochRecord> history, CnnTransformer cnn, CnnImageTransformer images) => new()
+    private static JsonObject Describe(TrainSettings s, CnnOptions options, LabelledFolder trainFolder, double seconds, IReadOnlyList<EpochRecord> history, CnnTransformer cnn, CnnImageTransformer images, Precision precision) => new()
     {
         ["train"] = Path.GetFullPath(trainFolder.Path),
         ["trainCount"] = trainFolder.Rows.Count,
@@ -326,6 +338,7 @@ internal sealed class TrainCommand
             : null,
         ["seed"] = s.Seed,
         ["threads"] = TorchSharp.torch.get_num_threads(),
+        ["precision"] = precision.ToString(),
         ["checkpoint"] = s.CheckpointFolder is null ? null : Path.GetFullPath(s.CheckpointFolder),
         ["resumed"] = s.ResumeFromCheckpoint,
         ["network"] = cnn.NetworkDescription,

@@ -29,19 +29,21 @@ internal static class BFloat16Support
     public readonly record struct Verdict(bool Native, string Reason);
 
     /// <summary>This machine's verdict: /proc/cpuinfo and the process's oneDNN cap.</summary>
-    public static Verdict Current()
+    public static Verdict Current() => Judge(ReadCpuInfo(), OneDnnCap());
+
+    /// <summary>Whether the CPU has bfloat16 instructions oneDNN has kernels for, whatever oneDNN's cap.</summary>
+    public static bool CpuHasBFloat16() => NativeFlags.Any(Flags(ReadCpuInfo()).Contains);
+
+    private static string? ReadCpuInfo()
     {
-        string? cpuInfo = null;
         try
         {
-            if (OperatingSystem.IsLinux())
-                cpuInfo = File.ReadAllText(CpuInfoPath);
+            return OperatingSystem.IsLinux() ? File.ReadAllText(CpuInfoPath) : null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // Unreadable: judged as a CPU without the flags.
+            return null; // Unreadable: judged as a CPU without the flags.
         }
-        return Judge(cpuInfo, OneDnnCap());
     }
 
     /// <summary>
@@ -59,7 +61,8 @@ internal static class BFloat16Support
         if (!string.IsNullOrEmpty(oneDnnCap) && !BFloat16Isas.Contains(oneDnnCap.Trim(), StringComparer.OrdinalIgnoreCase))
             return new(false,
                 $"the CPU has {flag}, but oneDNN is capped at {oneDnnCap} ({OneDnnGuard.Variable}), below its bfloat16 kernels " +
-                $"(MlNetCnn sets that cap on machines that hide their cache sizes; start the process with {OneDnnGuard.Variable}=AVX512_CORE_BF16 to allow them)");
+                $"(MlNetCnn sets that cap on machines that hide their cache sizes; call TorchRuntime.AllowBFloat16Kernels() before the first Fit, or start the process with " +
+                $"{OneDnnGuard.Variable}={OneDnnGuard.BFloat16Level}, to allow them)");
         return new(true, $"the CPU has {flag}{(string.IsNullOrEmpty(oneDnnCap) ? "" : $" and oneDNN may use it ({OneDnnGuard.Variable}={oneDnnCap})")}");
     }
 

@@ -20,6 +20,14 @@ internal static partial class NativeEnvironment
         return true;
     }
 
+    /// <summary>Sets <paramref name="name"/> for native code and .NET alike, over what the process had.</summary>
+    public static void Set(string name, string value)
+    {
+        Environment.SetEnvironmentVariable(name, value);
+        if (OperatingSystem.IsLinux() && setenv(name, value, 1) != 0)
+            throw new InvalidOperationException($"setenv({name}) failed with errno {Marshal.GetLastPInvokeError()}.");
+    }
+
     [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int setenv(string name, string value, int overwrite);
 }

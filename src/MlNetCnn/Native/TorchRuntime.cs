@@ -70,6 +70,26 @@ public static class TorchRuntime
         }
     }
 
+    /// <summary>
+    /// Lets oneDNN use its bfloat16 kernels in a process where MlNetCnn keeps it at AVX2 (Linux machines that hide their
+    /// cache sizes, such as some virtual machines), so that <see cref="Precision.BFloat16"/> and <see cref="Precision.Auto"/>
+    /// run on the CPU's bfloat16 instructions. oneDNN fixes its cap at its first kernel: call this before the process's
+    /// first Fit, FindLearningRate or LibTorch scoring. From then on, every Fit of the built-in network also checks its
+    /// float32 layers against float64 (on such a machine the lifted level's float32 kernels compute some channel counts
+    /// wrong), and a custom network, whose layers cannot be checked, is refused.
+    /// </summary>
+    /// <returns>
+    /// True when MlNetCnn's cap is lifted (by this call or an earlier one); false when there is none of MlNetCnn's to lift
+    /// (the machine shows its cache sizes, or the process set <c>ONEDNN_MAX_CPU_ISA</c> itself) or the CPU has no
+    /// bfloat16 instructions.
+    /// </returns>
+    /// <exception cref="InvalidOperationException">MlNetCnn has already run a network in this process, under the cap.</exception>
+    public static bool AllowBFloat16Kernels()
+    {
+        Register();
+        return OneDnnGuard.Lift(BFloat16Support.CpuHasBFloat16());
+    }
+
     /// <summary>Installs the resolver; runs when the MlNetCnn assembly loads, before any TorchSharp call.</summary>
     [ModuleInitializer]
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA2255", Justification = "The resolver must be in place before any consumer's first TorchSharp call.")]

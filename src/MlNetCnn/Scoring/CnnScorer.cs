@@ -155,8 +155,9 @@ internal sealed class CnnScorer : IDisposable
                 }
             }
         }
-        // The kernel check runs in libtorch.
+        // The kernel check runs in libtorch, and its kernels count as used (TorchRuntime.AllowBFloat16Kernels is refused after).
         TorchRuntime.EnsureLoaded();
+        OneDnnGuard.NoteKernelsUsed();
         var precision = ChoosePrecision(ScoringEngine.LibTorch);
         return new(new LibTorchEngine(Network, Geometry, Threads, precision.ComputeType), precision);
     }

@@ -26,7 +26,7 @@ internal sealed class CnnTrainer
     private readonly int seed;
     private readonly AlarmMonitor monitor = new();
     private readonly List<EpochRecord> history = new();
-    private Precision precision = Precision.Float32;
+    private PrecisionChoice precision = new(Precision.Float32, "Precision Float32.");
 
     private readonly NetworkSpec spec;
     private ImageGeometry geometry;
@@ -63,7 +63,7 @@ internal sealed class CnnTrainer
         using var positiveWeight = PositiveWeight(train);
         var plan = new LearningRatePlan(options, validation is not null);
         var earlyStopping = new MetricTracker(options.EarlyStoppingMetric, options.EarlyStoppingMinDelta);
-        var checkpoints = options.CheckpointFolder is { } folder ? new CheckpointStore(folder, precision) : null;
+        var checkpoints = options.CheckpointFolder is { } folder ? new CheckpointStore(folder, precision.Precision) : null;
         var fingerprint = train.CheckpointFingerprint(spec.Identity, seed, options.BatchSize);
         UnreadableRow[] unreadable = [.. train.Unreadable, .. validation?.Unreadable ?? []];
         byte[]? bestWeights = null;
@@ -90,7 +90,7 @@ internal sealed class CnnTrainer
         // The schedule runs first, so that a user's callback can override its rate; progress is reported last.
         var schedule = new ScheduleCallback(plan, options);
         var observers = options.Callbacks.Concat(options.Progress is { } progress ? [new ProgressCallback(progress)] : Array.Empty<ITrainingCallback>()).ToArray();
-        var context = new TrainingContext(options.Epochs, BatchCount(train.TrainCount), options.LearningRate, history) { Epoch = firstEpoch - 1 };
+        var context = new TrainingContext(options.Epochs, BatchCount(train.TrainCount), options.LearningRate, history, precision.Precision, precision.Reason) { Epoch = firstEpoch - 1 };
         foreach (var callback in observers)
             callback.OnTrainingBegin(context);
         for (var epoch = firstEpoch; epoch <= options.Epochs; epoch++)
@@ -389,10 +389,9 @@ internal sealed class CnnTrainer
     /// </summary>
     private void UsePrecision(NetworkModule network)
     {
-        var choice = PrecisionChoice.Apply(options.Precision, network, spec.Description);
-        precision = choice.Precision;
+        precision = PrecisionChoice.Apply(options.Precision, network, spec.Description);
         if (options.Precision != Precision.Float32)
-            channel.Info(choice.Reason);
+            channel.Info(precision.Reason);
     }
 
     /// <summary>A new network whose weights depend on <paramref name="seed"/> alone (a TorchScript module's come from its file).</summary>

@@ -25,6 +25,10 @@ internal sealed record PrecisionChoice(Precision Precision, string Reason)
     {
         if (network.Module is not CnnNetwork cnn)
         {
+            if (OneDnnGuard.Lifted)
+                throw new ArgumentException(
+                    $"This process lifted oneDNN's cap for bfloat16 (TorchRuntime.AllowBFloat16Kernels), and there some float32 kernels compute wrong: the built-in network's layers are checked, " +
+                    $"but the {description}'s cannot be. Train it in a process that does not call TorchRuntime.AllowBFloat16Kernels.", nameof(CnnOptions.CustomNetwork));
             if (requested == Precision.BFloat16)
                 throw new ArgumentException($"Precision BFloat16 is for the built-in network; the {description} trains in Float32. Set Precision to Float32 or Auto.", nameof(CnnOptions.Precision));
             return new(Precision.Float32, requested == Precision.Float32 ? "Precision Float32." : $"Precision Auto: Float32, as for every custom network ({description}).");
@@ -37,15 +41,19 @@ internal sealed record PrecisionChoice(Precision Precision, string Reason)
     /// <summary>Resolves <paramref name="requested"/> for a network of <paramref name="shape"/> on images of <paramref name="geometry"/>, judging this machine.</summary>
     /// <exception cref="ArgumentException">BFloat16 was asked for, and this machine's bfloat16 kernels compute one of the network's layers wrong.</exception>
     public static PrecisionChoice Resolve(Precision requested, NetworkShape shape, ImageGeometry geometry) =>
-        Resolve(requested, BFloat16Support.Current(), () => KernelCheck.FirstWrongLayer(shape, geometry, ScalarType.BFloat16));
+        Resolve(requested, BFloat16Support.Current(), () => KernelCheck.FirstWrongLayer(shape, geometry, ScalarType.BFloat16),
+            OneDnnGuard.Lifted ? () => KernelCheck.FirstWrongLayer(shape, geometry, ScalarType.Float32) : null);
 
-    /// <summary>Resolves <paramref name="requested"/> given the machine's verdict and a check of the bfloat16 kernels (run only when needed).</summary>
-    internal static PrecisionChoice Resolve(Precision requested, BFloat16Support.Verdict machine, Func<string?> wrongBFloat16Layer)
+    /// <summary>
+    /// Resolves <paramref name="requested"/> given the machine's verdict and checks of the kernels (run only when
+    /// needed): of the bfloat16 run's layers, and, where oneDNN's cap was lifted (else null), of every layer in float32.
+    /// </summary>
+    internal static PrecisionChoice Resolve(Precision requested, BFloat16Support.Verdict machine, Func<string?> wrongBFloat16Layer, Func<string?>? wrongFloat32Layer = null)
     {
         switch (requested)
         {
             case Precision.Float32:
-                return new(Precision.Float32, "Precision Float32.");
+                return Float32(wrongFloat32Layer, "Precision Float32.");
             case Precision.BFloat16:
                 if (wrongBFloat16Layer() is { } wrong)
                     throw new ArgumentException(
@@ -56,9 +64,9 @@ internal sealed record PrecisionChoice(Precision Precision, string Reason)
                     : $"Precision BFloat16 (mixed: bfloat16 convolutions and dense layers, float32 weights), though {machine.Reason}: expect it to be slower than Float32.");
             case Precision.Auto:
                 if (!machine.Native)
-                    return new(Precision.Float32, $"Precision Auto: Float32, because {machine.Reason}.");
+                    return Float32(wrongFloat32Layer, $"Precision Auto: Float32, because {machine.Reason}.");
                 if (wrongBFloat16Layer() is { } fallback)
-                    return new(Precision.Float32, $"Precision Auto: Float32, because this machine's bfloat16 kernels compute {fallback}.");
+                    return Float32(wrongFloat32Layer, $"Precision Auto: Float32, because this machine's bfloat16 kernels compute {fallback}.");
                 return new(Precision.BFloat16, $"Precision Auto: BFloat16 (mixed), because {machine.Reason} and its bfloat16 kernels compute this network's layers right.");
             default:
                 throw new ArgumentOutOfRangeException(nameof(requested), requested, $"Precision must be one of {string.Join(", ", Enum.GetNames<Precision>())}.");
@@ -68,7 +76,7 @@ internal sealed record PrecisionChoice(Precision Precision, string Reason)
     /// <summary>
     /// What a scorer computes in: <paramref name="requested"/> (Auto: <paramref name="trained"/>, the precision
     /// training resolved to), where <paramref name="engine"/> can and this machine's bfloat16 is native and right for
-    /// the network (Auto's rule in <see cref="Resolve(Precision, BFloat16Support.Verdict, Func{string?})"/>); else
+    /// the network (Auto's rule in <see cref="Resolve(Precision, BFloat16Support.Verdict, Func{string?}, Func{string?})"/>); else
     /// Float32. Never throws for the machine: the engine starts at the first score, where a refusal would come too late.
     /// </summary>
     /// <param name="requested">The scoring precision asked for (<see cref="CnnTransformer.ScoringPrecision"/>).</param>
@@ -96,5 +104,15 @@ internal sealed record PrecisionChoice(Precision Precision, string Reason)
         if (wrongBFloat16Layer() is { } wrong)
             return new(Precision.Float32, $"Scoring in Float32, {though}, because this machine's bfloat16 kernels compute {wrong}.");
         return new(Precision.BFloat16, $"Scoring in BFloat16 (mixed), {asked}, because {verdict.Reason} and its bfloat16 kernels compute this network's layers right.");
+    }
+
+    // Under a lifted cap float32 is checked as well: there its kernels compute some channel counts wrong.
+    private static PrecisionChoice Float32(Func<string?>? wrongFloat32Layer, string reason)
+    {
+        if (wrongFloat32Layer?.Invoke() is { } wrong)
+            throw new ArgumentException(
+                $"Float32 under oneDNN's lifted cap (TorchRuntime.AllowBFloat16Kernels): this machine's float32 kernels compute {wrong}. " +
+                "Train this network in a process that does not lift the cap, or choose channel counts that are multiples of 16.", nameof(CnnOptions.Precision));
+        return new(Precision.Float32, reason);
     }
 }

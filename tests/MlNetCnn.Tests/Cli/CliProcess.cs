@@ -9,9 +9,11 @@ public sealed class CliProcess : IDisposable
     private readonly Task<string> stdout;
     private readonly Task<string> stderr;
 
-    private CliProcess(string[] args)
+    private CliProcess(string[] args, IEnumerable<string>? unset = null)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var name in unset ?? [])
+            start.Environment.Remove(name);
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "MlNetCnn.Cli.dll"));
         foreach (var arg in args)
             start.ArgumentList.Add(arg);
@@ -22,6 +24,9 @@ public sealed class CliProcess : IDisposable
 
     /// <summary>Starts <c>mlnetcnn</c> with <paramref name="args"/>.</summary>
     public static CliProcess Start(params string[] args) => new(args);
+
+    /// <summary>Starts <c>mlnetcnn</c> with <paramref name="args"/>, without the variables <paramref name="unset"/> this process has.</summary>
+    public static CliProcess StartWithout(IEnumerable<string> unset, params string[] args) => new(args, unset);
 
     /// <summary>Whether the process has ended.</summary>
     public bool HasExited => process.HasExited;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using MlNetCnn.Native;
 using SkiaSharp;
 
 namespace MlNetCnn.Tests.Cli;
@@ -171,5 +172,44 @@ public sealed class TrainCommandTests
         var unknown = CliRun.Of(TinyModelFixture.TrainArgs(fixture.Train, fixture.Valid, temp.Path, "--precision", "Half"));
         Assert.NotEqual(0, unknown.ExitCode);
         Assert.Contains("'Half' for option '--precision'", unknown.Error);
+    }
+
+    [Fact]
+    public async Task In_its_own_process_train_with_precision_auto_lets_oneDNN_use_bfloat16_where_the_CPU_has_it()
+    {
+        var output = fixture.Scratch("auto-own-process");
+        // This test process holds MlNetCnn's cap (ONEDNN_MAX_CPU_ISA=AVX2) where the machine hides its cache sizes; a
+        // child that inherited it would count it as its own.
+        using var cli = CliProcess.StartWithout(["ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA"], TinyModelFixture.TrainArgs(fixture.Train, fixture.Valid, output, "--precision", "Auto"));
+        var run = await cli.WaitAsync(TimeSpan.FromMinutes(3));
+
+        run.Succeeded();
+        var said = Assert.Single(run.Out.Split('\n'), l => l.StartsWith("Precision Auto: ", StringComparison.Ordinal));
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "metrics.json")));
+        var used = json.RootElement.GetProperty("training").GetProperty("precision").GetString();
+        Assert.StartsWith($"Precision Auto: {used}", said);
+        if (BFloat16Support.CpuHasBFloat16())
+        {
+            Assert.DoesNotContain("capped", said);
+            Assert.Equal("BFloat16", used); // 16 channels: the counts bfloat16 kernels were measured right for
+        }
+        else
+        {
+            Assert.Equal("Float32", used);
+        }
+    }
+
+    [Fact]
+    public void Run_in_process_train_leaves_the_hosts_oneDNN_cap_alone()
+    {
+        var output = fixture.Scratch("auto-in-process");
+        var before = Environment.GetEnvironmentVariable("ONEDNN_MAX_CPU_ISA");
+
+        var run = CliRun.Of(TinyModelFixture.TrainArgs(fixture.Train, fixture.Valid, output, "--precision", "Auto"));
+
+        run.Succeeded();
+        Assert.Equal(before, Environment.GetEnvironmentVariable("ONEDNN_MAX_CPU_ISA"));
+        Assert.False(OneDnnGuard.Lifted);
+        Assert.Contains(run.Out.Split('\n'), l => l.StartsWith("Precision Auto: ", StringComparison.Ordinal));
     }
 }

@@ -127,4 +127,34 @@ public sealed class PrecisionChoiceTests
         var error = Assert.Throws<ArgumentOutOfRangeException>(options.Validate);
         Assert.Equal(nameof(CnnOptions.Precision), error.ParamName);
     }
+
+    private const string WrongFloat32Layer = "features.block1.conv, Conv2d(3→20, 5×5) on 36×36: the Float32 input gradient is 25% off";
+
+    [Fact]
+    public void Under_a_lifted_cap_float32_is_checked_and_refused_naming_the_layer()
+    {
+        var error = Assert.Throws<ArgumentException>(() => PrecisionChoice.Resolve(Precision.Float32, Native, () => null, () => WrongFloat32Layer));
+        Assert.Equal(nameof(CnnOptions.Precision), error.ParamName);
+        Assert.Contains(WrongFloat32Layer, error.Message);
+        Assert.Contains("AllowBFloat16Kernels", error.Message);
+
+        Assert.Equal(Precision.Float32, PrecisionChoice.Resolve(Precision.Float32, Native, () => null, () => null).Precision);
+    }
+
+    [Fact]
+    public void Under_a_lifted_cap_auto_falls_back_to_float32_only_where_float32_is_right()
+    {
+        Assert.Throws<ArgumentException>(() => PrecisionChoice.Resolve(Precision.Auto, Native, () => WrongLayer, () => WrongFloat32Layer));
+        var choice = PrecisionChoice.Resolve(Precision.Auto, Native, () => WrongLayer, () => null);
+        Assert.Equal(Precision.Float32, choice.Precision);
+        // BFloat16 itself needs no float32 check beyond its own run's layers.
+        Assert.Equal(Precision.BFloat16, PrecisionChoice.Resolve(Precision.Auto, Native, () => null, () => throw new InvalidOperationException("not to be run")).Precision);
+    }
+
+    [Fact]
+    public void Without_a_lift_float32_runs_no_kernel_check()
+    {
+        var choice = PrecisionChoice.Resolve(Precision.Float32, Capped, () => throw new InvalidOperationException("not to be run"), null);
+        Assert.Equal(Precision.Float32, choice.Precision);
+    }
 }
