@@ -29,6 +29,17 @@ public static class CnnModel
     }
 
     /// <summary>
+    /// The same pipeline with its <see cref="CnnTransformer"/> scoring in <paramref name="precision"/> (see
+    /// <see cref="CnnTransformer.WithScoringPrecision"/>). The other steps are shared with <paramref name="model"/>,
+    /// which is unchanged.
+    /// </summary>
+    public static ITransformer WithScoringPrecision(this ITransformer model, Precision precision)
+    {
+        var cnn = model.FindCnn();
+        return Replace(model, cnn, cnn.WithScoringPrecision(precision));
+    }
+
+    /// <summary>
     /// Writes the pipeline's network as ONNX (see <see cref="CnnTransformer.ExportOnnx(string)"/>), with the image
     /// steps that feed it in the metadata: the pixel scaling, colours and order of the ExtractPixels step that makes
     /// its feature column, the resize step and whether the images were made grey. Written atomically.

@@ -198,7 +198,9 @@ public sealed class CnnOptions
     /// The number format training computes in: Float32, BFloat16 (mixed: bfloat16 convolutions and dense layers,
     /// float32 weights, optimiser state, loss and batch-norm statistics) or Auto (BFloat16 where the CPU and oneDNN
     /// compute it natively and right, else Float32). Validation during training follows it; the saved weights are
-    /// float32 and the trained model scores in float32. Default Float32.
+    /// float32. The trained model remembers what Auto came to (<see cref="CnnTransformer.TrainingPrecision"/>) and
+    /// scores in it with <see cref="ScoringEngine.LibTorch"/> where the scoring machine's bfloat16 is native and right,
+    /// else in float32; ONNX Runtime scores in float32 (<see cref="CnnTransformer.ActiveScoringPrecision"/>). Default Float32.
     /// </summary>
     public Precision Precision { get; set; } = DefaultPrecision;
 

@@ -130,6 +130,33 @@ public sealed class CnnTransformer : ITransformer, IDisposable
     public ScoringEngine ActiveScoringEngine => Scorer.Active;
 
     /// <summary>
+    /// The precision training computed in, as <see cref="CnnOptions.Precision"/> resolved at Fit: Float32 or BFloat16,
+    /// never Auto (saved with the model; Float32 for a model saved before format 0x00010009). The weights are float32 either way.
+    /// </summary>
+    public Precision TrainingPrecision => Scorer.Network.TrainedPrecision;
+
+    /// <summary>
+    /// The scoring precision asked for (saved with the model): Auto (the default) follows <see cref="TrainingPrecision"/>;
+    /// see <see cref="ActiveScoringPrecision"/> for the one in use.
+    /// </summary>
+    public Precision ScoringPrecision => Scorer.RequestedPrecision;
+
+    /// <summary>
+    /// What scoring computes in: BFloat16 (mixed, the forward pass training used) only with the LibTorch engine, for the
+    /// built-in network, where <see cref="ScoringPrecision"/> comes to BFloat16 and this machine's bfloat16 is native
+    /// and computes the network's layers right (Auto's rule); otherwise Float32. ONNX Runtime scores in Float32: its CPU
+    /// execution provider has no bfloat16 Conv or Gemm kernels. <see cref="ScoringPrecisionReason"/> says why. Starts
+    /// the engine if it has not started yet.
+    /// </summary>
+    public Precision ActiveScoringPrecision => Scorer.ActivePrecision.Precision;
+
+    /// <summary>
+    /// Why scoring computes in <see cref="ActiveScoringPrecision"/>, in one sentence (also logged once, through
+    /// MLContext.Log, where bfloat16 was in play). Starts the engine if it has not started yet.
+    /// </summary>
+    public string ScoringPrecisionReason => Scorer.ActivePrecision.Reason;
+
+    /// <summary>
     /// The network's layers with their output shapes and parameter counts. For a custom network: its leaf modules with
     /// their parameters, as far as TorchSharp exposes them (no output shapes or FLOPs; a TorchScript module's layer
     /// types are not exposed, so each is "scripted"); this loads libtorch.
@@ -149,12 +176,33 @@ public sealed class CnnTransformer : ITransformer, IDisposable
         CnnOptions.CheckScoring(engine, threads);
         if (engine == ScoringEngine.OnnxRuntime && !Scorer.Network.HasOnnxForm)
             throw new NotSupportedException($"This model's network ({NetworkDescription}) has no ONNX form, so it scores with LibTorch only.");
-        return new CnnTransformer(Environment, new CnnScorer(Host, Geometry, Scorer.Network, engine, threads), FeatureColumnName, Threshold, BatchSize, History, BestEpoch, Classes, LearningRateSearch)
+        return With(new CnnScorer(Host, Geometry, Scorer.Network, engine, threads, ScoringPrecision));
+    }
+
+    /// <summary>
+    /// The same trained model scoring in <paramref name="precision"/>: Auto follows <see cref="TrainingPrecision"/>;
+    /// BFloat16 computes the built-in network's convolutions and dense layers in bfloat16 with the LibTorch engine where
+    /// this machine's bfloat16 is native and right, else Float32 (<see cref="ActiveScoringPrecision"/> says which, and
+    /// why); Float32 scores in float32 whatever training did, so scores match an ONNX export and other machines. The
+    /// weights are shared; this transformer is unchanged. The choice is saved with the new transformer. For a whole
+    /// loaded pipeline, see <see cref="CnnModel.WithScoringPrecision"/>.
+    /// </summary>
+    /// <exception cref="NotSupportedException">BFloat16 for a custom network, which scores in Float32 only.</exception>
+    public CnnTransformer WithScoringPrecision(Precision precision)
+    {
+        if (!Enum.IsDefined(precision))
+            throw new ArgumentOutOfRangeException(nameof(precision), precision, $"Precision must be one of {string.Join(", ", Enum.GetNames<Precision>())}.");
+        if (precision == Precision.BFloat16 && HasCustomNetwork)
+            throw new NotSupportedException($"This model's network ({NetworkDescription}) is a custom network, which scores in Float32 only: mixed precision is the built-in network's.");
+        return With(new CnnScorer(Host, Geometry, Scorer.Network, ScoringEngine, ScoringThreads, precision));
+    }
+
+    private CnnTransformer With(CnnScorer scorer) =>
+        new(Environment, scorer, FeatureColumnName, Threshold, BatchSize, History, BestEpoch, Classes, LearningRateSearch)
         {
             UnreadableRows = UnreadableRows,
             CountWithoutRows = CountWithoutRows,
         };
-    }
 
     /// <summary>
     /// Writes the network's weights in TorchSharp's own format (<c>Module.save</c>). A TorchSharp program loads them
@@ -184,7 +232,8 @@ public sealed class CnnTransformer : ITransformer, IDisposable
     /// Writes the model as ONNX to <paramref name="path"/> (atomically: the file is whole or not there). Input
     /// <c>Features</c>, float <c>[N, C, H, W]</c> (the values ExtractPixels gives, scaled as in training); outputs
     /// <c>Score</c> (float <c>[N]</c>, the logit), <c>Probability</c> (float <c>[N]</c>) and <c>PredictedLabel</c>
-    /// (bool <c>[N]</c>, Probability ≥ <see cref="Threshold"/>); N is dynamic. The model's facts are in the metadata
+    /// (bool <c>[N]</c>, Probability ≥ <see cref="Threshold"/>); N is dynamic. The graph is float32 whatever the model
+    /// trained in (ONNX Runtime's CPU execution provider has no bfloat16 Conv or Gemm). The model's facts are in the metadata
     /// (keys <c>mlnetcnn.*</c>). To record the pipeline's image steps too, export the pipeline with
     /// <see cref="CnnModel.ExportOnnx(ITransformer, string)"/>.
     /// </summary>

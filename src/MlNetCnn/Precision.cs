@@ -1,6 +1,9 @@
 namespace MlNetCnn;
 
-/// <summary>The number format training computes in (<see cref="CnnOptions.Precision"/>). The saved weights are float32 in every case.</summary>
+/// <summary>
+/// The number format training computes in (<see cref="CnnOptions.Precision"/>), and scoring
+/// (<see cref="CnnTransformer.WithScoringPrecision"/>). The saved weights are float32 in every case.
+/// </summary>
 public enum Precision
 {
     /// <summary>Float32 throughout (the default).</summary>

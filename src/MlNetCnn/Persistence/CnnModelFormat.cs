@@ -39,6 +39,9 @@ internal static class CnnModelFormat
     /// <summary>The binary stream that holds a trained TorchScript network's archive (format 0x00010008 on), in place of CnnWeights.</summary>
     public const string TorchScriptStream = "CnnTorchScript";
 
+    /// <summary>The binary stream that holds the training precision and the scoring precision asked for (format 0x00010009 on; absent: Float32 and Auto).</summary>
+    public const string PrecisionStream = "CnnPrecision";
+
     // 0x00010001: first format.
     // 0x00010002: adds the best epoch, a SHA-256 of the weights stream, and the training history (stream CnnHistory).
     //             ML.NET checks that a reader consumes the whole body, so 0x00010001 readers cannot read it.
@@ -65,7 +68,13 @@ internal static class CnnModelFormat
     //             CnnNetwork says what it is, and a TorchScript network's archive is in stream CnnTorchScript; such a
     //             model is readable from 0x00010008 only.
     private const uint VersionWithCustomNetworks = 0x00010008;
-    private const uint VersionWritten = VersionWithCustomNetworks;
+    // 0x00010009: adds stream CnnPrecision (the precision training computed in, and the scoring precision asked for),
+    //             a stream of its own because readers of 0x00010004 on check CnnScoring's exact length. The body is
+    //             unchanged, so readers of 0x00010002 still read a built-in network's model (and score it in Float32);
+    //             a custom network's stays readable from 0x00010008. Readers stop after the two values, so a later
+    //             format may append to the stream.
+    private const uint VersionWithPrecision = 0x00010009;
+    private const uint VersionWritten = VersionWithPrecision;
     private const uint VersionReadable = VersionWithHistory;
     private const uint VersionWeCanReadBack = 0x00010001;
 
@@ -84,7 +93,7 @@ internal static class CnnModelFormat
     private const int TorchScriptKind = 1;
     private const int FactoryKind = 2;
 
-    /// <summary>The format this build writes, as text (0x00010007).</summary>
+    /// <summary>The format this build writes, as text (0x00010009).</summary>
     public static string VersionText => $"0x{VersionWritten:X8}";
 
     private static VersionInfo GetVersionInfo(uint readable = VersionReadable) => new(
@@ -116,6 +125,8 @@ internal static class CnnModelFormat
     //   string: registered name; string: settings; string: full name of the assembly that registers it
     // stream CnnTorchScript (0x00010008 on, TorchScript networks only, in place of CnnWeights): the trained module's
     //   archive as torch.jit.save writes it
+    // stream CnnPrecision (0x00010009 on; absent: Float32, Auto): int: the precision training computed in (0 Float32,
+    //   1 BFloat16; Float32 for a custom network); int: the scoring precision asked for (0 Float32, 1 BFloat16, 2 Auto)
 
     public static void Save(CnnTransformer transformer, ModelSaveContext ctx)
     {
@@ -175,6 +186,11 @@ internal static class CnnModelFormat
             });
         }
         ctx.SaveBinaryStream(UnreadableStream, writer => HistoryFormat.WriteUnreadable(writer, transformer.UnreadableRows));
+        ctx.SaveBinaryStream(PrecisionStream, writer =>
+        {
+            writer.Write((int)transformer.TrainingPrecision);
+            writer.Write((int)transformer.ScoringPrecision);
+        });
     }
 
     public static CnnTransformer Load(IHostEnvironment env, ModelLoadContext ctx)
@@ -226,12 +242,17 @@ internal static class CnnModelFormat
         var (engine, threads) = ctx.Header.ModelVerWritten >= VersionWithScoring
             ? ReadStream(ctx, "scoring", ScoringStream, "its engine and threads", ReadScoring)
             : (ScoringEngine.OnnxRuntime, (int?)null);
-        var trained = custom ? ReadCustomNetwork(ctx, weightsHash) : ReadBuiltInNetwork(ctx, new NetworkShape(convolution, kernel, pool, hidden), geometry, batchSize, weightsHash);
+        var (trainedPrecision, scoringPrecision) = (Precision.Float32, Precision.Auto);
+        if (ctx.Header.ModelVerWritten >= VersionWithPrecision)
+            ctx.TryLoadBinaryStream(PrecisionStream, reader => (trainedPrecision, scoringPrecision) = ReadPrecision(reader, custom));
+        var trained = custom
+            ? ReadCustomNetwork(ctx, weightsHash)
+            : ReadBuiltInNetwork(ctx, new NetworkShape(convolution, kernel, pool, hidden), geometry, batchSize, weightsHash, trainedPrecision);
         CnnScorer scorer;
         try
         {
             // The scorer checks that the built-in network's weights are exactly its declared tensors.
-            scorer = new CnnScorer(env.Register(nameof(CnnTransformer)), geometry, trained, engine, threads);
+            scorer = new CnnScorer(env.Register(nameof(CnnTransformer)), geometry, trained, engine, threads, scoringPrecision);
         }
         catch (InvalidDataException e)
         {
@@ -250,7 +271,7 @@ internal static class CnnModelFormat
         };
     }
 
-    private static TrainedNetwork ReadBuiltInNetwork(ModelLoadContext ctx, NetworkShape shape, ImageGeometry geometry, int batchSize, byte[]? weightsHash)
+    private static TrainedNetwork ReadBuiltInNetwork(ModelLoadContext ctx, NetworkShape shape, ImageGeometry geometry, int batchSize, byte[]? weightsHash, Precision trainedPrecision)
     {
         long parameters;
         try
@@ -272,7 +293,7 @@ internal static class CnnModelFormat
         if (weightsHash is not null && !SHA256.HashData(weights).AsSpan().SequenceEqual(weightsHash))
             throw Damaged($"the weights stream '{WeightsStream}' does not match its checksum");
 
-        return new TrainedNetwork.BuiltIn(shape, ReadWeights(weights));
+        return new TrainedNetwork.BuiltIn(shape, ReadWeights(weights), trainedPrecision);
     }
 
     private static TrainedNetwork ReadCustomNetwork(ModelLoadContext ctx, byte[]? stateHash)
@@ -338,6 +359,27 @@ internal static class CnnModelFormat
         if (threads < 0 || threads > CnnOptions.MaxScoringThreads)
             throw Damaged($"scoring threads {threads} is not in [0, {CnnOptions.MaxScoringThreads}]");
         return (engine, threads == 0 ? null : threads);
+    }
+
+    private static (Precision Trained, Precision Scoring) ReadPrecision(BinaryReader reader, bool custom)
+    {
+        try
+        {
+            var trained = (Precision)reader.ReadInt32();
+            if (trained is not (Precision.Float32 or Precision.BFloat16))
+                throw Damaged($"the precision stream '{PrecisionStream}' says it trained in precision {(int)trained}, neither {(int)Precision.Float32} Float32 nor {(int)Precision.BFloat16} BFloat16");
+            if (custom && trained != Precision.Float32)
+                throw Damaged($"the precision stream '{PrecisionStream}' says its custom network trained in {trained}; custom networks train in Float32");
+            var scoring = (Precision)reader.ReadInt32();
+            if (!Enum.IsDefined(scoring) || (custom && scoring == Precision.BFloat16))
+                throw Damaged($"the precision stream '{PrecisionStream}' asks for scoring precision {(int)scoring}, not one this model can score in " +
+                    $"({string.Join(", ", Enum.GetValues<Precision>().Where(p => !custom || p != Precision.BFloat16).Select(p => $"{(int)p} {p}"))})");
+            return (trained, scoring);
+        }
+        catch (EndOfStreamException e)
+        {
+            throw Damaged($"the precision stream '{PrecisionStream}' ends before its scoring precision", e);
+        }
     }
 
     private static ClassNames ReadClasses(BinaryReader reader)

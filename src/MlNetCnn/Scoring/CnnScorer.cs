@@ -1,5 +1,9 @@
 using Microsoft.ML.Runtime;
+using MlNetCnn.Native;
+using MlNetCnn.Network;
 using MlNetCnn.Onnx;
+using MlNetCnn.Training;
+using static TorchSharp.torch;
 
 namespace MlNetCnn.Scoring;
 
@@ -15,11 +19,12 @@ internal sealed class CnnScorer : IDisposable
     // Readers score; the writer disposes. Making the engine is serialised on its own.
     private readonly ReaderWriterLockSlim gate = new(LockRecursionPolicy.NoRecursion);
     private readonly object making = new();
-    private IScoringEngine? engine;
+    private Running? engine;
     private int engines;
     private bool warnedOfFallback;
+    private bool saidPrecision;
 
-    public CnnScorer(IHost host, ImageGeometry geometry, TrainedNetwork network, ScoringEngine requested, int? threads)
+    public CnnScorer(IHost host, ImageGeometry geometry, TrainedNetwork network, ScoringEngine requested, int? threads, Precision requestedPrecision = Precision.Auto)
     {
         if (network is TrainedNetwork.BuiltIn builtIn)
             builtIn.Weights.CheckFits(builtIn.Shape, geometry);
@@ -28,7 +33,11 @@ internal sealed class CnnScorer : IDisposable
         Geometry = geometry;
         Requested = requested;
         Threads = threads;
+        RequestedPrecision = requestedPrecision;
     }
+
+    /// <summary>An engine and the precision it computes in, made together.</summary>
+    private sealed record Running(IScoringEngine Engine, PrecisionChoice Precision);
 
     /// <summary>Makes the ONNX Runtime engine; tests replace it to see what happens when ONNX Runtime cannot start.</summary>
     internal static Func<byte[], ImageGeometry, int, IScoringEngine> OnnxRuntimeFactory { get; set; } =
@@ -45,6 +54,9 @@ internal sealed class CnnScorer : IDisposable
     /// <summary>Scoring threads asked for; null for the engine's default.</summary>
     public int? Threads { get; }
 
+    /// <summary>The scoring precision asked for: Auto follows the network's training precision.</summary>
+    public Precision RequestedPrecision { get; }
+
     /// <summary>
     /// The engine that scores: <see cref="Requested"/>, or LibTorch where ONNX Runtime could not start or the network
     /// has no ONNX form (a TorchScript or user factory network). Makes it if need be.
@@ -56,7 +68,24 @@ internal sealed class CnnScorer : IDisposable
             gate.EnterReadLock();
             try
             {
-                return Engine().Kind;
+                return Engine().Engine.Kind;
+            }
+            finally
+            {
+                gate.ExitReadLock();
+            }
+        }
+    }
+
+    /// <summary>What the active engine computes in, and why (see <see cref="PrecisionChoice.ForScoring"/>). Makes the engine if need be.</summary>
+    public PrecisionChoice ActivePrecision
+    {
+        get
+        {
+            gate.EnterReadLock();
+            try
+            {
+                return Engine().Precision;
             }
             finally
             {
@@ -71,7 +100,7 @@ internal sealed class CnnScorer : IDisposable
         gate.EnterReadLock();
         try
         {
-            Engine().Score(features, logits);
+            Engine().Engine.Score(features, logits);
         }
         finally
         {
@@ -89,7 +118,7 @@ internal sealed class CnnScorer : IDisposable
     /// <summary>How many times an engine was made (the first use, and each use after a Dispose).</summary>
     public int EnginesMade => Volatile.Read(ref engines);
 
-    private IScoringEngine Engine()
+    private Running Engine()
     {
         if (Volatile.Read(ref engine) is { } made)
             return made;
@@ -105,14 +134,14 @@ internal sealed class CnnScorer : IDisposable
         }
     }
 
-    private IScoringEngine Make()
+    private Running Make()
     {
         if (Requested == ScoringEngine.OnnxRuntime && Network.HasOnnxForm)
         {
             try
             {
                 var model = Onnx(0.5f, Array.Empty<KeyValuePair<string, string>>()).ToArray();
-                return OnnxRuntimeFactory(model, Geometry, Threads ?? 0);
+                return new(OnnxRuntimeFactory(model, Geometry, Threads ?? 0), ChoosePrecision(ScoringEngine.OnnxRuntime));
             }
             catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException or TypeInitializationException
                                           or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
@@ -126,7 +155,32 @@ internal sealed class CnnScorer : IDisposable
                 }
             }
         }
-        return new LibTorchEngine(Network, Geometry, Threads);
+        // The kernel check runs in libtorch, and its kernels count as used (TorchRuntime.AllowBFloat16Kernels is refused after).
+        TorchRuntime.EnsureLoaded();
+        OneDnnGuard.NoteKernelsUsed();
+        var precision = ChoosePrecision(ScoringEngine.LibTorch);
+        return new(new LibTorchEngine(Network, Geometry, Threads, precision.ComputeType), precision);
+    }
+
+    /// <summary>The precision <paramref name="kind"/> scores in here; says why, once, where bfloat16 was in play.</summary>
+    private PrecisionChoice ChoosePrecision(ScoringEngine kind)
+    {
+        var choice = PrecisionChoice.ForScoring(RequestedPrecision, Network.TrainedPrecision, Network is TrainedNetwork.BuiltIn, kind,
+            BFloat16Support.Current, WrongBFloat16Layer);
+        if (!saidPrecision && (choice.Precision == Precision.BFloat16 || Network.TrainedPrecision == Precision.BFloat16 || RequestedPrecision == Precision.BFloat16))
+        {
+            saidPrecision = true;
+            using var channel = host.Start("Scoring");
+            channel.Info(choice.Reason);
+        }
+        return choice;
+    }
+
+    /// <summary>The kernel check of the built-in network; it runs backward too, so with gradients on, whatever the caller's mode.</summary>
+    private string? WrongBFloat16Layer()
+    {
+        using var gradients = enable_grad();
+        return KernelCheck.FirstWrongLayer(Network.Shape!, Geometry, ScalarType.BFloat16);
     }
 
     /// <summary>Frees the engine's native memory once scoring under way has finished; the next score makes it again.</summary>
@@ -135,7 +189,7 @@ internal sealed class CnnScorer : IDisposable
         gate.EnterWriteLock();
         try
         {
-            engine?.Dispose();
+            engine?.Engine.Dispose();
             engine = null;
         }
         finally

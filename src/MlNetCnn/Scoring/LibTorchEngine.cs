@@ -14,13 +14,26 @@ internal sealed class LibTorchEngine : IScoringEngine
     /// <param name="trained">The network and its trained state.</param>
     /// <param name="geometry">The images it takes.</param>
     /// <param name="threads">libtorch's intra-op threads, set for the process; null leaves them as they are.</param>
-    public LibTorchEngine(TrainedNetwork trained, ImageGeometry geometry, int? threads)
+    /// <param name="computeType">
+    /// What the built-in network's convolutions and dense layers compute in: float32, or bfloat16 through the mixed
+    /// path training used (<see cref="MixedPrecision"/>). A custom network computes in float32 only.
+    /// </param>
+    public LibTorchEngine(TrainedNetwork trained, ImageGeometry geometry, int? threads, torch.ScalarType computeType = torch.ScalarType.Float32)
     {
         TorchRuntime.EnsureLoaded();
         OneDnnGuard.NoteKernelsUsed();
         if (threads is { } n)
             torch.set_num_threads(n);
         network = trained.Load(geometry);
+        if (computeType != torch.ScalarType.Float32)
+        {
+            if (network.Module is not CnnNetwork cnn)
+            {
+                network.Dispose();
+                throw new ArgumentException($"Only the built-in network computes in {computeType}; this one is {trained.Description}.", nameof(computeType));
+            }
+            cnn.ComputeType = computeType;
+        }
         this.geometry = geometry;
     }
 

@@ -19,6 +19,9 @@ internal abstract class TrainedNetwork
     /// <summary>The built-in network's shape; null for a custom one.</summary>
     public virtual NetworkShape? Shape => null;
 
+    /// <summary>The precision training computed in (Float32 or BFloat16): mixed precision is the built-in network's, so a custom one's is Float32.</summary>
+    public virtual Precision TrainedPrecision => Precision.Float32;
+
     /// <summary>Whether <see cref="Onnx"/> can write it (and so ONNX Runtime can score it).</summary>
     public abstract bool HasOnnxForm { get; }
 
@@ -37,7 +40,9 @@ internal abstract class TrainedNetwork
     /// <summary>The trained state of <paramref name="network"/>, built from <paramref name="spec"/>.</summary>
     public static TrainedNetwork Capture(NetworkSpec spec, NetworkModule network) => spec switch
     {
-        NetworkSpec.BuiltIn builtIn => new BuiltIn(builtIn.Shape!, NetworkWeights.Of(network.Module)),
+        // The compute type is what training resolved its precision to (PrecisionChoice.Apply set it).
+        NetworkSpec.BuiltIn builtIn => new BuiltIn(builtIn.Shape!, NetworkWeights.Of(network.Module),
+            network.Module is CnnNetwork { ComputeType: ScalarType.BFloat16 } ? Precision.BFloat16 : Precision.Float32),
         NetworkSpec.Scripted => new Scripted(ScriptArchive.Write((jit.ScriptModule)network.Module)),
         NetworkSpec.Factory factory => new Factory(factory.Network.FactoryName!, factory.Network.Settings, factory.Assembly.FullName!, NetworkWeights.Of(network.Module)),
         _ => throw new ArgumentOutOfRangeException(nameof(spec), spec.GetType().Name, "Unknown network kind."),
@@ -46,15 +51,20 @@ internal abstract class TrainedNetwork
     /// <summary>The question's CNN: no libtorch needed to read, describe or export it.</summary>
     internal sealed class BuiltIn : TrainedNetwork
     {
-        public BuiltIn(NetworkShape shape, NetworkWeights weights)
+        public BuiltIn(NetworkShape shape, NetworkWeights weights, Precision trainedPrecision)
         {
+            if (trainedPrecision is not (Precision.Float32 or Precision.BFloat16))
+                throw new ArgumentOutOfRangeException(nameof(trainedPrecision), trainedPrecision, "A network trains in Float32 or BFloat16; Auto is resolved before.");
             Shape = shape;
             Weights = weights;
+            TrainedPrecision = trainedPrecision;
         }
 
         public override NetworkShape Shape { get; }
 
         public NetworkWeights Weights { get; }
+
+        public override Precision TrainedPrecision { get; }
 
         public override string Description => Shape.ToString();
 

@@ -4,7 +4,10 @@ using static TorchSharp.torch;
 
 namespace MlNetCnn.Training;
 
-/// <summary>What <see cref="CnnOptions.Precision"/> comes to for one network on this machine, and why (for the log).</summary>
+/// <summary>
+/// What <see cref="CnnOptions.Precision"/> comes to for one network on this machine, and why (for the log); and what
+/// a trained network scores in (<see cref="ForScoring"/>), by the same rule.
+/// </summary>
 /// <param name="Precision">Float32 or BFloat16, never Auto.</param>
 /// <param name="Reason">One sentence for the log.</param>
 internal sealed record PrecisionChoice(Precision Precision, string Reason)
@@ -68,6 +71,39 @@ internal sealed record PrecisionChoice(Precision Precision, string Reason)
             default:
                 throw new ArgumentOutOfRangeException(nameof(requested), requested, $"Precision must be one of {string.Join(", ", Enum.GetNames<Precision>())}.");
         }
+    }
+
+    /// <summary>
+    /// What a scorer computes in: <paramref name="requested"/> (Auto: <paramref name="trained"/>, the precision
+    /// training resolved to), where <paramref name="engine"/> can and this machine's bfloat16 is native and right for
+    /// the network (Auto's rule in <see cref="Resolve(Precision, BFloat16Support.Verdict, Func{string?}, Func{string?})"/>); else
+    /// Float32. Never throws for the machine: the engine starts at the first score, where a refusal would come too late.
+    /// </summary>
+    /// <param name="requested">The scoring precision asked for (<see cref="CnnTransformer.ScoringPrecision"/>).</param>
+    /// <param name="trained">Float32 or BFloat16, as training resolved it.</param>
+    /// <param name="builtIn">Whether the network is the built-in one, the only one with a mixed-precision forward pass.</param>
+    /// <param name="engine">The engine that scores.</param>
+    /// <param name="machine">This machine's verdict on bfloat16 (asked only when needed: an engine is made again after each Dispose).</param>
+    /// <param name="wrongBFloat16Layer">The kernel check (run only when needed): null, or the layer computed wrong.</param>
+    internal static PrecisionChoice ForScoring(Precision requested, Precision trained, bool builtIn, ScoringEngine engine,
+        Func<BFloat16Support.Verdict> machine, Func<string?> wrongBFloat16Layer)
+    {
+        var wanted = requested == Precision.Auto ? trained : requested;
+        var asked = requested == Precision.Auto ? "as trained" : "as asked";
+        if (wanted != Precision.BFloat16)
+            return new(Precision.Float32, $"Scoring in Float32, {asked}.");
+        var though = requested == Precision.Auto ? "though it trained in BFloat16" : "though BFloat16 was asked for";
+        if (!builtIn)
+            return new(Precision.Float32, $"Scoring in Float32, {though}: mixed precision is the built-in network's, and a custom network scores in Float32.");
+        if (engine == ScoringEngine.OnnxRuntime)
+            return new(Precision.Float32, $"Scoring in Float32, {though}: ONNX Runtime's CPU execution provider has no bfloat16 Conv or Gemm kernels; " +
+                "score with ScoringEngine.LibTorch to compute in bfloat16.");
+        var verdict = machine();
+        if (!verdict.Native)
+            return new(Precision.Float32, $"Scoring in Float32, {though}, because {verdict.Reason}.");
+        if (wrongBFloat16Layer() is { } wrong)
+            return new(Precision.Float32, $"Scoring in Float32, {though}, because this machine's bfloat16 kernels compute {wrong}.");
+        return new(Precision.BFloat16, $"Scoring in BFloat16 (mixed), {asked}, because {verdict.Reason} and its bfloat16 kernels compute this network's layers right.");
     }
 
     // Under a lifted cap float32 is checked as well: there its kernels compute some channel counts wrong.

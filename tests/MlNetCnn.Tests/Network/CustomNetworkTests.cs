@@ -209,6 +209,11 @@ public sealed class CustomNetworkTests
         options.Precision = Precision.Auto;
         using var model = new CnnEstimator(ml, options).Fit(train);
         Assert.Single(model.History);
+        // And it scores in Float32 only.
+        Assert.Equal(Precision.Float32, model.TrainingPrecision);
+        Assert.Equal(Precision.Float32, model.ActiveScoringPrecision);
+        var refusal = Assert.Throws<NotSupportedException>(() => model.WithScoringPrecision(Precision.BFloat16));
+        Assert.Contains("scores in Float32 only", refusal.Message);
     }
 
     [Fact]

@@ -41,6 +41,9 @@ public sealed class EarlierReleaseTests
         Assert.Equal(2, cnn.History.Count);
         Assert.Empty(cnn.UnreadableRows);
         Assert.Equal(0, cnn.UnreadableRowCount);
+        // Before format 0x00010009 there was no precision stream: every model then trained in Float32.
+        Assert.Equal(Precision.Float32, cnn.TrainingPrecision);
+        Assert.Equal(Precision.Auto, cnn.ScoringPrecision);
         (model as IDisposable)?.Dispose();
     }
 

@@ -56,6 +56,70 @@ public sealed class PrecisionChoiceTests
         Assert.Equal(Precision.Float32, choice.Precision);
     }
 
+    private static readonly Func<BFloat16Support.Verdict> NotToBeAsked = () => throw new InvalidOperationException("not to be asked");
+    private static readonly Func<string?> NotToBeRun = () => throw new InvalidOperationException("not to be run");
+
+    [Fact]
+    public void Scoring_a_bfloat16_training_with_LibTorch_is_bfloat16_where_it_is_native_and_its_kernels_are_right()
+    {
+        var choice = PrecisionChoice.ForScoring(Precision.Auto, Precision.BFloat16, builtIn: true, ScoringEngine.LibTorch, () => Native, () => null);
+        Assert.Equal(Precision.BFloat16, choice.Precision);
+        Assert.Equal(TorchSharp.torch.ScalarType.BFloat16, choice.ComputeType);
+        Assert.StartsWith("Scoring in BFloat16 (mixed), as trained, because the CPU has avx512_bf16", choice.Reason);
+    }
+
+    [Fact]
+    public void Scoring_a_bfloat16_training_is_float32_where_it_is_not_native_without_running_the_kernel_check()
+    {
+        var choice = PrecisionChoice.ForScoring(Precision.Auto, Precision.BFloat16, builtIn: true, ScoringEngine.LibTorch, () => Capped, NotToBeRun);
+        Assert.Equal(Precision.Float32, choice.Precision);
+        Assert.Equal($"Scoring in Float32, though it trained in BFloat16, because {Capped.Reason}.", choice.Reason);
+    }
+
+    [Fact]
+    public void Scoring_falls_back_to_float32_naming_the_layer_when_the_bfloat16_kernels_compute_it_wrong()
+    {
+        var choice = PrecisionChoice.ForScoring(Precision.Auto, Precision.BFloat16, builtIn: true, ScoringEngine.LibTorch, () => Native, () => WrongLayer);
+        Assert.Equal(Precision.Float32, choice.Precision);
+        Assert.Contains(WrongLayer, choice.Reason);
+    }
+
+    [Fact]
+    public void Onnx_Runtime_scores_in_float32_without_asking_the_machine_and_says_which_engine_would_not()
+    {
+        var choice = PrecisionChoice.ForScoring(Precision.Auto, Precision.BFloat16, builtIn: true, ScoringEngine.OnnxRuntime, NotToBeAsked, NotToBeRun);
+        Assert.Equal(Precision.Float32, choice.Precision);
+        Assert.Contains("ONNX Runtime's CPU execution provider has no bfloat16 Conv or Gemm kernels", choice.Reason);
+        Assert.Contains("ScoringEngine.LibTorch", choice.Reason);
+    }
+
+    [Fact]
+    public void A_custom_network_scores_in_float32_even_when_bfloat16_is_asked_for()
+    {
+        var choice = PrecisionChoice.ForScoring(Precision.BFloat16, Precision.Float32, builtIn: false, ScoringEngine.LibTorch, NotToBeAsked, NotToBeRun);
+        Assert.Equal(Precision.Float32, choice.Precision);
+        Assert.Contains("though BFloat16 was asked for", choice.Reason);
+        Assert.Contains("custom network", choice.Reason);
+    }
+
+    [Theory]
+    [InlineData(Precision.Auto, Precision.Float32, "Scoring in Float32, as trained.")]
+    [InlineData(Precision.Float32, Precision.BFloat16, "Scoring in Float32, as asked.")]
+    public void Scoring_in_float32_asked_for_or_trained_in_neither_asks_the_machine_nor_runs_the_check(Precision requested, Precision trained, string reason)
+    {
+        var choice = PrecisionChoice.ForScoring(requested, trained, builtIn: true, ScoringEngine.LibTorch, NotToBeAsked, NotToBeRun);
+        Assert.Equal(Precision.Float32, choice.Precision);
+        Assert.Equal(reason, choice.Reason);
+    }
+
+    [Fact]
+    public void BFloat16_asked_for_scores_a_float32_training_in_bfloat16_where_it_is_native_and_right()
+    {
+        var choice = PrecisionChoice.ForScoring(Precision.BFloat16, Precision.Float32, builtIn: true, ScoringEngine.LibTorch, () => Native, () => null);
+        Assert.Equal(Precision.BFloat16, choice.Precision);
+        Assert.StartsWith("Scoring in BFloat16 (mixed), as asked", choice.Reason);
+    }
+
     [Fact]
     public void An_undefined_precision_is_refused_by_validate()
     {
