@@ -89,9 +89,13 @@ public sealed class CnnEstimator : IEstimator<CnnTransformer>
             throw new ArgumentOutOfRangeException(nameof(maxBatches), maxBatches, "The range test needs at least 2 batches.");
         var seed = options.Seed ?? FinderDefaultSeed;
         var spec = NetworkSpec.Of(options);
+        var (heap, heapSaid) = TrainingHeap.Enter();
+        using var heapScope = heap;
         var train = ScanTraining(input, seed, spec);
         train.CheckRows(options);
         using var channel = host.Start("FindLearningRate");
+        if (heapSaid is not null)
+            channel.Info(heapSaid);
         var result = new LearningRateFinder(options, seed, spec).Run(train, startRate, endRate, maxBatches);
         channel.Info(DescribeSearch(result));
         return result;
@@ -104,6 +108,8 @@ public sealed class CnnEstimator : IEstimator<CnnTransformer>
             throw new ArgumentException("Early stopping and threshold selection measure a validation set: give ValidationSet or ValidationFraction.", nameof(options));
         var seed = options.Seed ?? host.Rand.Next();
         var spec = NetworkSpec.Of(options);
+        var (heap, heapSaid) = TrainingHeap.Enter();
+        using var heapScope = heap;
         var train = ScanTraining(input, seed, spec);
         var validation = ValidationData.Prepare(options, train);
         // Reported once, before the checks, so that a callback can judge what was left out in its own terms.
@@ -118,8 +124,8 @@ public sealed class CnnEstimator : IEstimator<CnnTransformer>
         channel.Info($"Training {spec.Description} on {train.TrainCount} images of {geometry} ({train.TrainPositives} positive)" +
             (validation is null ? "" : $", validating on {validation.Count} ({validation.Positives} positive)") +
             $", seed {seed}, {torch.get_num_threads()} threads, images {train.DescribeSource(options.BatchSize)}.");
-        if (TrainingHeap.ApplyOnce() is { } heap)
-            channel.Info(heap);
+        if (heapSaid is not null)
+            channel.Info(heapSaid);
         var trainOptions = options;
         LearningRateFinderResult? search = null;
         if (options.AutoLearningRate)
@@ -148,7 +154,6 @@ public sealed class CnnEstimator : IEstimator<CnnTransformer>
         ArgumentNullException.ThrowIfNull(input);
         TorchRuntime.EnsureLoaded();
         OneDnnGuard.NoteKernelsUsed();
-        TrainingHeap.ApplyOnce();
         var geometry = TrainingData.CheckInput(input.Schema, options, spec);
         if (options.Threads is { } threads)
             torch.set_num_threads(threads);

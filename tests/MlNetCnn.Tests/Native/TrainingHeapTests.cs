@@ -5,18 +5,26 @@ using MlNetCnn.Tests.Support;
 
 namespace MlNetCnn.Tests.Native;
 
+/// <summary>The process's malloc settings are one for all: these tests run alone, while no other test trains.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ProcessHeapCollection
+{
+    public const string Name = "The process's heap";
+}
+
+[Collection(ProcessHeapCollection.Name)]
 public sealed partial class TrainingHeapTests
 {
-    [Fact]
-    public void Under_glibc_with_nothing_set_the_thresholds_are_set_and_the_log_says_so()
-    {
-        var calls = 0;
-        var said = TrainingHeap.Apply(_ => null, glibc: true, () => { calls++; return true; });
+    // Over glibc's highest own mmap threshold (32 MiB), under the largest heap of a thread's own arena (64 MiB), which
+    // maps a larger block whatever the settings.
+    private const int LargeBlock = 48 << 20;
 
-        Assert.Equal(1, calls);
-        Assert.Contains("mmap threshold 32 MiB", said);
-        Assert.Contains("trim threshold 256 MiB", said);
-        Assert.Contains("MLNETCNN_MALLOC=default", said);
+    [Fact]
+    public void Under_glibc_with_nothing_set_MlNetCnn_may_set_its_policy()
+    {
+        Assert.Null(TrainingHeap.Decline(_ => null, glibc: true));
+        // Tunables of other parts of glibc say nothing about malloc.
+        Assert.Null(TrainingHeap.Decline(v => v == "GLIBC_TUNABLES" ? "glibc.cpu.hwcaps=-AVX2" : null, glibc: true));
     }
 
     [Theory]
@@ -24,67 +32,79 @@ public sealed partial class TrainingHeapTests
     [InlineData("MALLOC_TRIM_THRESHOLD_")]
     [InlineData("MALLOC_TOP_PAD_")]
     [InlineData("MALLOC_MMAP_MAX_")]
-    public void A_process_that_sets_a_malloc_threshold_keeps_its_own(string variable)
+    public void A_process_that_sets_a_malloc_setting_keeps_its_own(string variable)
     {
-        var said = TrainingHeap.Apply(v => v == variable ? "131072" : null, glibc: true, () => throw new InvalidOperationException("must not set"));
-
-        Assert.Equal($"Memory: the process's own malloc thresholds ({variable} is set).", said);
+        Assert.Equal($"Memory: the process's own malloc settings ({variable} is set).", TrainingHeap.Decline(v => v == variable ? "131072" : null, glibc: true));
     }
 
     [Fact]
-    public void Malloc_tunables_and_the_opt_out_keep_glibcs_thresholds()
+    public void Malloc_tunables_the_opt_out_and_another_C_library_keep_their_own()
     {
-        Func<bool> never = () => throw new InvalidOperationException("must not set");
-
-        Assert.Contains("GLIBC_TUNABLES", TrainingHeap.Apply(v => v == "GLIBC_TUNABLES" ? "glibc.malloc.trim_threshold=0" : null, true, never));
-        Assert.Contains("MLNETCNN_MALLOC=default", TrainingHeap.Apply(v => v == TrainingHeap.OptOutVariable ? "Default" : null, true, never));
-        // Tunables of other parts of glibc say nothing about malloc.
-        Assert.Contains("mmap threshold", TrainingHeap.Apply(v => v == "GLIBC_TUNABLES" ? "glibc.cpu.hwcaps=-AVX2" : null, true, () => true));
+        Assert.Contains("GLIBC_TUNABLES", TrainingHeap.Decline(v => v == "GLIBC_TUNABLES" ? "glibc.malloc.trim_threshold=0" : null, true));
+        Assert.Contains("MLNETCNN_MALLOC=default", TrainingHeap.Decline(v => v == TrainingHeap.OptOutVariable ? "Default" : null, true));
+        Assert.Equal("", TrainingHeap.Decline(_ => null, glibc: false));
     }
 
     [Fact]
-    public void Another_C_library_is_left_alone_and_a_refusal_is_reported()
+    public void Under_the_policy_a_large_block_comes_from_the_heap_and_after_it_from_a_new_mapping_again()
     {
-        Assert.Null(TrainingHeap.Apply(_ => null, glibc: false, () => throw new InvalidOperationException("must not set")));
-        Assert.Equal("Memory: glibc's malloc refused MlNetCnn's thresholds; its own stay.", TrainingHeap.Apply(_ => null, true, () => false));
+        Assert.True(TrainingHeap.Restore());
+        Assert.Equal(1, NewMappings(LargeBlock)); // the control: glibc's defaults map such a block afresh
+
+        Assert.True(TrainingHeap.SetPolicy());
+        Assert.Equal(0, NewMappings(LargeBlock, count: 3));
+
+        // The heap now holds a free block or two of that size, which glibc reuses first; more than it holds are mapped again.
+        Assert.True(TrainingHeap.Restore());
+        Assert.True(NewMappings(LargeBlock, count: 4) >= 2);
     }
 
     [Fact]
-    public void With_the_thresholds_set_a_block_of_megabytes_comes_from_the_heap_not_a_new_mapping()
-    {
-        const int block = 24 << 20;
-        // The control: at glibc's starting threshold such a block is mapped afresh (hblks counts live mappings).
-        Assert.Equal(1, mallopt(-3, 128 << 10));
-        Assert.Equal(1, NewMappings(block));
-
-        Assert.True(TrainingHeap.SetThresholds());
-
-        Assert.Equal(0, NewMappings(block));
-    }
-
-    [Fact]
-    public void Fit_says_which_malloc_thresholds_it_trains_under()
+    public void Fit_says_which_malloc_settings_it_trains_under_and_restores_glibcs_when_it_ends()
     {
         var ml = new MLContext(seed: 1);
         var log = new LogCapture(ml);
+        var own = TrainingHeap.Decline(Environment.GetEnvironmentVariable, glibc: true);
+        long? inTraining = null;
+        var options = SyntheticImages.FastOptions(1);
+        options.Callbacks.Add(new OnFirstBatch(() => inTraining = NewMappings(LargeBlock)));
 
-        new CnnEstimator(ml, SyntheticImages.FastOptions(1)).Fit(SyntheticImages.DataView(ml, 40, 1)).Dispose();
+        new CnnEstimator(ml, options).Fit(SyntheticImages.DataView(ml, 40, 1)).Dispose();
 
-        // Once per process, whichever Fit comes first: every Fit says what it trains under.
-        Assert.Contains(TrainingHeap.ApplyOnce()!, log.Infos);
+        Assert.Contains(own ?? TrainingHeap.Applied, log.Infos);
+        if (own is null)
+        {
+            Assert.Equal(0, inTraining);
+            Assert.True(NewMappings(LargeBlock, count: 4) >= 2);
+        }
     }
 
-    private static long NewMappings(int size)
+    /// <summary>How many new mappings <paramref name="count"/> blocks of <paramref name="size"/>, held at once, took.</summary>
+    private static long NewMappings(int size, int count = 1)
     {
         var before = mallinfo2().hblks;
-        var block = Marshal.AllocHGlobal(size);
+        var blocks = new List<IntPtr>();
         try
         {
+            for (var i = 0; i < count; i++)
+                blocks.Add(Marshal.AllocHGlobal(size));
             return (long)mallinfo2().hblks - (long)before;
         }
         finally
         {
-            Marshal.FreeHGlobal(block);
+            blocks.ForEach(Marshal.FreeHGlobal);
+        }
+    }
+
+    private sealed class OnFirstBatch(Action action) : ITrainingCallback
+    {
+        private bool done;
+
+        public void OnBatchEnd(TrainingContext context)
+        {
+            if (!done)
+                action();
+            done = true;
         }
     }
 
@@ -97,7 +117,4 @@ public sealed partial class TrainingHeapTests
 
     [LibraryImport("libc")]
     private static partial MallInfo2 mallinfo2();
-
-    [LibraryImport("libc")]
-    private static partial int mallopt(int parameter, int value);
 }
