@@ -19,11 +19,11 @@ internal static class PrecisionBench
     public const string AccuracyFlag = "--precision-accuracy";
     public const string ChildFlag = "--precision-child";
     private const string IsaVariable = "ONEDNN_MAX_CPU_ISA";
-    // glibc's malloc thresholds MlNetCnn sets for training (TrainingHeap), for a PyTorch row under the same policy.
+    // glibc's malloc settings MlNetCnn uses during training (TrainingHeap), for a PyTorch row under the same policy.
     private static readonly Dictionary<string, string> OurMallocThresholds = new()
     {
-        ["MALLOC_MMAP_THRESHOLD_"] = $"{32 << 20}",
-        ["MALLOC_TRIM_THRESHOLD_"] = $"{256 << 20}",
+        ["MALLOC_MMAP_MAX_"] = "0",
+        ["MALLOC_TRIM_THRESHOLD_"] = $"{1 << 30}",
     };
     private const int Batch = BenchSettings.DefaultBatchSize;
     private const int WarmupSteps = 2;
@@ -73,7 +73,7 @@ internal static class PrecisionBench
         s.AppendLine($"- **Rows:** ours = the pipeline Fit (LoadImages → ResizeImages → ExtractPixels → CnnEstimator, learnability check off, " +
             $"NetworkShape.Default, batch {Batch}, seed 1) over PNGs, each in a fresh process after a {WarmupSteps}-batch warm-up Fit; " +
             $"PyTorch = bench/pytorch_bench.py on the same images' tensors ({WarmupSteps} warm-up steps), with --autocast for AMP, as it starts by default " +
-            $"and again with the glibc malloc thresholds MlNetCnn sets for training ({string.Join(" ", OurMallocThresholds.Select(v => $"{v.Key}={v.Value}"))}). " +
+            $"and again with the glibc malloc settings MlNetCnn uses during training ({string.Join(" ", OurMallocThresholds.Select(v => $"{v.Key}={v.Value}"))}). " +
             $"BFloat16 rows {(bf16Isa is null ? "call TorchRuntime.AllowBFloat16Kernels() first" : $"run with {IsaVariable}={bf16Isa}")}. " +
             $"Rows run in turn ({repeats} round(s)); images/s = training images × epochs ÷ seconds; median, range over rounds. Threads {threads}.");
         s.AppendLine();
@@ -92,7 +92,7 @@ internal static class PrecisionBench
                 new Row("ours, BFloat16, CnnEstimator alone (extracted pixels in memory)", "", [], []),
                 new Row("PyTorch, FP32", "none (PyTorch's default)", [], []),
                 new Row("PyTorch, autocast bfloat16", "none (PyTorch's default)", [], []),
-                new Row("PyTorch, autocast bfloat16, MlNetCnn's malloc thresholds", "none (PyTorch's default)", [], []),
+                new Row("PyTorch, autocast bfloat16, MlNetCnn's malloc settings", "none (PyTorch's default)", [], []),
             };
             for (var round = 0; round < repeats; round++)
             {
@@ -118,13 +118,13 @@ internal static class PrecisionBench
             ratios.AppendLine($"| {size.Side}×{size.Side} | {R(ours16 / ours32)} (target ≥ 1.6) | {R(ours16 / py16)} (target ≥ 1.0) | {R(ours16 / py16Heap)} | {R(py16 / py32)} | {R(ours32 / py32)} |");
         }
         s.AppendLine();
-        s.AppendLine("| size | ours BFloat16 ÷ ours Float32 | ours BFloat16 ÷ PyTorch autocast | ours BFloat16 ÷ PyTorch autocast at our malloc thresholds | PyTorch autocast ÷ PyTorch FP32 | ours Float32 ÷ PyTorch FP32 |");
+        s.AppendLine("| size | ours BFloat16 ÷ ours Float32 | ours BFloat16 ÷ PyTorch autocast | ours BFloat16 ÷ PyTorch autocast at our malloc settings | PyTorch autocast ÷ PyTorch FP32 | ours Float32 ÷ PyTorch FP32 |");
         s.AppendLine("| --- | --- | --- | --- | --- | --- |");
         s.Append(ratios);
         s.AppendLine();
         s.AppendLine("The same ratios round by round:");
         s.AppendLine();
-        s.AppendLine("| size | ours BFloat16 ÷ ours Float32 | ours BFloat16 ÷ PyTorch autocast | ours BFloat16 ÷ PyTorch autocast at our malloc thresholds | PyTorch autocast ÷ PyTorch FP32 |");
+        s.AppendLine("| size | ours BFloat16 ÷ ours Float32 | ours BFloat16 ÷ PyTorch autocast | ours BFloat16 ÷ PyTorch autocast at our malloc settings | PyTorch autocast ÷ PyTorch FP32 |");
         s.AppendLine("| --- | --- | --- | --- | --- |");
         s.Append(perRound);
         return s.ToString();
