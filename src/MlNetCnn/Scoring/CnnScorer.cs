@@ -159,6 +159,7 @@ internal sealed class CnnScorer : IDisposable
         TorchRuntime.EnsureLoaded();
         OneDnnGuard.NoteKernelsUsed();
         var precision = ChoosePrecision(ScoringEngine.LibTorch);
+        PrecisionChoice.CheckScoringUnderLift(precision, Network is TrainedNetwork.BuiltIn, ScoringEngine.LibTorch, OneDnnGuard.Lifted, WrongFloat32Layer);
         return new(new LibTorchEngine(Network, Geometry, Threads, precision.ComputeType), precision);
     }
 
@@ -181,6 +182,13 @@ internal sealed class CnnScorer : IDisposable
     {
         using var gradients = enable_grad();
         return KernelCheck.FirstWrongLayer(Network.Shape!, Geometry, ScalarType.BFloat16);
+    }
+
+    /// <summary>The float32 kernel check of the built-in network, as <see cref="WrongBFloat16Layer"/> runs the bfloat16 one.</summary>
+    private string? WrongFloat32Layer()
+    {
+        using var gradients = enable_grad();
+        return KernelCheck.FirstWrongLayer(Network.Shape!, Geometry, ScalarType.Float32);
     }
 
     /// <summary>Frees the engine's native memory once scoring under way has finished; the next score makes it again.</summary>

@@ -106,6 +106,25 @@ internal sealed record PrecisionChoice(Precision Precision, string Reason)
         return new(Precision.BFloat16, $"Scoring in BFloat16 (mixed), {asked}, because {verdict.Reason} and its bfloat16 kernels compute this network's layers right.");
     }
 
+    /// <summary>
+    /// Refuses LibTorch scoring in float32 that a process with oneDNN's cap lifted (<paramref name="lifted"/>) could
+    /// compute wrong: a layer of the built-in network its float32 kernels compute wrong
+    /// (<paramref name="wrongFloat32Layer"/>, run only then), or a custom network, whose layers cannot be probed. A
+    /// bfloat16 choice was probed whole already (its float32 layers included); ONNX Runtime has its own kernels.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Such scoring would not be right here; the message names the layer.</exception>
+    internal static void CheckScoringUnderLift(PrecisionChoice choice, bool builtIn, ScoringEngine engine, bool lifted, Func<string?> wrongFloat32Layer)
+    {
+        if (!lifted || engine != ScoringEngine.LibTorch || choice.Precision != Precision.Float32)
+            return;
+        const string Lifted = "This process lifted oneDNN's cap for bfloat16 (TorchRuntime.AllowBFloat16Kernels), and there some float32 kernels compute wrong";
+        const string Instead = "Score it with ScoringEngine.OnnxRuntime, or in a process that does not call TorchRuntime.AllowBFloat16Kernels.";
+        if (!builtIn)
+            throw new InvalidOperationException($"{Lifted}: a custom network's layers cannot be checked, so LibTorch does not score it here. {Instead}");
+        if (wrongFloat32Layer() is { } wrong)
+            throw new InvalidOperationException($"{Lifted}: this machine's float32 kernels compute {wrong}, so LibTorch does not score this model here. {Instead}");
+    }
+
     // Under a lifted cap float32 is checked as well: there its kernels compute some channel counts wrong.
     private static PrecisionChoice Float32(Func<string?>? wrongFloat32Layer, string reason)
     {

@@ -157,4 +157,25 @@ public sealed class PrecisionChoiceTests
         var choice = PrecisionChoice.Resolve(Precision.Float32, Capped, () => throw new InvalidOperationException("not to be run"), null);
         Assert.Equal(Precision.Float32, choice.Precision);
     }
+
+    [Fact]
+    public void Under_a_lifted_cap_LibTorch_float32_scoring_is_refused_where_it_could_be_wrong()
+    {
+        var float32 = new PrecisionChoice(Precision.Float32, "Scoring in Float32, as trained.");
+
+        var wrong = Assert.Throws<InvalidOperationException>(() =>
+            PrecisionChoice.CheckScoringUnderLift(float32, builtIn: true, ScoringEngine.LibTorch, lifted: true, () => WrongFloat32Layer));
+        Assert.Contains(WrongFloat32Layer, wrong.Message);
+        Assert.Contains("ScoringEngine.OnnxRuntime", wrong.Message);
+        var custom = Assert.Throws<InvalidOperationException>(() =>
+            PrecisionChoice.CheckScoringUnderLift(float32, builtIn: false, ScoringEngine.LibTorch, lifted: true, () => throw new InvalidOperationException("not to be run")));
+        Assert.Contains("custom network", custom.Message);
+
+        // Right layers, no lift, ONNX Runtime, or a bfloat16 choice (probed whole already): nothing to refuse.
+        PrecisionChoice.CheckScoringUnderLift(float32, builtIn: true, ScoringEngine.LibTorch, lifted: true, () => null);
+        PrecisionChoice.CheckScoringUnderLift(float32, builtIn: false, ScoringEngine.LibTorch, lifted: false, () => throw new InvalidOperationException("not to be run"));
+        PrecisionChoice.CheckScoringUnderLift(float32, builtIn: false, ScoringEngine.OnnxRuntime, lifted: true, () => throw new InvalidOperationException("not to be run"));
+        PrecisionChoice.CheckScoringUnderLift(new(Precision.BFloat16, "Scoring in BFloat16."), builtIn: true, ScoringEngine.LibTorch, lifted: true,
+            () => throw new InvalidOperationException("not to be run"));
+    }
 }
