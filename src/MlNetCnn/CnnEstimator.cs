@@ -113,7 +113,7 @@ public sealed class CnnEstimator : IEstimator<CnnTransformer>
         var train = ScanTraining(input, seed, spec);
         var validation = ValidationData.Prepare(options, train);
         // Reported once, before the checks, so that a callback can judge what was left out in its own terms.
-        UnreadableRow[] unreadable = [.. train.Unreadable, .. validation?.Unreadable ?? []];
+        var unreadable = train.UnreadableWith(validation);
         foreach (var callback in options.Callbacks)
             callback.OnDataRead(unreadable);
         train.CheckRows(options);

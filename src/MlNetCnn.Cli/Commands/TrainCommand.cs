@@ -153,13 +153,8 @@ internal sealed class TrainCommand
             validFolder = listedValid.LeaveOut(Reasons(listedValid, leftOut, RowSet.Validation), s.SkipUnreadableRows, "validation");
             Announce(s, trainFolder, validFolder, fittedImages, options.CustomNetwork?.ToString() ?? shape.ToString());
         }));
-        var trainedIn = options.Precision;
-        options.Callbacks.Add(new TrainingBeginCallback(context =>
-        {
-            trainedIn = context.Precision;
-            if (options.Precision != Precision.Float32)
-                console.Out.WriteLine(context.PrecisionReason);
-        }));
+        if (options.Precision != Precision.Float32)
+            options.Callbacks.Add(new TrainingBeginCallback(context => console.Out.WriteLine(context.PrecisionReason)));
         var progress = new TrainingProgressView(console);
         // Cached when they fit (unless the flag says): the same model, without a decoder beside training every epoch.
         options.CacheImages = s.CacheImages ?? (long)(listedTrain.Rows.Count + listedValid.Rows.Count) * fittedImages.Geometry.Size * sizeof(float) <= TrainSettings.DefaultCacheBudgetBytes;
@@ -202,7 +197,7 @@ internal sealed class TrainCommand
             Plots.WriteCurves(files.Curves, history, cnn.BestEpoch);
             Plots.WriteRoc(files.Roc, evaluation, $"validation: {validFolder}");
             ErrorSheet.Write(files.Errors, ml, model, evaluation);
-            MetricsFile.Write(files.Metrics, evaluation, Describe(s, options, trainFolder, trainingSeconds, history, cnn, fittedImages, trainedIn), history,
+            MetricsFile.Write(files.Metrics, evaluation, Describe(s, options, trainFolder, trainingSeconds, history, cnn, fittedImages), history,
                 s.SkipUnreadableRows ? new Dictionary<string, IReadOnlyList<SkippedImage>> { ["train"] = trainFolder.Skipped, ["valid"] = validFolder.Skipped } : null,
                 new Dictionary<string, IReadOnlyList<IgnoredFile>> { ["train"] = trainFolder.Ignored, ["valid"] = validFolder.Ignored });
             console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -322,7 +317,7 @@ internal sealed class TrainCommand
         null => $"The checkpoint in '{s.CheckpointFolder}' already held all {epochsInHistory} epochs: nothing left to train.",
     };
 
-    private static JsonObject Describe(TrainSettings s, CnnOptions options, LabelledFolder trainFolder, double seconds, IReadOnlyList<EpochRecord> history, CnnTransformer cnn, CnnImageTransformer images, Precision precision) => new()
+    private static JsonObject Describe(TrainSettings s, CnnOptions options, LabelledFolder trainFolder, double seconds, IReadOnlyList<EpochRecord> history, CnnTransformer cnn, CnnImageTransformer images) => new()
     {
         ["train"] = Path.GetFullPath(trainFolder.Path),
         ["trainCount"] = trainFolder.Rows.Count,
@@ -338,7 +333,7 @@ internal sealed class TrainCommand
             : null,
         ["seed"] = s.Seed,
         ["threads"] = TorchSharp.torch.get_num_threads(),
-        ["precision"] = precision.ToString(),
+        ["precision"] = cnn.TrainingPrecision.ToString(),
         ["checkpoint"] = s.CheckpointFolder is null ? null : Path.GetFullPath(s.CheckpointFolder),
         ["resumed"] = s.ResumeFromCheckpoint,
         ["network"] = cnn.NetworkDescription,

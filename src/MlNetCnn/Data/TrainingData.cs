@@ -52,6 +52,9 @@ internal sealed class TrainingData
     /// <summary>Rows left out because their image could not be read (only when asked to skip them), in cursor order.</summary>
     public IReadOnlyList<UnreadableRow> Unreadable { get; private init; } = [];
 
+    /// <summary>The run's rows left out, each once: these, then <paramref name="validation"/>'s.</summary>
+    public UnreadableRow[] UnreadableWith(ValidationData? validation) => [.. Unreadable, .. validation?.Unreadable ?? []];
+
     /// <summary>A checksum of the labels and pixels, so that a checkpoint is not resumed on other data.</summary>
     public string Fingerprint { get; private init; } = "";
 

@@ -159,7 +159,7 @@ internal sealed class CnnScorer : IDisposable
         TorchRuntime.EnsureLoaded();
         OneDnnGuard.NoteKernelsUsed();
         var precision = ChoosePrecision(ScoringEngine.LibTorch);
-        PrecisionChoice.CheckScoringUnderLift(precision, Network is TrainedNetwork.BuiltIn, ScoringEngine.LibTorch, OneDnnGuard.Lifted, WrongFloat32Layer);
+        PrecisionChoice.CheckScoringUnderLift(precision, Network is TrainedNetwork.BuiltIn, ScoringEngine.LibTorch, OneDnnGuard.Lifted, () => WrongLayer(ScalarType.Float32));
         return new(new LibTorchEngine(Network, Geometry, Threads, precision.ComputeType), precision);
     }
 
@@ -167,7 +167,7 @@ internal sealed class CnnScorer : IDisposable
     private PrecisionChoice ChoosePrecision(ScoringEngine kind)
     {
         var choice = PrecisionChoice.ForScoring(RequestedPrecision, Network.TrainedPrecision, Network is TrainedNetwork.BuiltIn, kind,
-            BFloat16Support.Current, WrongBFloat16Layer);
+            BFloat16Support.Current, () => WrongLayer(ScalarType.BFloat16));
         if (!saidPrecision && (choice.Precision == Precision.BFloat16 || Network.TrainedPrecision == Precision.BFloat16 || RequestedPrecision == Precision.BFloat16))
         {
             saidPrecision = true;
@@ -177,18 +177,11 @@ internal sealed class CnnScorer : IDisposable
         return choice;
     }
 
-    /// <summary>The kernel check of the built-in network; it runs backward too, so with gradients on, whatever the caller's mode.</summary>
-    private string? WrongBFloat16Layer()
+    /// <summary>The kernel check of the built-in network in <paramref name="type"/>; it runs backward too, so with gradients on, whatever the caller's mode.</summary>
+    private string? WrongLayer(ScalarType type)
     {
         using var gradients = enable_grad();
-        return KernelCheck.FirstWrongLayer(Network.Shape!, Geometry, ScalarType.BFloat16);
-    }
-
-    /// <summary>The float32 kernel check of the built-in network, as <see cref="WrongBFloat16Layer"/> runs the bfloat16 one.</summary>
-    private string? WrongFloat32Layer()
-    {
-        using var gradients = enable_grad();
-        return KernelCheck.FirstWrongLayer(Network.Shape!, Geometry, ScalarType.Float32);
+        return KernelCheck.FirstWrongLayer(Network.Shape!, Geometry, type);
     }
 
     /// <summary>Frees the engine's native memory once scoring under way has finished; the next score makes it again.</summary>

@@ -21,7 +21,6 @@ internal sealed class LibTorchEngine : IScoringEngine
     public LibTorchEngine(TrainedNetwork trained, ImageGeometry geometry, int? threads, torch.ScalarType computeType = torch.ScalarType.Float32)
     {
         TorchRuntime.EnsureLoaded();
-        OneDnnGuard.NoteKernelsUsed();
         if (threads is { } n)
             torch.set_num_threads(n);
         network = trained.Load(geometry);

@@ -65,7 +65,7 @@ internal sealed class CnnTrainer
         var earlyStopping = new MetricTracker(options.EarlyStoppingMetric, options.EarlyStoppingMinDelta);
         var checkpoints = options.CheckpointFolder is { } folder ? new CheckpointStore(folder, precision.Precision) : null;
         var fingerprint = train.CheckpointFingerprint(spec.Identity, seed, options.BatchSize);
-        UnreadableRow[] unreadable = [.. train.Unreadable, .. validation?.Unreadable ?? []];
+        var unreadable = train.UnreadableWith(validation);
         byte[]? bestWeights = null;
         var firstEpoch = 1;
 

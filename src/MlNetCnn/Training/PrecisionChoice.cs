@@ -12,6 +12,9 @@ namespace MlNetCnn.Training;
 /// <param name="Reason">One sentence for the log.</param>
 internal sealed record PrecisionChoice(Precision Precision, string Reason)
 {
+    // What training and scoring say, refusing a network in a process that lifted the cap.
+    private const string LiftedCap = "This process lifted oneDNN's cap for bfloat16 (TorchRuntime.AllowBFloat16Kernels), and there some float32 kernels compute wrong";
+
     /// <summary>The type the network's convolutions and dense layers compute in.</summary>
     public ScalarType ComputeType => Precision == Precision.BFloat16 ? ScalarType.BFloat16 : ScalarType.Float32;
 
@@ -27,7 +30,7 @@ internal sealed record PrecisionChoice(Precision Precision, string Reason)
         {
             if (OneDnnGuard.Lifted)
                 throw new ArgumentException(
-                    $"This process lifted oneDNN's cap for bfloat16 (TorchRuntime.AllowBFloat16Kernels), and there some float32 kernels compute wrong: the built-in network's layers are checked, " +
+                    $"{LiftedCap}: the built-in network's layers are checked, " +
                     $"but the {description}'s cannot be. Train it in a process that does not call TorchRuntime.AllowBFloat16Kernels.", nameof(CnnOptions.CustomNetwork));
             if (requested == Precision.BFloat16)
                 throw new ArgumentException($"Precision BFloat16 is for the built-in network; the {description} trains in Float32. Set Precision to Float32 or Auto.", nameof(CnnOptions.Precision));
@@ -117,12 +120,11 @@ internal sealed record PrecisionChoice(Precision Precision, string Reason)
     {
         if (!lifted || engine != ScoringEngine.LibTorch || choice.Precision != Precision.Float32)
             return;
-        const string Lifted = "This process lifted oneDNN's cap for bfloat16 (TorchRuntime.AllowBFloat16Kernels), and there some float32 kernels compute wrong";
         const string Instead = "Score it with ScoringEngine.OnnxRuntime, or in a process that does not call TorchRuntime.AllowBFloat16Kernels.";
         if (!builtIn)
-            throw new InvalidOperationException($"{Lifted}: a custom network's layers cannot be checked, so LibTorch does not score it here. {Instead}");
+            throw new InvalidOperationException($"{LiftedCap}: a custom network's layers cannot be checked, so LibTorch does not score it here. {Instead}");
         if (wrongFloat32Layer() is { } wrong)
-            throw new InvalidOperationException($"{Lifted}: this machine's float32 kernels compute {wrong}, so LibTorch does not score this model here. {Instead}");
+            throw new InvalidOperationException($"{LiftedCap}: this machine's float32 kernels compute {wrong}, so LibTorch does not score this model here. {Instead}");
     }
 
     // Under a lifted cap float32 is checked as well: there its kernels compute some channel counts wrong.
