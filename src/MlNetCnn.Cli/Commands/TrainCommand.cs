@@ -10,6 +10,7 @@ using MlNetCnn.Cli.Output;
 using MlNetCnn.Cli.Reporting;
 using MlNetCnn.Diagnostics;
 using MlNetCnn.Native;
+using MlNetCnn.Persistence;
 
 namespace MlNetCnn.Cli.Commands;
 
@@ -193,7 +194,7 @@ internal sealed class TrainCommand
             ReportTables.WriteMetrics(console.Ansi, evaluation);
 
             var files = new OutputFiles(s.Out);
-            AtomicFile.Write(files.Model, stream => ml.Model.Save(model, trainView.Schema, stream));
+            AtomicFile.Write(files.Model, stream => ml.Model.Save(model, trainView.Schema, stream), createFolder: true);
             Plots.WriteCurves(files.Curves, history, cnn.BestEpoch);
             Plots.WriteRoc(files.Roc, evaluation, $"validation: {validFolder}");
             ErrorSheet.Write(files.Errors, ml, model, evaluation);

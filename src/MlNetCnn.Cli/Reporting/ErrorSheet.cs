@@ -4,6 +4,7 @@ using Microsoft.ML.Data;
 using MlNetCnn.Cli.Data;
 using MlNetCnn.Cli.Output;
 using SkiaSharp;
+using MlNetCnn.Persistence;
 
 namespace MlNetCnn.Cli.Reporting;
 
@@ -70,7 +71,7 @@ internal static class ErrorSheet
             }
         }
         using var data = sheet.Encode(SKEncodedImageFormat.Png, 100);
-        AtomicFile.Write(path, stream => data.SaveTo(stream));
+        AtomicFile.Write(path, stream => data.SaveTo(stream), createFolder: true);
     }
 
     private static SKPaint Text(float size, SKColor color) => new()

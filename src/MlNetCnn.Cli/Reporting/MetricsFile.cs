@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using MlNetCnn.Cli.Data;
 using MlNetCnn.Cli.Output;
 using MlNetCnn.Diagnostics;
+using MlNetCnn.Persistence;
 
 namespace MlNetCnn.Cli.Reporting;
 
@@ -82,7 +83,7 @@ internal static class MetricsFile
                 new[] { KeyValuePair.Create("epoch", (JsonNode?)r.Epoch) }
                     .Concat(r.Fields().Select(f => KeyValuePair.Create(f.Key, f.Value is { } v ? (JsonNode?)v : null))))).ToArray());
         }
-        AtomicFile.WriteText(path, root.ToJsonString(Json) + "\n");
+        AtomicFile.WriteText(path, root.ToJsonString(Json) + "\n", createFolder: true);
     }
 
     // Where the model's threshold sits on the ROC curve (the point roc.png marks).

@@ -6,6 +6,7 @@ using OxyPlot.Axes;
 using OxyPlot.Legends;
 using OxyPlot.Series;
 using SkiaSharp;
+using MlNetCnn.Persistence;
 
 namespace MlNetCnn.Cli.Reporting;
 
@@ -97,7 +98,7 @@ internal static class Plots
         point.Points.Add(new ScatterPoint(fpr, tpr));
         model.Series.Add(point);
         model.Legends.Add(new Legend { LegendPosition = LegendPosition.RightBottom, LegendBackground = OxyColors.White, LegendBorder = OxyColors.LightGray });
-        AtomicFile.Write(path, stream => Export(model, stream, PanelHeight + 40, PanelHeight + 40));
+        AtomicFile.Write(path, stream => Export(model, stream, PanelHeight + 40, PanelHeight + 40), createFolder: true);
     }
 
     /// <summary>Characters of the ROC plot's subtitle that fit its width at the plots' font size.</summary>
@@ -139,7 +140,7 @@ internal static class Plots
         suggested.TextHorizontalAlignment = HorizontalAlignment.Right;
         model.Annotations.Add(suggested);
         model.Legends.Add(new Legend { LegendPosition = LegendPosition.LeftBottom, LegendBackground = OxyColors.White, LegendBorder = OxyColors.LightGray });
-        AtomicFile.Write(path, stream => Export(model, stream, PanelWidth, PanelHeight));
+        AtomicFile.Write(path, stream => Export(model, stream, PanelWidth, PanelHeight), createFolder: true);
     }
 
     private static PlotModel NewModel(string title) => new()
@@ -199,6 +200,6 @@ internal static class Plots
             }
         }
         using var data = canvasBitmap.Encode(SKEncodedImageFormat.Png, 100);
-        AtomicFile.Write(path, stream => data.SaveTo(stream));
+        AtomicFile.Write(path, stream => data.SaveTo(stream), createFolder: true);
     }
 }

@@ -1,15 +1,5 @@
 namespace MlNetCnn.Diagnostics;
 
-/// <summary>How serious an alarm is.</summary>
-public enum AlarmSeverity
-{
-    /// <summary>Training goes on; the result is suspect.</summary>
-    Warning,
-
-    /// <summary>Training stopped.</summary>
-    Error,
-}
-
 /// <summary>
 /// A sign that training looks healthy but the classifier may be useless. <see cref="Message"/> is one line that
 /// starts with <see cref="Code"/>, names the likely cause and says what to do.

@@ -1,11 +1,5 @@
 namespace MlNetCnn.Diagnostics;
 
-/// <summary>One step of the learning-rate range test: the rate it trained at and the loss it saw. Plain data.</summary>
-/// <param name="LearningRate">Adam's learning rate of this step.</param>
-/// <param name="Loss">The batch's mean binary cross-entropy before the step, in nats.</param>
-/// <param name="SmoothedLoss">The exponentially smoothed loss up to this step (bias-corrected), what the suggestion reads.</param>
-public sealed record LearningRatePoint(double LearningRate, double Loss, double SmoothedLoss);
-
 /// <summary>
 /// What <see cref="CnnEstimator.FindLearningRate"/> measured: the loss of a fresh network trained one batch per rate as
 /// the rate rises exponentially, and the rate it suggests. Plain data.

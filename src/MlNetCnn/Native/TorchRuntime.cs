@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using TorchSharp;
+using MlNetCnn.Precisions;
 
 namespace MlNetCnn.Native;
 

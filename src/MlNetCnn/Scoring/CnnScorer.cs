@@ -4,6 +4,7 @@ using MlNetCnn.Network;
 using MlNetCnn.Onnx;
 using MlNetCnn.Training;
 using static TorchSharp.torch;
+using MlNetCnn.Precisions;
 
 namespace MlNetCnn.Scoring;
 

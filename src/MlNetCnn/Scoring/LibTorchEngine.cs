@@ -1,6 +1,7 @@
 using MlNetCnn.Native;
 using MlNetCnn.Network;
 using TorchSharp;
+using MlNetCnn.Precisions;
 
 namespace MlNetCnn.Scoring;
 

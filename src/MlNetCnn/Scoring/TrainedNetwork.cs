@@ -4,6 +4,7 @@ using MlNetCnn.Network;
 using MlNetCnn.Onnx;
 using TorchSharp;
 using static TorchSharp.torch;
+using MlNetCnn.Precisions;
 
 namespace MlNetCnn.Scoring;
 

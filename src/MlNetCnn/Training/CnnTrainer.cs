@@ -5,6 +5,8 @@ using MlNetCnn.Diagnostics;
 using MlNetCnn.Network;
 using TorchSharp;
 using static TorchSharp.torch;
+using MlNetCnn.Precisions;
+using MlNetCnn.Persistence;
 
 namespace MlNetCnn.Training;
 

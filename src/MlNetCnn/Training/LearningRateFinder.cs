@@ -3,6 +3,7 @@ using MlNetCnn.Data;
 using MlNetCnn.Diagnostics;
 using MlNetCnn.Network;
 using static TorchSharp.torch;
+using MlNetCnn.Precisions;
 
 namespace MlNetCnn.Training;
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using MlNetCnn.Native;
 using SkiaSharp;
+using MlNetCnn.Precisions;
 
 namespace MlNetCnn.Tests.Cli;
 

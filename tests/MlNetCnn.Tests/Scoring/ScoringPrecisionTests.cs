@@ -3,6 +3,7 @@ using Microsoft.ML;
 using MlNetCnn.Native;
 using MlNetCnn.Persistence;
 using MlNetCnn.Tests.Support;
+using MlNetCnn.Precisions;
 
 namespace MlNetCnn.Tests.Scoring;
 

@@ -1,8 +1,11 @@
+using MlNetCnn.Training;
+using MlNetCnn.Native;
+using MlNetCnn.Network;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace MlNetCnn.Network;
+namespace MlNetCnn.Precisions;
 
 /// <summary>
 /// A layer stack run as PyTorch's <c>torch.autocast</c> runs it on the CPU, for the layers where the low type pays:

@@ -1,3 +1,6 @@
+using MlNetCnn.Training;
+using MlNetCnn.Native;
+using MlNetCnn.Network;
 namespace MlNetCnn;
 
 /// <summary>

@@ -2,8 +2,9 @@ using MlNetCnn.Native;
 using MlNetCnn.Network;
 using MlNetCnn.Tests.Support;
 using static TorchSharp.torch;
+using MlNetCnn.Precisions;
 
-namespace MlNetCnn.Tests.Network;
+namespace MlNetCnn.Tests.Precisions;
 
 public sealed class MixedPrecisionTests
 {

@@ -4,7 +4,7 @@ using MlNetCnn.Network;
 using MlNetCnn.Persistence;
 using MlNetCnn.Tests.Support;
 
-namespace MlNetCnn.Tests.Training;
+namespace MlNetCnn.Tests.Precisions;
 
 public sealed class MixedPrecisionTrainingTests
 {

@@ -1,8 +1,9 @@
+using MlNetCnn.Training;
 using MlNetCnn.Native;
 using MlNetCnn.Network;
 using static TorchSharp.torch;
 
-namespace MlNetCnn.Training;
+namespace MlNetCnn.Precisions;
 
 /// <summary>
 /// What <see cref="CnnOptions.Precision"/> comes to for one network on this machine, and why (for the log); and what

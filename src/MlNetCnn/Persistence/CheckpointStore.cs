@@ -1,9 +1,10 @@
+using MlNetCnn.Training;
 using MlNetCnn.Diagnostics;
 using MlNetCnn.Network;
 using MlNetCnn.Persistence;
 using TorchSharp;
 
-namespace MlNetCnn.Training;
+namespace MlNetCnn.Persistence;
 
 /// <summary>
 /// Saves the training state after each epoch into <c>FOLDER/epoch-NNNN/</c>, and finds the newest complete one.

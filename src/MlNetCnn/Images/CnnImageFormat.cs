@@ -1,8 +1,9 @@
+using MlNetCnn.Persistence;
 using System.Drawing;
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
 
-namespace MlNetCnn.Persistence;
+namespace MlNetCnn.Images;
 
 /// <summary>The versioned form of a <see cref="CnnImageTransformer"/> inside an ML.NET model zip.</summary>
 internal static class CnnImageFormat

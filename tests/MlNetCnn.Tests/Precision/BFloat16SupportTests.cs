@@ -1,6 +1,7 @@
 using MlNetCnn.Native;
+using MlNetCnn.Precisions;
 
-namespace MlNetCnn.Tests.Native;
+namespace MlNetCnn.Tests.Precisions;
 
 public sealed class BFloat16SupportTests
 {

@@ -1,7 +1,10 @@
+using MlNetCnn.Training;
+using MlNetCnn.Native;
+using MlNetCnn.Network;
 using System.Collections.Concurrent;
 using static TorchSharp.torch;
 
-namespace MlNetCnn.Network;
+namespace MlNetCnn.Precisions;
 
 /// <summary>
 /// Asks the machine's kernels whether they compute a network's layers right in the types they run in: each convolution

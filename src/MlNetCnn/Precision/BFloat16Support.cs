@@ -1,4 +1,7 @@
-namespace MlNetCnn.Native;
+using MlNetCnn.Training;
+using MlNetCnn.Native;
+using MlNetCnn.Network;
+namespace MlNetCnn.Precisions;
 
 /// <summary>
 /// Whether this machine computes bfloat16 natively: the CPU's instruction-set flags and oneDNN's instruction-set cap,

@@ -1,7 +1,8 @@
 using MlNetCnn.Native;
 using MlNetCnn.Training;
+using MlNetCnn.Precisions;
 
-namespace MlNetCnn.Tests.Training;
+namespace MlNetCnn.Tests.Precisions;
 
 public sealed class PrecisionChoiceTests
 {
