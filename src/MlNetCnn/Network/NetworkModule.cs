@@ -48,5 +48,51 @@ internal sealed class NetworkModule : IDisposable
         throw new InvalidOperationException($"The network returned a [{shape}] tensor for a batch of {batch} images; a binary classifier returns [{batch}] or [{batch}, 1] logits (one per image, no sigmoid).");
     }
 
+    /// <summary>
+    /// Puts the module in training mode, except the parts that are frozen: a module whose own parameters all have
+    /// <c>requires_grad</c> off stays in evaluation mode, so a frozen batch norm neither learns nor moves its running
+    /// statistics. With nothing frozen this is <c>Module.train()</c>.
+    /// </summary>
+    public void Train()
+    {
+        Module.train();
+        if (!Module.parameters().Any(p => !p.requires_grad))
+            return;
+        foreach (var (_, module) in Module.named_modules())
+        {
+            var own = module.named_parameters(recurse: false).Select(p => p.parameter).ToArray();
+            if (own.Length > 0 && own.All(p => !p.requires_grad))
+                module.eval();
+        }
+    }
+
+    /// <summary>Whether the parameter <paramref name="name"/> is <paramref name="part"/> or inside it (<c>part.…</c>).</summary>
+    public static bool IsIn(string name, string part) =>
+        part.Length == 0 || name == part || (name.StartsWith(part, StringComparison.Ordinal) && (part[^1] == '.' || name[part.Length] == '.'));
+
+    /// <summary>
+    /// Turns gradients off (<paramref name="frozen"/>) or on for every parameter in <paramref name="part"/> (a
+    /// parameter-name prefix such as <c>features</c> or <c>features.0</c>; empty for all). Returns how many;
+    /// throws, listing the parts there are, when none is in it.
+    /// </summary>
+    public int SetFrozen(string part, bool frozen)
+    {
+        ArgumentNullException.ThrowIfNull(part);
+        var count = 0;
+        foreach (var (name, parameter) in Module.named_parameters())
+        {
+            if (!IsIn(name, part))
+                continue;
+            parameter.requires_grad = !frozen;
+            count++;
+        }
+        if (count == 0)
+        {
+            var parts = Module.named_parameters().Select(p => p.name.Contains('.') ? p.name[..p.name.IndexOf('.')] : p.name).Distinct();
+            throw new ArgumentException($"No parameter of the network is in '{part}'. Its parts are: {string.Join(", ", parts)} (name a part, or a deeper prefix such as 'features.0').", nameof(part));
+        }
+        return count;
+    }
+
     public void Dispose() => Module.Dispose();
 }

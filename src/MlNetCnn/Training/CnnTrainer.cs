@@ -46,61 +46,64 @@ internal sealed class CnnTrainer
     {
         geometry = train.Geometry;
         var inputAlarms = CheckInputs(train, validation);
-        var network = CreateNetwork(train.Geometry);
-        try
-        {
-            UsePrecision(network);
-            return Run(network, train, validation, inputAlarms);
-        }
-        catch
-        {
-            network.Dispose();
-            throw;
-        }
+        using var rig = TrainingRig.Build(spec, options, seed, train);
+        precision = rig.Precision;
+        if (options.Precision != Precision.Float32)
+            channel.Info(precision.Reason);
+        var result = Run(rig, train, validation, inputAlarms);
+        rig.TakeNetwork();
+        return result;
     }
 
-    private TrainingResult Run(NetworkModule network, TrainingData train, ValidationData? validation, IReadOnlyList<Alarm> inputAlarms)
+    private TrainingResult Run(TrainingRig rig, TrainingData train, ValidationData? validation, IReadOnlyList<Alarm> inputAlarms)
     {
-        using var optimizer = new AdamOptimizer(network.Module.parameters(), options.LearningRate, options.WeightDecay);
-        using var positiveWeight = PositiveWeight(train);
+        var network = rig.Network;
+        using var optimizer = rig.NewOptimizer(options.LearningRate, options.WeightDecay);
         var plan = new LearningRatePlan(options, validation is not null);
-        var earlyStopping = new MetricTracker(options.EarlyStoppingMetric, options.EarlyStoppingMinDelta);
-        var checkpoints = options.CheckpointFolder is { } folder ? new CheckpointStore(folder, precision.Precision) : null;
+        var earlyStopping = new EarlyStoppingCallback(options, channel.Info);
+        var store = options.CheckpointFolder is { } folder ? new CheckpointStore(folder, precision.Precision) : null;
         var fingerprint = train.CheckpointFingerprint(spec.Identity, seed, options.BatchSize);
         var unreadable = train.UnreadableWith(validation);
-        byte[]? bestWeights = null;
         var firstEpoch = 1;
 
-        if (options.ResumeFromCheckpoint && checkpoints?.Restore(network.Module, optimizer, fingerprint) is var (state, best))
+        if (options.ResumeFromCheckpoint && store?.Restore(network.Module, optimizer, fingerprint) is var (state, best))
         {
             history.AddRange(state.History);
             plan.Restore(state.PlateauRate, state.Plateau);
-            earlyStopping.Restore(state.EarlyStopping);
-            bestWeights = best;
+            earlyStopping.Restore(state.EarlyStopping, best);
             firstEpoch = state.EpochsDone + 1;
-            channel.Info($"Resuming after epoch {state.EpochsDone} from {checkpoints.Newest()}.");
+            channel.Info($"Resuming after epoch {state.EpochsDone} from {store.Newest()}.");
         }
         else if (options.CheckLearnable)
         {
-            CheckLearnable(network, train, positiveWeight);
+            CheckLearnable(rig, train);
         }
 
         var untrainedLoss = UntrainedLoss(train);
         var augmenter = new Augmenter(options.RandomHorizontalFlip, options.RandomShiftPixels);
-        var step = new TrainStep(network, optimizer, positiveWeight, train.Geometry);
+        var step = rig.NewStep(optimizer);
         var order = (int[])train.TrainPositions.Clone();
-        // The schedule runs first, so that a user's callback can override its rate; progress is reported last.
-        var schedule = new ScheduleCallback(plan, options);
-        var observers = options.Callbacks.Concat(options.Progress is { } progress ? [new ProgressCallback(progress)] : Array.Empty<ITrainingCallback>()).ToArray();
-        var context = new TrainingContext(options.Epochs, BatchCount(train.TrainCount), options.LearningRate, history, precision.Precision, precision.Reason) { Epoch = firstEpoch - 1 };
-        foreach (var callback in observers)
+        // The built-in policies are callbacks on the same seam as the user's, in this order: the schedule first (so
+        // that a user's callback can override its rate), early stopping, checkpoints; then the user's; progress last.
+        var threshold = new ThresholdCallback(this, network, validation);
+        ITrainingCallback[] callbacks =
+        [
+            new ScheduleCallback(plan, options),
+            earlyStopping,
+            .. store is null ? Array.Empty<ITrainingCallback>() : [new CheckpointCallback(store, seed, fingerprint, plan, earlyStopping, optimizer, unreadable)],
+            threshold,
+            .. options.Callbacks,
+            .. options.Progress is { } progress ? [new ProgressCallback(progress)] : Array.Empty<ITrainingCallback>(),
+        ];
+        var context = new TrainingContext(options.Epochs, BatchCount(train.TrainCount), options.LearningRate, history,
+            new TrainingNetwork(network), new TrainingOptimizer(optimizer), precision.Precision, precision.Reason) { Epoch = firstEpoch - 1 };
+        foreach (var callback in callbacks)
             callback.OnTrainingBegin(context);
         for (var epoch = firstEpoch; epoch <= options.Epochs; epoch++)
         {
             var clock = Stopwatch.StartNew();
             context.BeginEpoch(epoch);
-            schedule.OnEpochBegin(context);
-            foreach (var callback in observers)
+            foreach (var callback in callbacks)
                 callback.OnEpochBegin(context);
             var rate = context.LearningRate;
             // Each epoch's randomness comes from (seed, epoch) alone, so a resumed run draws what an unbroken one would.
@@ -108,7 +111,7 @@ internal sealed class CnnTrainer
             Array.Sort(order);
             random.Shuffle(order);
 
-            var pass = TrainEpoch(epoch, step, optimizer, context, observers, train, order, augmenter, random);
+            var pass = TrainEpoch(epoch, step, optimizer, context, callbacks, train, order, augmenter, random);
             var loss = pass.MeanLoss;
             var trainSeconds = clock.Elapsed.TotalSeconds;
             RefreshBatchNorm(network, train);
@@ -126,20 +129,7 @@ internal sealed class CnnTrainer
             foreach (var alarm in record.Alarms.Where(a => a.Epoch == epoch))
                 Raise(alarm);
 
-            schedule.OnEpochEnd(context);
-            if (options.EarlyStoppingPatience is { } patience && metrics is not null)
-            {
-                if (earlyStopping.Observe(MetricTracker.Read(options.EarlyStoppingMetric, metrics), epoch))
-                    bestWeights = Snapshot(network);
-                if (earlyStopping.EpochsWithoutImprovement >= patience)
-                {
-                    channel.Info($"Early stopping after epoch {epoch}: {options.EarlyStoppingMetric} has not improved for {patience} epochs; restoring epoch {earlyStopping.BestEpoch}.");
-                    context.RequestStop();
-                }
-            }
-            checkpoints?.Save(new CheckpointStore.LoopState(epoch, seed, fingerprint, history, plan.Current, plan.Plateau.Snapshot, earlyStopping.Snapshot, unreadable),
-                network.Module, optimizer, bestWeights);
-            foreach (var callback in observers)
+            foreach (var callback in callbacks)
                 callback.OnEpochEnd(context);
             if (context.StopRequested)
             {
@@ -149,16 +139,18 @@ internal sealed class CnnTrainer
             }
         }
 
-        var bestEpoch = history.Count == 0 ? 0 : history[^1].Epoch;
-        if (bestWeights is not null)
-        {
-            network.Module.load(new MemoryStream(bestWeights));
-            bestEpoch = earlyStopping.BestEpoch;
-        }
-        var threshold = ChooseThreshold(network, validation);
-        foreach (var callback in observers)
+        foreach (var callback in callbacks)
             callback.OnTrainingEnd(context);
-        return new TrainingResult(network, history.ToArray(), threshold, bestEpoch);
+        var bestEpoch = earlyStopping.RestoredEpoch ?? (history.Count == 0 ? 0 : history[^1].Epoch);
+        return new TrainingResult(network, history.ToArray(), threshold.Threshold, bestEpoch);
+    }
+
+    /// <summary>Threshold choice on the callback seam: once the kept weights are in place, the threshold is chosen on validation (or the option's is kept).</summary>
+    private sealed class ThresholdCallback(CnnTrainer trainer, NetworkModule network, ValidationData? validation) : ITrainingCallback
+    {
+        public float Threshold { get; private set; } = trainer.options.Threshold;
+
+        public void OnTrainingEnd(TrainingContext context) => Threshold = trainer.ChooseThreshold(network, validation);
     }
 
     /// <summary>
@@ -184,7 +176,7 @@ internal sealed class CnnTrainer
         var batch = Math.Min(options.BatchSize, refreshSample.Count);
         var rows = new int[batch];
         var pixels = new float[batch * g.Size];
-        network.Module.train();
+        network.Train();
         using var noGrad = no_grad();
         for (var k = 0; k < RefreshBatches; k++)
         {
@@ -225,11 +217,12 @@ internal sealed class CnnTrainer
     }
 
     /// <summary>CNN008 (and CNN004 if it blows up): fit one small batch for a few steps on a copy of the state, then put the state back.</summary>
-    private void CheckLearnable(NetworkModule network, TrainingData train, Tensor? positiveWeight)
+    private void CheckLearnable(TrainingRig rig, TrainingData train)
     {
+        var network = rig.Network;
         var probe = train.Rows(train.FirstOfEachClass(ProbeRowsPerClass), options.CancellationToken);
         var rows = Enumerable.Range(0, probe.Count).ToArray();
-        var initialState = Snapshot(network);
+        var initialState = EarlyStoppingCallback.Snapshot(network.Module);
         var g = train.Geometry;
         var pixels = new float[rows.Length * g.Size];
         probe.CopyRows(rows, pixels);
@@ -237,9 +230,9 @@ internal sealed class CnnTrainer
         double first = double.NaN, last = double.NaN, peak = double.NegativeInfinity;
         var steps = 0;
         var peakStep = 0;
-        using (var optimizer = new AdamOptimizer(network.Module.parameters(), Math.Max(options.LearningRate, ProbeMinimumLearningRate), weightDecay: 0))
+        using (var optimizer = rig.NewOptimizer(Math.Max(options.LearningRate, ProbeMinimumLearningRate), weightDecay: 0))
         {
-            var trainStep = new TrainStep(network, optimizer, positiveWeight, g);
+            var trainStep = rig.NewStep(optimizer);
             for (var step = 1; step <= spec.LearnabilitySteps; step++)
             {
                 var value = trainStep.Run(pixels, targets, rows.Length, default, update: loss => step == 1 || !(loss < first * ProbeRequiredFall));
@@ -272,7 +265,7 @@ internal sealed class CnnTrainer
     /// <param name="Peak">The highest mean loss over a window of at least <see cref="AlarmMonitor.MinimumImagesPerLossWindow"/> images (its untrained level left 0).</param>
     private readonly record struct EpochPass(double MeanLoss, int Images, double Accuracy, LossPeak Peak);
 
-    private EpochPass TrainEpoch(int epoch, TrainStep step, AdamOptimizer optimizer, TrainingContext context, ITrainingCallback[] observers, TrainingData train,
+    private EpochPass TrainEpoch(int epoch, TrainStep step, AdamOptimizer optimizer, TrainingContext context, ITrainingCallback[] callbacks, TrainingData train,
         int[] order, Augmenter augmenter, Random random)
     {
         var g = train.Geometry;
@@ -307,8 +300,8 @@ internal sealed class CnnTrainer
             }
             lossSum += value * count;
             images += count;
-            context.EndBatch(done, value, count);
-            foreach (var callback in observers)
+            context.EndBatch(done, value, count, logits.AsMemory(0, count), batch.Targets.AsMemory(batch.TargetOffset, count));
+            foreach (var callback in callbacks)
                 callback.OnBatchEnd(context);
             // A rate a callback set applies from the next batch.
             optimizer.LearningRate = context.LearningRate;
@@ -371,46 +364,6 @@ internal sealed class CnnTrainer
     {
         channel.Error(alarm.Message);
         return new CnnTrainingException(alarm, history.ToArray());
-    }
-
-    private Tensor? PositiveWeight(TrainingData train) => PositiveWeight(options, train);
-
-    /// <summary>BCE's pos_weight as the options ask for it (given, or negatives ÷ positives); null for none.</summary>
-    internal static Tensor? PositiveWeight(CnnOptions options, TrainingData train)
-    {
-        var weight = options.BalanceClasses ? (double)(train.TrainCount - train.TrainPositives) / train.TrainPositives : options.PositiveClassWeight;
-        return weight is { } w ? tensor(new[] { (float)w }) : null;
-    }
-
-    private NetworkModule CreateNetwork(ImageGeometry geometry) => CreateNetwork(seed, spec, geometry);
-
-    /// <summary>
-    /// Resolves <see cref="CnnOptions.Precision"/> for <paramref name="network"/> and sets its compute type; says so
-    /// unless Float32 was asked for. Mixed precision is the built-in network's: a custom network trains in Float32
-    /// (Auto says so; BFloat16 is refused before training).
-    /// </summary>
-    private void UsePrecision(NetworkModule network)
-    {
-        precision = PrecisionChoice.Apply(options.Precision, network, spec.Description);
-        if (options.Precision != Precision.Float32)
-            channel.Info(precision.Reason);
-    }
-
-    /// <summary>A new network whose weights depend on <paramref name="seed"/> alone (a TorchScript module's come from its file).</summary>
-    internal static NetworkModule CreateNetwork(int seed, NetworkSpec spec, ImageGeometry geometry)
-    {
-        lock (TorchGate.Seeding)
-        {
-            using var generator = torch.manual_seed(seed);
-            return spec.Create(geometry);
-        }
-    }
-
-    private static byte[] Snapshot(NetworkModule network)
-    {
-        using var stream = new MemoryStream();
-        network.Module.save(stream);
-        return stream.ToArray();
     }
 
     private int EpochSeed(int epoch) => unchecked((int)((uint)seed * 2654435761u ^ (uint)epoch * 40503u));

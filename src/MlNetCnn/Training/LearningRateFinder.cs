@@ -62,11 +62,9 @@ internal sealed class LearningRateFinder
         var points = new List<LearningRatePoint>(maxBatches);
         var stoppedEarly = false;
 
-        using var network = CnnTrainer.CreateNetwork(seed, spec, g);
-        PrecisionChoice.Apply(options.Precision, network, spec.Description);
-        using var optimizer = new AdamOptimizer(network.Module.parameters(), startRate, options.WeightDecay);
-        using var positiveWeight = CnnTrainer.PositiveWeight(options, train);
-        var step = new TrainStep(network, optimizer, positiveWeight, g);
+        using var rig = TrainingRig.Build(spec, options, seed, train);
+        using var optimizer = rig.NewOptimizer(startRate, options.WeightDecay);
+        var step = rig.NewStep(optimizer);
         double average = 0, lowest = double.PositiveInfinity;
         // Records the batch's loss at this rate; true when the test goes on (so the step is taken).
         bool Record(float value, double rate)

@@ -24,13 +24,13 @@ internal sealed class TrainStep
     }
 
     /// <summary>
-    /// One step on the first <paramref name="count"/> images and labels, in training mode. Returns the batch's mean
+    /// One step on the first <paramref name="count"/> images and labels, in training mode (frozen parts in evaluation mode: NetworkModule.Train). Returns the batch's mean
     /// loss; <paramref name="logits"/>, when not empty, receives the network's outputs. The weights are updated only
     /// when <paramref name="update"/> says so for that loss (a loss that is not finite is never stepped on).
     /// </summary>
     public float Run(ReadOnlySpan<float> images, ReadOnlySpan<float> labels, int count, Span<float> logits, Func<float, bool> update)
     {
-        network.Module.train();
+        network.Train();
         using var scope = NewDisposeScope();
         optimizer.ZeroGrad();
         var g = geometry;
