@@ -8,6 +8,7 @@ using MlNetCnn.Network;
 using MlNetCnn.Scoring;
 using TorchSharp;
 using MlNetCnn.Diagnostics;
+using MlNetCnn.Tasks;
 
 namespace MlNetCnn;
 
@@ -47,11 +48,11 @@ public sealed class CnnEstimator : IEstimator<CnnTransformer>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
-        ColumnChecks.Check(inputSchema, options);
+        var task = CnnTask.Of(options);
+        ColumnChecks.Check(inputSchema, options, task);
         var columns = inputSchema.ToDictionary(c => c.Name);
-        columns[CnnTransformer.ScoreColumnName] = new SchemaShape.Column(CnnTransformer.ScoreColumnName, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.Single, false);
-        columns[CnnTransformer.ProbabilityColumnName] = new SchemaShape.Column(CnnTransformer.ProbabilityColumnName, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.Single, false);
-        columns[CnnTransformer.PredictedLabelColumnName] = new SchemaShape.Column(CnnTransformer.PredictedLabelColumnName, SchemaShape.Column.VectorKind.Scalar, BooleanDataViewType.Instance, false);
+        foreach (var column in task.OutputShape())
+            columns[column.Name] = column;
         return new SchemaShape(columns.Values);
     }
 

@@ -53,6 +53,9 @@ public sealed class CnnTransformer : ITransformer, IDisposable
 
     internal CnnScorer Scorer { get; }
 
+    /// <summary>What the network predicts: its output columns and how each is derived.</summary>
+    internal Tasks.CnnTask Task => Scorer.Task;
+
     /// <summary>The feature column the network reads.</summary>
     public string FeatureColumnName { get; }
 
@@ -281,11 +284,12 @@ public sealed class CnnTransformer : ITransformer, IDisposable
 
     bool ITransformer.IsRowToRowMapper => true;
 
-    /// <summary>The input schema plus Score, Probability and PredictedLabel; throws when the feature column does not fit.</summary>
+    /// <summary>The input schema plus the task's columns (binary: Score, Probability and PredictedLabel); throws when the feature column does not fit.</summary>
     public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
-        return OutputColumns.Build(inputSchema, CheckInput(inputSchema));
+        CheckInput(inputSchema);
+        return OutputColumns.Build(inputSchema, Task);
     }
 
     /// <summary>Scores <paramref name="input"/> lazily, <see cref="BatchSize"/> rows per forward pass.</summary>

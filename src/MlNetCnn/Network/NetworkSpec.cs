@@ -172,9 +172,8 @@ internal abstract class NetworkSpec
             using var scope = NewDisposeScope();
             var output = network.ForwardRaw(zeros(input));
             var shape = output.shape;
-            if (!NetworkModule.IsLogits(shape, ProbeBatch))
-                throw new ArgumentException($"The {description} maps a [{string.Join(", ", input)}] batch to [{string.Join(", ", shape)}]; a binary classifier returns " +
-                    $"[{ProbeBatch}] or [{ProbeBatch}, 1]: one logit per image, no sigmoid (two outputs with argmax is the bug this library exists to prevent).", nameof(CnnOptions.CustomNetwork));
+            if (!network.Task.IsOutput(shape, ProbeBatch))
+                throw new ArgumentException($"The {description} maps a [{string.Join(", ", input)}] batch to [{string.Join(", ", shape)}]; {network.Task.DescribeOutput(ProbeBatch)}.", nameof(CnnOptions.CustomNetwork));
             if (output.dtype != ScalarType.Float32)
                 throw new ArgumentException($"The {description} returns {output.dtype} logits; MlNetCnn needs float32.", nameof(CnnOptions.CustomNetwork));
         }

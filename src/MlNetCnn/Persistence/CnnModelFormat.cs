@@ -4,6 +4,7 @@ using Microsoft.ML.Runtime;
 using MlNetCnn.Diagnostics;
 using MlNetCnn.Network;
 using MlNetCnn.Scoring;
+using MlNetCnn.Tasks;
 
 namespace MlNetCnn.Persistence;
 
@@ -38,6 +39,9 @@ internal static class CnnModelFormat
 
     /// <summary>The binary stream that holds a trained TorchScript network's archive (format 0x00010008 on), in place of CnnWeights.</summary>
     public const string TorchScriptStream = "CnnTorchScript";
+
+    /// <summary>The binary stream that says what the network predicts (format 0x0001000A on; absent: binary classification).</summary>
+    public const string TaskStream = "CnnTask";
 
     /// <summary>The binary stream that holds the training precision and the scoring precision asked for (format 0x00010009 on; absent: Float32 and Auto).</summary>
     public const string PrecisionStream = "CnnPrecision";
@@ -74,7 +78,12 @@ internal static class CnnModelFormat
     //             a custom network's stays readable from 0x00010008. Readers stop after the two values, so a later
     //             format may append to the stream.
     private const uint VersionWithPrecision = 0x00010009;
-    private const uint VersionWritten = VersionWithPrecision;
+    // 0x0001000A: adds stream CnnTask (the task id: 1 binary classification). The body is unchanged and a binary model
+    //             is what every earlier reader assumed, so readers of 0x00010002 still read a binary model; a model of
+    //             another task will be readable from 0x0001000A only. Readers stop after the id, so a later format may
+    //             append the task's own settings to the stream.
+    private const uint VersionWithTask = 0x0001000A;
+    private const uint VersionWritten = VersionWithTask;
     private const uint VersionReadable = VersionWithHistory;
     private const uint VersionWeCanReadBack = 0x00010001;
 
@@ -93,7 +102,7 @@ internal static class CnnModelFormat
     private const int TorchScriptKind = 1;
     private const int FactoryKind = 2;
 
-    /// <summary>The format this build writes, as text (0x00010009).</summary>
+    /// <summary>The format this build writes, as text (0x0001000A).</summary>
     public static string VersionText => $"0x{VersionWritten:X8}";
 
     private static VersionInfo GetVersionInfo(uint readable = VersionReadable) => new(
@@ -127,6 +136,7 @@ internal static class CnnModelFormat
     //   archive as torch.jit.save writes it
     // stream CnnPrecision (0x00010009 on; absent: Float32, Auto): int: the precision training computed in (0 Float32,
     //   1 BFloat16; Float32 for a custom network); int: the scoring precision asked for (0 Float32, 1 BFloat16, 2 Auto)
+    // stream CnnTask (0x0001000A on; absent: binary): int: the task id (1 binary classification, see CnnTask.FromId)
 
     public static void Save(CnnTransformer transformer, ModelSaveContext ctx)
     {
@@ -191,6 +201,7 @@ internal static class CnnModelFormat
             writer.Write((int)transformer.TrainingPrecision);
             writer.Write((int)transformer.ScoringPrecision);
         });
+        ctx.SaveBinaryStream(TaskStream, writer => writer.Write(transformer.Task.Id));
     }
 
     public static CnnTransformer Load(IHostEnvironment env, ModelLoadContext ctx)
@@ -245,6 +256,9 @@ internal static class CnnModelFormat
         var (trainedPrecision, scoringPrecision) = (Precision.Float32, Precision.Auto);
         if (ctx.Header.ModelVerWritten >= VersionWithPrecision)
             ctx.TryLoadBinaryStream(PrecisionStream, reader => (trainedPrecision, scoringPrecision) = ReadPrecision(reader, custom));
+        var task = CnnTask.Binary;
+        if (ctx.Header.ModelVerWritten >= VersionWithTask)
+            ctx.TryLoadBinaryStream(TaskStream, reader => task = ReadTask(reader));
         var trained = custom
             ? ReadCustomNetwork(ctx, weightsHash)
             : ReadBuiltInNetwork(ctx, new NetworkShape(convolution, kernel, pool, hidden), geometry, batchSize, weightsHash, trainedPrecision);
@@ -252,7 +266,7 @@ internal static class CnnModelFormat
         try
         {
             // The scorer checks that the built-in network's weights are exactly its declared tensors.
-            scorer = new CnnScorer(env.Register(nameof(CnnTransformer)), geometry, trained, engine, threads, scoringPrecision);
+            scorer = new CnnScorer(env.Register(nameof(CnnTransformer)), geometry, trained, engine, threads, scoringPrecision, task);
         }
         catch (InvalidDataException e)
         {
@@ -359,6 +373,22 @@ internal static class CnnModelFormat
         if (threads < 0 || threads > CnnOptions.MaxScoringThreads)
             throw Damaged($"scoring threads {threads} is not in [0, {CnnOptions.MaxScoringThreads}]");
         return (engine, threads == 0 ? null : threads);
+    }
+
+    private static CnnTask ReadTask(BinaryReader reader)
+    {
+        try
+        {
+            return CnnTask.FromId(reader.ReadInt32());
+        }
+        catch (InvalidDataException e)
+        {
+            throw Damaged($"the task stream '{TaskStream}' is not readable: {e.Message}", e);
+        }
+        catch (EndOfStreamException e)
+        {
+            throw Damaged($"the task stream '{TaskStream}' ends before its task id", e);
+        }
     }
 
     private static (Precision Trained, Precision Scoring) ReadPrecision(BinaryReader reader, bool custom)

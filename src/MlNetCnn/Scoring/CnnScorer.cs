@@ -5,6 +5,7 @@ using MlNetCnn.Onnx;
 using MlNetCnn.Training;
 using static TorchSharp.torch;
 using MlNetCnn.Precisions;
+using MlNetCnn.Tasks;
 
 namespace MlNetCnn.Scoring;
 
@@ -25,8 +26,9 @@ internal sealed class CnnScorer : IDisposable
     private bool warnedOfFallback;
     private bool saidPrecision;
 
-    public CnnScorer(IHost host, ImageGeometry geometry, TrainedNetwork network, ScoringEngine requested, int? threads, Precision requestedPrecision = Precision.Auto)
+    public CnnScorer(IHost host, ImageGeometry geometry, TrainedNetwork network, ScoringEngine requested, int? threads, Precision requestedPrecision = Precision.Auto, CnnTask? task = null)
     {
+        Task = task ?? CnnTask.Binary;
         if (network is TrainedNetwork.BuiltIn builtIn)
             builtIn.Weights.CheckFits(builtIn.Shape, geometry);
         this.host = host;
@@ -41,11 +43,14 @@ internal sealed class CnnScorer : IDisposable
     private sealed record Running(IScoringEngine Engine, PrecisionChoice Precision);
 
     /// <summary>Makes the ONNX Runtime engine; tests replace it to see what happens when ONNX Runtime cannot start.</summary>
-    internal static Func<byte[], ImageGeometry, int, IScoringEngine> OnnxRuntimeFactory { get; set; } =
-        (model, geometry, threads) => new OnnxRuntimeEngine(model, geometry, threads);
+    internal static Func<byte[], ImageGeometry, int, int, IScoringEngine> OnnxRuntimeFactory { get; set; } =
+        (model, geometry, threads, outputsPerImage) => new OnnxRuntimeEngine(model, geometry, threads, outputsPerImage);
 
     /// <summary>The trained network.</summary>
     public TrainedNetwork Network { get; }
+
+    /// <summary>What it predicts: the width of its outputs and the ONNX tail.</summary>
+    public CnnTask Task { get; }
 
     public ImageGeometry Geometry { get; }
 
@@ -95,13 +100,13 @@ internal sealed class CnnScorer : IDisposable
         }
     }
 
-    /// <summary>Writes one logit per row of <paramref name="features"/> (rows of C×H×W values) into <paramref name="logits"/>.</summary>
-    public void Score(ReadOnlySpan<float> features, Span<float> logits)
+    /// <summary>Writes each row's outputs (<see cref="Task"/>'s width) of <paramref name="features"/> (rows of C×H×W values) into <paramref name="outputs"/>.</summary>
+    public void Score(ReadOnlySpan<float> features, Span<float> outputs)
     {
         gate.EnterReadLock();
         try
         {
-            Engine().Engine.Score(features, logits);
+            Engine().Engine.Score(features, outputs);
         }
         finally
         {
@@ -111,7 +116,7 @@ internal sealed class CnnScorer : IDisposable
 
     /// <summary>The ONNX model of this network with <paramref name="threshold"/> and <paramref name="metadata"/>.</summary>
     public ProtoMessage Onnx(float threshold, IEnumerable<KeyValuePair<string, string>> metadata) =>
-        Network.Onnx(Geometry, threshold, metadata);
+        Network.Onnx(Geometry, Task, threshold, metadata);
 
     /// <summary>Whether the engine's native state exists now (it is made on first use and freed by Dispose).</summary>
     public bool HasEngine => Volatile.Read(ref engine) is not null;
@@ -142,7 +147,7 @@ internal sealed class CnnScorer : IDisposable
             try
             {
                 var model = Onnx(0.5f, Array.Empty<KeyValuePair<string, string>>()).ToArray();
-                return new(OnnxRuntimeFactory(model, Geometry, Threads ?? 0), ChoosePrecision(ScoringEngine.OnnxRuntime));
+                return new(OnnxRuntimeFactory(model, Geometry, Threads ?? 0, Task.OutputsPerImage), ChoosePrecision(ScoringEngine.OnnxRuntime));
             }
             catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException or TypeInitializationException
                                           or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)

@@ -39,10 +39,10 @@ internal sealed class LibTorchEngine : IScoringEngine
 
     public ScoringEngine Kind => ScoringEngine.LibTorch;
 
-    public void Score(ReadOnlySpan<float> features, Span<float> logits)
+    public void Score(ReadOnlySpan<float> features, Span<float> outputs)
     {
         lock (gate)
-            Inference.Forward(network, geometry, features, logits);
+            Inference.Forward(network, geometry, features, outputs);
     }
 
     public void Dispose()

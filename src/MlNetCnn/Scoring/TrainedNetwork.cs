@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using MlNetCnn.Native;
 using MlNetCnn.Network;
 using MlNetCnn.Onnx;
+using MlNetCnn.Tasks;
 using TorchSharp;
 using static TorchSharp.torch;
 using MlNetCnn.Precisions;
@@ -36,7 +37,7 @@ internal abstract class TrainedNetwork
     public abstract IReadOnlyList<LayerSummary> Describe(ImageGeometry geometry);
 
     /// <summary>The ONNX model; throws <see cref="NotSupportedException"/>, naming the first layer it cannot express, when <see cref="HasOnnxForm"/> is false.</summary>
-    public abstract ProtoMessage Onnx(ImageGeometry geometry, float threshold, IEnumerable<KeyValuePair<string, string>> metadata);
+    public abstract ProtoMessage Onnx(ImageGeometry geometry, CnnTask task, float threshold, IEnumerable<KeyValuePair<string, string>> metadata);
 
     /// <summary>The trained state of <paramref name="network"/>, built from <paramref name="spec"/>.</summary>
     public static TrainedNetwork Capture(NetworkSpec spec, NetworkModule network) => spec switch
@@ -77,8 +78,8 @@ internal abstract class TrainedNetwork
 
         public override IReadOnlyList<LayerSummary> Describe(ImageGeometry geometry) => Shape.Describe(geometry);
 
-        public override ProtoMessage Onnx(ImageGeometry geometry, float threshold, IEnumerable<KeyValuePair<string, string>> metadata) =>
-            OnnxExporter.Build(Shape, geometry, Weights, threshold, metadata);
+        public override ProtoMessage Onnx(ImageGeometry geometry, CnnTask task, float threshold, IEnumerable<KeyValuePair<string, string>> metadata) =>
+            OnnxExporter.Build(Shape, geometry, Weights, task, threshold, metadata);
     }
 
     /// <summary>A trained TorchScript module, kept as its archive.</summary>
@@ -108,7 +109,7 @@ internal abstract class TrainedNetwork
             return ModuleLayers(network.Module, "scripted");
         }
 
-        public override ProtoMessage Onnx(ImageGeometry geometry, float threshold, IEnumerable<KeyValuePair<string, string>> metadata)
+        public override ProtoMessage Onnx(ImageGeometry geometry, CnnTask task, float threshold, IEnumerable<KeyValuePair<string, string>> metadata)
         {
             using var network = Load(geometry);
             var first = network.Module.named_children().Select(c => c.name).FirstOrDefault() ?? "forward";
@@ -159,10 +160,10 @@ internal abstract class TrainedNetwork
             return ModuleLayers(network.Module, null);
         }
 
-        public override ProtoMessage Onnx(ImageGeometry geometry, float threshold, IEnumerable<KeyValuePair<string, string>> metadata)
+        public override ProtoMessage Onnx(ImageGeometry geometry, CnnTask task, float threshold, IEnumerable<KeyValuePair<string, string>> metadata)
         {
             if (name == CustomNetwork.ResidualFactoryName)
-                return OnnxExporter.BuildResidual(ResidualNetwork.ParseStages(settings), geometry, weights, threshold, metadata);
+                return OnnxExporter.BuildResidual(ResidualNetwork.ParseStages(settings), geometry, weights, task, threshold, metadata);
             var first = weights.Tensors.Count == 0 ? "forward" : weights.Tensors[0].Name[..Math.Max(0, weights.Tensors[0].Name.LastIndexOf('.'))];
             throw new NotSupportedException($"This model's network comes from the factory '{name}', whose layers MlNetCnn's ONNX writer cannot express (the first: '{first}'); " +
                 "it writes only its own networks. Score it with LibTorch (the model's engine).");

@@ -79,7 +79,7 @@ internal sealed class CnnTrainer
             CheckLearnable(rig, train);
         }
 
-        var untrainedLoss = UntrainedLoss(train);
+        var untrainedLoss = network.Task.UntrainedLoss(options, train);
         var augmenter = new Augmenter(options.RandomHorizontalFlip, options.RandomShiftPixels);
         var step = rig.NewStep(optimizer);
         var order = (int[])train.TrainPositions.Clone();
@@ -199,7 +199,7 @@ internal sealed class CnnTrainer
     private BinaryMetrics Measure(NetworkModule network, ValidationData validation)
     {
         var (logits, labels) = validation.Score(network, geometry, options.BatchSize, options.CancellationToken);
-        return BinaryMetrics.Compute(logits, labels, options.Threshold);
+        return network.Task.Measure(logits, labels, options.Threshold);
     }
 
     private IReadOnlyList<Alarm> CheckInputs(TrainingData train, ValidationData? validation)
@@ -289,7 +289,7 @@ internal sealed class CnnTrainer
             if (!float.IsFinite(value))
                 throw Stop(monitor.Make(AlarmCodes.Diverged, epoch,
                     $"diverged: the loss became {value} at epoch {epoch}, batch {done} of {batches}. " + DivergenceAdvice(), AlarmSeverity.Error));
-            correct += CountCorrect(logits.AsSpan(0, count), batch.Labels);
+            correct += step.Task.CountCorrect(logits.AsSpan(0, count), batch.Labels, options.Threshold);
             windowSum += (double)value * count;
             windowImages += count;
             if (windowImages >= AlarmMonitor.MinimumImagesPerLossWindow || (done == batches && peak.Images == 0))
@@ -307,26 +307,6 @@ internal sealed class CnnTrainer
             optimizer.LearningRate = context.LearningRate;
         }
         return new EpochPass(lossSum / Math.Max(images, 1), images, (double)correct / Math.Max(images, 1), peak);
-    }
-
-    /// <summary>Rows whose predicted label (sigmoid(logit) ≥ threshold, as the transformer decides) equals the target.</summary>
-    private int CountCorrect(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets)
-    {
-        var correct = 0;
-        for (var i = 0; i < logits.Length; i++)
-        {
-            if (BinaryMetrics.Sigmoid(logits[i]) >= options.Threshold == targets[i] > 0.5f)
-                correct++;
-        }
-        return correct;
-    }
-
-    /// <summary>An untrained network's loss per training image: ln 2 for predicting ½, each positive weighted as the loss weighs it.</summary>
-    private double UntrainedLoss(TrainingData train)
-    {
-        var weight = options.BalanceClasses ? (double)(train.TrainCount - train.TrainPositives) / train.TrainPositives : options.PositiveClassWeight ?? 1;
-        var positiveShare = (double)train.TrainPositives / train.TrainCount;
-        return AlarmMonitor.UntrainedLoss * (1 + (weight - 1) * positiveShare);
     }
 
     /// <summary>CNN010's fix: the learning rate by name and value, and a rate to try.</summary>
@@ -347,7 +327,7 @@ internal sealed class CnnTrainer
         if (options.ThresholdSelection == ThresholdSelection.Fixed || validation is null)
             return options.Threshold;
         var (logits, labels) = validation.Score(network, geometry, options.BatchSize, options.CancellationToken);
-        var threshold = ThresholdSelector.Choose(logits, labels, options.ThresholdSelection, options.Threshold);
+        var threshold = network.Task.ChooseThreshold(logits, labels, options.ThresholdSelection, options.Threshold);
         channel.Info($"Threshold chosen on validation by {options.ThresholdSelection}: {threshold:G6}.");
         return threshold;
     }
