@@ -1,6 +1,7 @@
 using Microsoft.ML.Runtime;
 using MlNetCnn.Native;
 using MlNetCnn.Network;
+using MlNetCnn.NetworkKinds;
 using MlNetCnn.Onnx;
 using MlNetCnn.Training;
 using static TorchSharp.torch;
@@ -27,8 +28,7 @@ internal sealed class CnnScorer : IDisposable
 
     public CnnScorer(IHost host, ImageGeometry geometry, TrainedNetwork network, ScoringEngine requested, int? threads, Precision requestedPrecision = Precision.Auto)
     {
-        if (network is TrainedNetwork.BuiltIn builtIn)
-            builtIn.Weights.CheckFits(builtIn.Shape, geometry);
+        network.CheckState(geometry);
         this.host = host;
         Network = network;
         Geometry = geometry;
@@ -111,7 +111,7 @@ internal sealed class CnnScorer : IDisposable
 
     /// <summary>The ONNX model of this network with <paramref name="threshold"/> and <paramref name="metadata"/>.</summary>
     public ProtoMessage Onnx(float threshold, IEnumerable<KeyValuePair<string, string>> metadata) =>
-        Network.Onnx(Geometry, threshold, metadata);
+        Network.Onnx.Write(Geometry, threshold, metadata);
 
     /// <summary>Whether the engine's native state exists now (it is made on first use and freed by Dispose).</summary>
     public bool HasEngine => Volatile.Read(ref engine) is not null;
@@ -137,7 +137,7 @@ internal sealed class CnnScorer : IDisposable
 
     private Running Make()
     {
-        if (Requested == ScoringEngine.OnnxRuntime && Network.HasOnnxForm)
+        if (Requested == ScoringEngine.OnnxRuntime && Network.Onnx.Exists)
         {
             try
             {
@@ -160,14 +160,14 @@ internal sealed class CnnScorer : IDisposable
         TorchRuntime.EnsureLoaded();
         OneDnnGuard.NoteKernelsUsed();
         var precision = ChoosePrecision(ScoringEngine.LibTorch);
-        PrecisionChoice.CheckScoringUnderLift(precision, Network is TrainedNetwork.BuiltIn, ScoringEngine.LibTorch, OneDnnGuard.Lifted, () => WrongLayer(ScalarType.Float32));
+        PrecisionChoice.CheckScoringUnderLift(precision, Network.IsBuiltIn, ScoringEngine.LibTorch, OneDnnGuard.Lifted, () => WrongLayer(ScalarType.Float32));
         return new(new LibTorchEngine(Network, Geometry, Threads, precision.ComputeType), precision);
     }
 
     /// <summary>The precision <paramref name="kind"/> scores in here; says why, once, where bfloat16 was in play.</summary>
     private PrecisionChoice ChoosePrecision(ScoringEngine kind)
     {
-        var choice = PrecisionChoice.ForScoring(RequestedPrecision, Network.TrainedPrecision, Network is TrainedNetwork.BuiltIn, kind,
+        var choice = PrecisionChoice.ForScoring(RequestedPrecision, Network.TrainedPrecision, Network.IsBuiltIn, kind,
             BFloat16Support.Current, () => WrongLayer(ScalarType.BFloat16));
         if (!saidPrecision && (choice.Precision == Precision.BFloat16 || Network.TrainedPrecision == Precision.BFloat16 || RequestedPrecision == Precision.BFloat16))
         {
