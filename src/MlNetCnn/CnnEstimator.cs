@@ -141,7 +141,7 @@ public sealed class CnnEstimator : IEstimator<CnnTransformer>
         using (var network = result.Network)
             trained = kind.Capture(network);
         // A network without an ONNX form (TorchScript, a user's factory) scores with LibTorch, and says so in the zip.
-        var engine = trained.Onnx.Exists ? options.ScoringEngine : ScoringEngine.LibTorch;
+        var engine = CnnScorer.EngineFor(trained, options.ScoringEngine);
         var scorer = new CnnScorer(host, geometry, trained, engine, options.ScoringThreads);
         return new CnnTransformer(host, scorer, options.FeatureColumnName, result.Threshold, options.BatchSize, result.History, result.BestEpoch, ClassNames.From(options), search)
         {

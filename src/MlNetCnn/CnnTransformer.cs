@@ -174,7 +174,7 @@ public sealed class CnnTransformer : ITransformer, IDisposable
     public CnnTransformer WithScoringEngine(ScoringEngine engine, int? threads = null)
     {
         CnnOptions.CheckScoring(engine, threads);
-        if (engine == ScoringEngine.OnnxRuntime && !Scorer.Network.Onnx.Exists)
+        if (CnnScorer.EngineFor(Scorer.Network, engine) != engine)
             throw new NotSupportedException($"This model's network ({NetworkDescription}) has no ONNX form, so it scores with LibTorch only.");
         return With(new CnnScorer(Host, Geometry, Scorer.Network, engine, threads, ScoringPrecision));
     }

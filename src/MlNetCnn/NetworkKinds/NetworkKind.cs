@@ -8,6 +8,17 @@ namespace MlNetCnn.NetworkKinds;
 /// the images, and captured once trained as a <see cref="TrainedNetwork"/>, which saves, loads, describes and exports
 /// it. One file per kind; the custom kinds are registered in <see cref="Registered"/>.
 /// </summary>
+/// <remarks>
+/// A new kind is one file and one line in <see cref="Registered"/>: a <see cref="NetworkKind"/> with a free
+/// <c>Number</c>, a static <c>For(CustomNetwork)</c> that claims the networks of its kind, <see cref="Description"/>,
+/// <see cref="Create"/> and <see cref="Capture"/> (and, where the defaults do not fit, <see cref="Identity"/>,
+/// <see cref="CheckFits"/>, <see cref="LearnabilitySteps"/>, <see cref="RefreshesBatchNorm"/>); a static
+/// <c>Read(SavedNetwork)</c>; and its <see cref="TrainedNetwork"/>: <see cref="TrainedNetwork.Description"/>,
+/// <see cref="TrainedNetwork.Number"/>, <see cref="TrainedNetwork.StateBytes"/> (in CnnWeights unless
+/// <see cref="TrainedNetwork.StateStream"/> says otherwise), <see cref="TrainedNetwork.WriteDetails"/> for whatever
+/// else makes it again (read back from <see cref="SavedNetwork.Details"/>), <see cref="TrainedNetwork.Load"/>,
+/// <see cref="TrainedNetwork.Describe"/> and <see cref="TrainedNetwork.Onnx"/>.
+/// </remarks>
 internal abstract class NetworkKind
 {
     // The batch the input check runs through the network: two rows, as batch norm needs in training mode.

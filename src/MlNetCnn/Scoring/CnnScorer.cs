@@ -113,6 +113,13 @@ internal sealed class CnnScorer : IDisposable
     public ProtoMessage Onnx(float threshold, IEnumerable<KeyValuePair<string, string>> metadata) =>
         Network.Onnx.Write(Geometry, threshold, metadata);
 
+    /// <summary>
+    /// The engine <paramref name="network"/> scores with when <paramref name="requested"/> is asked for: ONNX Runtime
+    /// scores the network's ONNX form, so a network without one (a TorchScript or user factory network) scores with LibTorch.
+    /// </summary>
+    public static ScoringEngine EngineFor(TrainedNetwork network, ScoringEngine requested) =>
+        requested == ScoringEngine.OnnxRuntime && !network.Onnx.Exists ? ScoringEngine.LibTorch : requested;
+
     /// <summary>Whether the engine's native state exists now (it is made on first use and freed by Dispose).</summary>
     public bool HasEngine => Volatile.Read(ref engine) is not null;
 
@@ -137,7 +144,7 @@ internal sealed class CnnScorer : IDisposable
 
     private Running Make()
     {
-        if (Requested == ScoringEngine.OnnxRuntime && Network.Onnx.Exists)
+        if (EngineFor(Network, Requested) == ScoringEngine.OnnxRuntime)
         {
             try
             {
