@@ -115,8 +115,9 @@ internal static class CnnModelFormat
     // stream CnnClasses (0x00010006 on; absent: the classes have no names):
     //   string (BinaryWriter, UTF-8): positive class name; string: negative class name
     // stream CnnUnreadable (0x00010007 on): the rows left out, see HistoryFormat.WriteUnreadable
-    // stream CnnNetwork (0x00010008 on, custom networks only): int kind (NetworkKind.Registered: 1 TorchScript,
-    //   2 factory), then what the kind writes (TrainedNetwork.WriteDetails; for a factory, see FactoryKind)
+    // stream CnnNetwork (0x00010008 on, custom networks only): int kind (its number in NetworkKind.Registered:
+    //   1 TorchScript, 2 factory), then what the kind writes (TrainedNetwork.WriteDetails). For a factory (FactoryKind):
+    //   string: registered name; string: settings; string: full name of the assembly that registers it
     // stream CnnTorchScript (0x00010008 on, TorchScript networks only, in place of CnnWeights): the trained module's
     //   archive as torch.jit.save writes it
     // stream CnnPrecision (0x00010009 on; absent: Float32, Auto): int: the precision training computed in (0 Float32,
