@@ -5,6 +5,7 @@ using Microsoft.ML.Runtime;
 using MlNetCnn.Data;
 using MlNetCnn.Native;
 using MlNetCnn.Network;
+using MlNetCnn.NetworkKinds;
 using MlNetCnn.Scoring;
 using TorchSharp;
 using MlNetCnn.Diagnostics;
@@ -89,15 +90,15 @@ public sealed class CnnEstimator : IEstimator<CnnTransformer>
         if (maxBatches < 2)
             throw new ArgumentOutOfRangeException(nameof(maxBatches), maxBatches, "The range test needs at least 2 batches.");
         var seed = options.Seed ?? FinderDefaultSeed;
-        var spec = NetworkSpec.Of(options);
+        var kind = NetworkKind.Of(options);
         var (heap, heapSaid) = TrainingHeap.Enter();
         using var heapScope = heap;
-        var train = ScanTraining(input, seed, spec);
+        var train = ScanTraining(input, seed, kind);
         train.CheckRows(options);
         using var channel = host.Start("FindLearningRate");
         if (heapSaid is not null)
             channel.Info(heapSaid);
-        var result = new LearningRateFinder(options, seed, spec).Run(train, startRate, endRate, maxBatches);
+        var result = new LearningRateFinder(options, seed, kind).Run(train, startRate, endRate, maxBatches);
         channel.Info(DescribeSearch(result));
         return result;
     }
@@ -108,10 +109,10 @@ public sealed class CnnEstimator : IEstimator<CnnTransformer>
         if (!options.HasValidation && (options.EarlyStoppingPatience is not null || options.ThresholdSelection != ThresholdSelection.Fixed))
             throw new ArgumentException("Early stopping and threshold selection measure a validation set: give ValidationSet or ValidationFraction.", nameof(options));
         var seed = options.Seed ?? host.Rand.Next();
-        var spec = NetworkSpec.Of(options);
+        var kind = NetworkKind.Of(options);
         var (heap, heapSaid) = TrainingHeap.Enter();
         using var heapScope = heap;
-        var train = ScanTraining(input, seed, spec);
+        var train = ScanTraining(input, seed, kind);
         var validation = ValidationData.Prepare(options, train);
         // Reported once, before the checks, so that a callback can judge what was left out in its own terms.
         var unreadable = train.UnreadableWith(validation);
@@ -122,7 +123,7 @@ public sealed class CnnEstimator : IEstimator<CnnTransformer>
         var geometry = train.Geometry;
 
         using var channel = host.Start("Training");
-        channel.Info($"Training {spec.Description} on {train.TrainCount} images of {geometry} ({train.TrainPositives} positive)" +
+        channel.Info($"Training {kind.Description} on {train.TrainCount} images of {geometry} ({train.TrainPositives} positive)" +
             (validation is null ? "" : $", validating on {validation.Count} ({validation.Positives} positive)") +
             $", seed {seed}, {torch.get_num_threads()} threads, images {train.DescribeSource(options.BatchSize)}.");
         if (heapSaid is not null)
@@ -131,17 +132,17 @@ public sealed class CnnEstimator : IEstimator<CnnTransformer>
         LearningRateFinderResult? search = null;
         if (options.AutoLearningRate)
         {
-            search = new LearningRateFinder(options, seed, spec).Run(train, FinderStartRate, FinderEndRate, FinderMaxBatches);
+            search = new LearningRateFinder(options, seed, kind).Run(train, FinderStartRate, FinderEndRate, FinderMaxBatches);
             trainOptions = options.Clone();
             trainOptions.LearningRate = Math.Max(search.SuggestedLearningRate, options.MinimumLearningRate);
             channel.Info(DescribeSearch(search) + $" Training at {trainOptions.LearningRate:G3} (AutoLearningRate).");
         }
-        var result = new CnnTrainer(channel, trainOptions, seed, spec).Fit(train, validation);
+        var result = new CnnTrainer(channel, trainOptions, seed, kind).Fit(train, validation);
         TrainedNetwork trained;
         using (var network = result.Network)
-            trained = TrainedNetwork.Capture(spec, network);
+            trained = kind.Capture(network);
         // A network without an ONNX form (TorchScript, a user's factory) scores with LibTorch, and says so in the zip.
-        var engine = trained.HasOnnxForm ? options.ScoringEngine : ScoringEngine.LibTorch;
+        var engine = CnnScorer.EngineFor(trained, options.ScoringEngine);
         var scorer = new CnnScorer(host, geometry, trained, engine, options.ScoringThreads);
         return new CnnTransformer(host, scorer, options.FeatureColumnName, result.Threshold, options.BatchSize, result.History, result.BestEpoch, ClassNames.From(options), search)
         {
@@ -150,12 +151,12 @@ public sealed class CnnEstimator : IEstimator<CnnTransformer>
     }
 
     /// <summary>The schema checks and the first pass over the training rows that Fit and FindLearningRate share.</summary>
-    private TrainingData ScanTraining(IDataView input, int seed, NetworkSpec spec)
+    private TrainingData ScanTraining(IDataView input, int seed, NetworkKind kind)
     {
         ArgumentNullException.ThrowIfNull(input);
         TorchRuntime.EnsureLoaded();
         OneDnnGuard.NoteKernelsUsed();
-        var geometry = TrainingData.CheckInput(input.Schema, options, spec);
+        var geometry = TrainingData.CheckInput(input.Schema, options, kind);
         if (options.Threads is { } threads)
             torch.set_num_threads(threads);
         return TrainingData.FromInput(input, geometry, options, seed);

@@ -69,7 +69,7 @@ public sealed class CnnTransformer : ITransformer, IDisposable
     public string NetworkDescription => Scorer.Network.Description;
 
     /// <summary>Whether the network is a <see cref="CnnOptions.CustomNetwork"/> (it then scores with LibTorch unless it has an ONNX form, as MlNetCnn's residual network does).</summary>
-    public bool HasCustomNetwork => Scorer.Network is not TrainedNetwork.BuiltIn;
+    public bool HasCustomNetwork => !Scorer.Network.IsBuiltIn;
 
     /// <summary>PredictedLabel is Probability ≥ Threshold.</summary>
     public float Threshold { get; }
@@ -177,7 +177,7 @@ public sealed class CnnTransformer : ITransformer, IDisposable
     public CnnTransformer WithScoringEngine(ScoringEngine engine, int? threads = null)
     {
         CnnOptions.CheckScoring(engine, threads);
-        if (engine == ScoringEngine.OnnxRuntime && !Scorer.Network.HasOnnxForm)
+        if (CnnScorer.EngineFor(Scorer.Network, engine) != engine)
             throw new NotSupportedException($"This model's network ({NetworkDescription}) has no ONNX form, so it scores with LibTorch only.");
         return With(new CnnScorer(Host, Geometry, Scorer.Network, engine, threads, ScoringPrecision));
     }
@@ -216,7 +216,7 @@ public sealed class CnnTransformer : ITransformer, IDisposable
     public void ExportWeights(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        if (Scorer.Network is TrainedNetwork.Scripted)
+        if (Scorer.Network.TorchScriptArchive is not null)
             throw new InvalidOperationException("This model's network is a TorchScript module: write it, weights and code, with ExportTorchScript (torch.jit.load reads it in PyTorch and TorchSharp).");
         AtomicFile.Write(path, stream => stream.Write(Scorer.Network.StateBytes));
     }
@@ -226,9 +226,9 @@ public sealed class CnnTransformer : ITransformer, IDisposable
     public void ExportTorchScript(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        if (Scorer.Network is not TrainedNetwork.Scripted scripted)
-            throw new InvalidOperationException($"This model's network ({NetworkDescription}) is not a TorchScript module; write its weights with ExportWeights or the model with ExportOnnx.");
-        AtomicFile.Write(path, stream => stream.Write(scripted.Archive));
+        var archive = Scorer.Network.TorchScriptArchive
+            ?? throw new InvalidOperationException($"This model's network ({NetworkDescription}) is not a TorchScript module; write its weights with ExportWeights or the model with ExportOnnx.");
+        AtomicFile.Write(path, stream => stream.Write(archive));
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 using Microsoft.ML.Runtime;
 using MlNetCnn.Native;
 using MlNetCnn.Network;
+using MlNetCnn.NetworkKinds;
 using MlNetCnn.Onnx;
 using MlNetCnn.Training;
 using static TorchSharp.torch;
@@ -29,8 +30,7 @@ internal sealed class CnnScorer : IDisposable
     public CnnScorer(IHost host, ImageGeometry geometry, TrainedNetwork network, ScoringEngine requested, int? threads, Precision requestedPrecision = Precision.Auto, CnnTask? task = null)
     {
         Task = task ?? CnnTask.Binary;
-        if (network is TrainedNetwork.BuiltIn builtIn)
-            builtIn.Weights.CheckFits(builtIn.Shape, geometry);
+        network.CheckState(geometry);
         this.host = host;
         Network = network;
         Geometry = geometry;
@@ -116,7 +116,14 @@ internal sealed class CnnScorer : IDisposable
 
     /// <summary>The ONNX model of this network with <paramref name="threshold"/> and <paramref name="metadata"/>.</summary>
     public ProtoMessage Onnx(float threshold, IEnumerable<KeyValuePair<string, string>> metadata) =>
-        Network.Onnx(Geometry, Task, threshold, metadata);
+        Network.Onnx.Write(Geometry, Task, threshold, metadata);
+
+    /// <summary>
+    /// The engine <paramref name="network"/> scores with when <paramref name="requested"/> is asked for: ONNX Runtime
+    /// scores the network's ONNX form, so a network without one (a TorchScript or user factory network) scores with LibTorch.
+    /// </summary>
+    public static ScoringEngine EngineFor(TrainedNetwork network, ScoringEngine requested) =>
+        requested == ScoringEngine.OnnxRuntime && !network.Onnx.Exists ? ScoringEngine.LibTorch : requested;
 
     /// <summary>Whether the engine's native state exists now (it is made on first use and freed by Dispose).</summary>
     public bool HasEngine => Volatile.Read(ref engine) is not null;
@@ -142,7 +149,7 @@ internal sealed class CnnScorer : IDisposable
 
     private Running Make()
     {
-        if (Requested == ScoringEngine.OnnxRuntime && Network.HasOnnxForm)
+        if (EngineFor(Network, Requested) == ScoringEngine.OnnxRuntime)
         {
             try
             {
@@ -165,14 +172,14 @@ internal sealed class CnnScorer : IDisposable
         TorchRuntime.EnsureLoaded();
         OneDnnGuard.NoteKernelsUsed();
         var precision = ChoosePrecision(ScoringEngine.LibTorch);
-        PrecisionChoice.CheckScoringUnderLift(precision, Network is TrainedNetwork.BuiltIn, ScoringEngine.LibTorch, OneDnnGuard.Lifted, () => WrongLayer(ScalarType.Float32));
+        PrecisionChoice.CheckScoringUnderLift(precision, Network.IsBuiltIn, ScoringEngine.LibTorch, OneDnnGuard.Lifted, () => WrongLayer(ScalarType.Float32));
         return new(new LibTorchEngine(Network, Geometry, Threads, precision.ComputeType), precision);
     }
 
     /// <summary>The precision <paramref name="kind"/> scores in here; says why, once, where bfloat16 was in play.</summary>
     private PrecisionChoice ChoosePrecision(ScoringEngine kind)
     {
-        var choice = PrecisionChoice.ForScoring(RequestedPrecision, Network.TrainedPrecision, Network is TrainedNetwork.BuiltIn, kind,
+        var choice = PrecisionChoice.ForScoring(RequestedPrecision, Network.TrainedPrecision, Network.IsBuiltIn, kind,
             BFloat16Support.Current, () => WrongLayer(ScalarType.BFloat16));
         if (!saidPrecision && (choice.Precision == Precision.BFloat16 || Network.TrainedPrecision == Precision.BFloat16 || RequestedPrecision == Precision.BFloat16))
         {

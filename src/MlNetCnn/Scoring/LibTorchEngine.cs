@@ -1,5 +1,6 @@
 using MlNetCnn.Native;
 using MlNetCnn.Network;
+using MlNetCnn.NetworkKinds;
 using TorchSharp;
 using MlNetCnn.Precisions;
 

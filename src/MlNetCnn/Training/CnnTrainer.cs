@@ -3,6 +3,7 @@ using Microsoft.ML.Runtime;
 using MlNetCnn.Data;
 using MlNetCnn.Diagnostics;
 using MlNetCnn.Network;
+using MlNetCnn.NetworkKinds;
 using TorchSharp;
 using static TorchSharp.torch;
 using MlNetCnn.Precisions;
@@ -16,7 +17,7 @@ namespace MlNetCnn.Training;
 /// </summary>
 internal sealed class CnnTrainer
 {
-    // The learnability check (CNN008): a few rows of each class, at most NetworkSpec.LearnabilitySteps steps (it stops
+    // The learnability check (CNN008): a few rows of each class, at most NetworkKind.LearnabilitySteps steps (it stops
     // as soon as the loss has halved, usually within a few), at the user's learning rate or Adam's usual one if that is larger: the check
     // asks whether the data can be fitted at all, and a small learning rate must not fail it.
     private const int ProbeRowsPerClass = 8;
@@ -30,15 +31,15 @@ internal sealed class CnnTrainer
     private readonly List<EpochRecord> history = new();
     private PrecisionChoice precision = new(Precision.Float32, "Precision Float32.");
 
-    private readonly NetworkSpec spec;
+    private readonly NetworkKind kind;
     private ImageGeometry geometry;
 
-    public CnnTrainer(IChannel channel, CnnOptions options, int seed, NetworkSpec? spec = null)
+    public CnnTrainer(IChannel channel, CnnOptions options, int seed, NetworkKind? kind = null)
     {
         this.channel = channel;
         this.options = options;
         this.seed = seed;
-        this.spec = spec ?? NetworkSpec.Of(options);
+        this.kind = kind ?? NetworkKind.Of(options);
     }
 
     /// <summary>Trains a new network on <paramref name="train"/>, measuring <paramref name="validation"/> after every epoch.</summary>
@@ -46,7 +47,7 @@ internal sealed class CnnTrainer
     {
         geometry = train.Geometry;
         var inputAlarms = CheckInputs(train, validation);
-        using var rig = TrainingRig.Build(spec, options, seed, train);
+        using var rig = TrainingRig.Build(kind, options, seed, train);
         precision = rig.Precision;
         if (options.Precision != Precision.Float32)
             channel.Info(precision.Reason);
@@ -62,7 +63,7 @@ internal sealed class CnnTrainer
         var plan = new LearningRatePlan(options, validation is not null);
         var earlyStopping = new EarlyStoppingCallback(options, channel.Info);
         var store = options.CheckpointFolder is { } folder ? new CheckpointStore(folder, precision.Precision) : null;
-        var fingerprint = train.CheckpointFingerprint(spec.Identity, seed, options.BatchSize);
+        var fingerprint = train.CheckpointFingerprint(kind.Identity, seed, options.BatchSize);
         var unreadable = train.UnreadableWith(validation);
         var firstEpoch = 1;
 
@@ -163,7 +164,7 @@ internal sealed class CnnTrainer
     /// </summary>
     private void RefreshBatchNorm(NetworkModule network, TrainingData train)
     {
-        if (!spec.RefreshesBatchNorm || train.TrainCount < 2)
+        if (!kind.RefreshesBatchNorm || train.TrainCount < 2)
             return;
         var g = train.Geometry;
         if (refreshSample is null)
@@ -233,7 +234,7 @@ internal sealed class CnnTrainer
         using (var optimizer = rig.NewOptimizer(Math.Max(options.LearningRate, ProbeMinimumLearningRate), weightDecay: 0))
         {
             var trainStep = rig.NewStep(optimizer);
-            for (var step = 1; step <= spec.LearnabilitySteps; step++)
+            for (var step = 1; step <= kind.LearnabilitySteps; step++)
             {
                 var value = trainStep.Run(pixels, targets, rows.Length, default, update: loss => step == 1 || !(loss < first * ProbeRequiredFall));
                 if (!float.IsFinite(value))
@@ -253,7 +254,7 @@ internal sealed class CnnTrainer
             throw Stop(unstable);
         if (!(last < first * ProbeRequiredFall))
             throw Stop(monitor.Make(AlarmCodes.NotLearnable, 0,
-                $"not learnable: on one batch of {rows.Length} training images, {spec.LearnabilitySteps - 1} steps brought the loss only from {first:F3} to {last:F3}. " +
+                $"not learnable: on one batch of {rows.Length} training images, {kind.LearnabilitySteps - 1} steps brought the loss only from {first:F3} to {last:F3}. " +
                 "The network cannot fit even these: the labels may not depend on the images (identical or blank images, shuffled labels), " +
                 "or the learning rate is far off. Check the data before the full run (or set CheckLearnable = false).", AlarmSeverity.Error));
     }

@@ -1,5 +1,6 @@
 using MlNetCnn.Data;
 using MlNetCnn.Network;
+using MlNetCnn.NetworkKinds;
 using MlNetCnn.Precisions;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -31,15 +32,15 @@ internal sealed class TrainingRig : IDisposable
     public PrecisionChoice Precision { get; }
 
     /// <summary>
-    /// A new network for <paramref name="train"/>'s images, made from <paramref name="spec"/> with weights that depend on
+    /// A new network for <paramref name="train"/>'s images, made from <paramref name="kind"/> with weights that depend on
     /// <paramref name="seed"/> alone, in the precision <paramref name="options"/> ask for (refused here when it cannot be had).
     /// </summary>
-    public static TrainingRig Build(NetworkSpec spec, CnnOptions options, int seed, TrainingData train)
+    public static TrainingRig Build(NetworkKind kind, CnnOptions options, int seed, TrainingData train)
     {
-        var network = CreateNetwork(seed, spec, train.Geometry);
+        var network = CreateNetwork(seed, kind, train.Geometry);
         try
         {
-            var precision = PrecisionChoice.Apply(options.Precision, network, spec.Description);
+            var precision = PrecisionChoice.Apply(options.Precision, network, kind.Description);
             return new TrainingRig(network, precision, network.Task.ClassWeights(options, train), train.Geometry);
         }
         catch
@@ -73,12 +74,12 @@ internal sealed class TrainingRig : IDisposable
     }
 
     /// <summary>A new network whose weights depend on <paramref name="seed"/> alone (a TorchScript module's come from its file).</summary>
-    internal static NetworkModule CreateNetwork(int seed, NetworkSpec spec, ImageGeometry geometry)
+    internal static NetworkModule CreateNetwork(int seed, NetworkKind kind, ImageGeometry geometry)
     {
         lock (TorchGate.Seeding)
         {
             using var generator = torch.manual_seed(seed);
-            return spec.Create(geometry);
+            return kind.Create(geometry);
         }
     }
 }
