@@ -32,7 +32,10 @@ internal sealed class ConvLayer : GraphLayer
     }
 
     /// <summary>The convolution's window.</summary>
-    public Window2d Window { get; }
+    public Window2d Window { get; private set; }
+
+    /// <summary>Keeps asymmetric explicit pads "same" at every input size when they are "same" at <paramref name="nominalInput"/> (see <see cref="Window2d.KeptSame"/>).</summary>
+    public void KeepSamePadding(long[] nominalInput) => Window = Window.KeptSame(nominalInput[2], nominalInput[3]);
 
     /// <summary>The number of groups.</summary>
     public long Groups { get; }

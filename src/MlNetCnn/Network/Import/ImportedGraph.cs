@@ -10,8 +10,9 @@ namespace MlNetCnn.Network.Import;
 /// <remarks>
 /// Import refuses, before any training, what it cannot run: an operator outside <see cref="SupportedOperators.Names"/>
 /// (naming it, its node and the list), a second image input, an output that is not [N, F], [N, F, 1, 1] or a
-/// feature map, and layers whose shapes do not fit. An average pooling whose window is the whole feature map at the
-/// nominal input size becomes global average pooling, so other image sizes work too.
+/// feature map, and layers whose shapes do not fit. So that other image sizes work too, an average pooling whose
+/// window is the whole feature map at the nominal input size becomes global average pooling, and asymmetric pads
+/// that are "same" padding at the nominal size stay "same" (<see cref="Window2d.KeptSame"/>).
 /// </remarks>
 internal sealed partial class ImportedGraph
 {
@@ -253,8 +254,17 @@ internal sealed partial class ImportedGraph
             }
 
             var shapes = ShapesAt(layers, input.Name, geometry);
-            foreach (var pool in layers.OfType<PoolLayer>())
-                pool.MakeGlobalIfWhole(shapes[pool.Inputs[0]]);
+            foreach (var layer in layers)
+            {
+                var nominal = shapes[layer.Inputs[0]];
+                if (layer is ConvLayer conv)
+                    conv.KeepSamePadding(nominal);
+                else if (layer is PoolLayer pool)
+                {
+                    pool.KeepSamePadding(nominal);
+                    pool.MakeGlobalIfWhole(nominal);
+                }
+            }
             var last = shapes[output];
             if (last.Length is not (2 or ImageRank))
                 throw new InvalidDataException($"{source}: output '{output}' has shape [{string.Join(", ", last)}]; features are [N, F], [N, F, 1, 1] or a feature map [N, C, H, W].");

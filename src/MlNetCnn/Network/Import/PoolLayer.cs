@@ -40,7 +40,10 @@ internal sealed class PoolLayer : GraphLayer
     public bool MadeGlobal { get; private set; }
 
     /// <summary>The window (null when global).</summary>
-    public Window2d? Window { get; }
+    public Window2d? Window { get; private set; }
+
+    /// <summary>Keeps asymmetric explicit pads "same" at every input size when they are "same" at <paramref name="nominalInput"/> (see <see cref="Window2d.KeptSame"/>).</summary>
+    public void KeepSamePadding(long[] nominalInput) => Window = Window?.KeptSame(nominalInput[2], nominalInput[3]);
 
     /// <summary>Average pooling divides by the whole window, padding included.</summary>
     public bool CountIncludePad { get; }

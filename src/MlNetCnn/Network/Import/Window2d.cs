@@ -20,9 +20,35 @@ internal readonly record struct ResolvedWindow(long Top, long Left, long Bottom,
 /// The 2-D window of a Conv, MaxPool or AveragePool node: kernel, strides, dilations, and padding as the node states
 /// it (explicit pads, possibly asymmetric, or auto_pad), with ceil_mode for max pooling.
 /// </summary>
+/// <remarks>
+/// Explicit asymmetric pads are how CNTK and TensorFlow exports write "same" padding resolved for one input size
+/// (ResNet18.onnx: 7×7 stride 2 with pads [3, 3, 2, 2] on 224×224). Kept fixed, they give maps that no longer
+/// line up at other sizes (at 112×112 a residual sum would add 3×3 to 4×4); <see cref="KeptSame"/> turns them back
+/// into the auto_pad they came from, which gives the same pads at the nominal size and the right ones at every other.
+/// </remarks>
 internal sealed record Window2d(long KernelHeight, long KernelWidth, long StrideHeight, long StrideWidth,
     long DilationHeight, long DilationWidth, long[] Pads, string AutoPad, bool CeilMode)
 {
+    /// <summary>Whether the explicit pads were found to be "same" padding at the nominal size, and are kept "same" (<see cref="AutoPad"/>).</summary>
+    public bool SameFromPads { get; private init; }
+
+    /// <summary>
+    /// This window with auto_pad SAME_LOWER or SAME_UPPER when its explicit pads are asymmetric and are exactly what
+    /// that auto_pad gives for a <paramref name="height"/> × <paramref name="width"/> input; otherwise this window.
+    /// </summary>
+    public Window2d KeptSame(long height, long width)
+    {
+        if (AutoPad != "NOTSET" || CeilMode || (Pads[0] == Pads[2] && Pads[1] == Pads[3]))
+            return this;
+        foreach (var mode in new[] { "SAME_LOWER", "SAME_UPPER" })
+        {
+            var same = this with { AutoPad = mode, SameFromPads = true };
+            if (same.Resolve(height, width, "").OnnxPads.SequenceEqual(Pads))
+                return same;
+        }
+        return this;
+    }
+
     /// <summary>Reads the window's attributes of <paramref name="node"/>; <paramref name="kernel"/> is its kernel when the node does not say it.</summary>
     public static Window2d Read(OnnxNode node, long[]? kernel)
     {
@@ -61,7 +87,9 @@ internal sealed record Window2d(long KernelHeight, long KernelWidth, long Stride
             parts.Add(StrideHeight == StrideWidth ? $"stride {StrideHeight}" : $"stride {StrideHeight}×{StrideWidth}");
         if (DilationHeight != 1 || DilationWidth != 1)
             parts.Add($"dilation {DilationHeight}×{DilationWidth}");
-        if (AutoPad != "NOTSET")
+        if (SameFromPads)
+            parts.Add($"pads {Text(Pads)} kept {AutoPad}");
+        else if (AutoPad != "NOTSET")
             parts.Add(AutoPad);
         else if (Pads.Any(p => p != 0))
             parts.Add(Pads.Distinct().Count() == 1 ? $"pad {Pads[0]}" : $"pads {Text(Pads)}");
