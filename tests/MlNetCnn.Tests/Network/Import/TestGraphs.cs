@@ -50,7 +50,7 @@ internal static class TestGraphs
             g.Initializer("head.b", new long[] { Features }, w.Normal(Features, 0.1f)) }, ("transB", 1L));
     }, outputShape: new long?[] { null, Features });
 
-    /// <summary>Input → BatchNormalization (4 channels, ONNX's default momentum 0.9) → GlobalAveragePool → Flatten: batch statistics are the input's.</summary>
+    /// <summary>Input → BatchNormalization (3 channels, ONNX's default momentum 0.9) → GlobalAveragePool → Flatten: batch statistics are the input's.</summary>
     public static byte[] BatchNormOnly(int seed = 2) => Build(seed, (g, w) =>
     {
         var norm = g.Node("BatchNormalization", "norm", new[]
