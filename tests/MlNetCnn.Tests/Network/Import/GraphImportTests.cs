@@ -39,6 +39,32 @@ public sealed class GraphImportTests
         Assert.Equal(TestGraphs.Features, graph.FeatureCount);
     }
 
+    [Theory]
+    [InlineData("TensorFlowStyle")]
+    [InlineData("ClipAttributes")]
+    public void Import_of_other_operators_gives_ONNX_Runtimes_outputs(string name)
+    {
+        var bytes = name == "TensorFlowStyle" ? TestGraphs.TensorFlowStyle() : TestGraphs.ClipAttributes();
+        var graph = ImportedGraph.FromModel(TestGraphs.Read(bytes), name);
+        using var module = new OnnxGraphModule(graph);
+        using var session = new InferenceSession(bytes);
+        var images = Compare.Random(3 * ImageValues, seed: 15, -1, 1);
+
+        var expected = Compare.Ort(session, images, 3, TestGraphs.Channels, Side, Side);
+        var actual = Compare.Module(module, images, 3, TestGraphs.Channels, Side, Side);
+
+        Assert.InRange(Compare.RelativeError(actual, expected), 0, 1e-4);
+        if (name == "TensorFlowStyle")
+        {
+            // MatMul and the Add of its bias are one dense layer with a trained bias.
+            var dense = Assert.Single(graph.Layers.OfType<DenseLayer>());
+            Assert.Equal("MatMul+Add", dense.Op);
+            Assert.Contains($"{dense.Name}.bias", module.named_parameters().Select(p => p.name));
+            Assert.Contains(graph.Layers, l => l.Node.OpType == "Reshape");
+            Assert.Contains(graph.Layers, l => l.Node.OpType == "Pad");
+        }
+    }
+
     [Fact]
     public void The_module_names_its_state_after_the_nodes_and_registers_every_tensor_of_it()
     {

@@ -50,6 +50,33 @@ internal static class TestGraphs
             g.Initializer("head.b", new long[] { Features }, w.Normal(Features, 0.1f)) }, ("transB", 1L));
     }, outputShape: new long?[] { null, Features });
 
+    /// <summary>
+    /// A TensorFlow-style network (opset 14): Pad then a VALID stride-2 convolution, Relu, Dropout, Identity, a max
+    /// pooling with asymmetric pads (padded with −∞), a Reshape to [0, −1] (a flattening), and MatMul by a constant
+    /// followed by the Add of its bias.
+    /// </summary>
+    public static byte[] TensorFlowStyle(int seed = 3) => Build(seed, (g, w) =>
+    {
+        var padded = g.Node("Pad", "pad", new[] { Input, g.Initializer("pad.pads", new long[] { 8 }, new long[] { 0, 0, 1, 2, 0, 0, 2, 1 }),
+            g.Initializer("pad.value", Array.Empty<long>(), new[] { 0.25f }) });
+        var conv = Conv(g, w, "conv", padded, 3, 8, 3, 2, new long[4], 1, bias: true);
+        var relu = g.Node("Relu", "relu", new[] { conv });
+        var dropped = g.Node("Dropout", "dropout", new[] { relu });
+        var same = g.Node("Identity", "identity", new[] { dropped });
+        var pooled = g.Node("MaxPool", "pool", new[] { same }, ("kernel_shape", new long[] { 2, 2 }), ("strides", new long[] { 2, 2 }), ("pads", new long[] { 0, 0, 1, 1 }));
+        var flat = g.Node("Reshape", "reshape", new[] { pooled, g.Initializer("reshape.shape", new long[] { 2 }, new long[] { 0, -1 }) });
+        var product = g.Node("MatMul", "matmul", new[] { flat, g.Initializer("dense.w", new long[] { 8 * 9 * 9, Features }, w.Normal(8 * 81 * Features, 0.05f)) });
+        return g.Node("Add", "dense", new[] { product, g.Initializer("dense.b", new long[] { Features }, w.Normal(Features, 0.1f)) });
+    }, outputShape: new long?[] { null, Features });
+
+    /// <summary>Opset 10: Clip with its bounds as attributes (−0.5, 0.5), GlobalAveragePool, Flatten.</summary>
+    public static byte[] ClipAttributes() => Build(0, (g, w) =>
+    {
+        var clipped = g.Node("Clip", "clip", new[] { Input }, ("min", -0.5f), ("max", 0.5f));
+        var pooled = g.Node("GlobalAveragePool", "pool", new[] { clipped });
+        return g.Node("Flatten", "flat", new[] { pooled }, ("axis", 1L));
+    }, outputShape: new long?[] { null, Channels }, opset: 10);
+
     /// <summary>Input → BatchNormalization (3 channels, ONNX's default momentum 0.9) → GlobalAveragePool → Flatten: batch statistics are the input's.</summary>
     public static byte[] BatchNormOnly(int seed = 2) => Build(seed, (g, w) =>
     {
@@ -65,15 +92,15 @@ internal static class TestGraphs
     /// <summary>Decodes a test graph for the importer.</summary>
     public static OnnxModelFile Read(byte[] bytes) => OnnxReader.Read(bytes, "the test graph");
 
-    private static byte[] Build(int seed, Func<OnnxGraph, Weights, string> body, long?[] outputShape)
+    private static byte[] Build(int seed, Func<OnnxGraph, Weights, string> body, long?[] outputShape, long opset = 14)
     {
         var graph = new OnnxGraph("test");
         graph.Input(Input, OnnxGraph.Float, new long?[] { null, Channels, Side, Side }, "N");
         var output = body(graph, new Weights(seed));
         graph.Output(output, OnnxGraph.Float, outputShape, "N", "features");
         var bytes = graph.Model("MlNetCnn.Tests", "1", "test graph", Array.Empty<KeyValuePair<string, string>>()).ToArray();
-        // The writer states opset 13; HardSwish needs 14. Read the records, raise the opset, write them again.
-        return OnnxFileWriter.ToBytes(Read(bytes) with { Opset = 14 });
+        // The writer states opset 13; HardSwish needs 14. Read the records, set the opset, write them again.
+        return OnnxFileWriter.ToBytes(Read(bytes) with { Opset = opset });
     }
 
     private static string Conv(OnnxGraph g, Weights w, string name, string x, int inChannels, int outChannels, int kernel, int stride, long[] pads, int groups, bool bias)
