@@ -216,9 +216,58 @@ public sealed class CnnOptions
     /// </summary>
     public CustomNetwork? CustomNetwork { get; set; }
 
+    /// <summary>
+    /// A pretrained network to start from (transfer learning), e.g. <see cref="PretrainedBackbone.ResNet18"/>: its
+    /// classifier is replaced by this task's head (global average pooling, <see cref="HeadDropout"/>, one linear layer),
+    /// it is frozen for <see cref="FrozenEpochs"/> (its parameters do not move, its batch norms stay in evaluation mode,
+    /// and without augmentation each image's features are computed once and reused), then trained as
+    /// <see cref="FineTuning"/> says. Images are normalised as the backbone's file says; give them at its input size
+    /// (ResNet18: 3×224×224, or smaller). Null (the default) trains <see cref="Network"/> or <see cref="CustomNetwork"/> from scratch.
+    /// </summary>
+    public PretrainedBackbone? Backbone { get; set; }
+
+    /// <summary>How the backbone trains after its frozen epochs: Frozen (never), LastStages or All (the default).</summary>
+    public FineTuning FineTuning { get; set; } = DefaultFineTuning;
+
+    /// <summary>Epochs the backbone stays frozen while the head learns first (fastai's and Lightning's way). Default 1; ignored when <see cref="FineTuning"/> is Frozen (it stays frozen).</summary>
+    public int FrozenEpochs { get; set; } = DefaultFrozenEpochs;
+
+    /// <summary>With <see cref="FineTuning.LastStages"/>: how many of the backbone's last stages train after the frozen epochs. Default 1.</summary>
+    public int UnfrozenStages { get; set; } = DefaultUnfrozenStages;
+
+    /// <summary>The backbone's learning rate over the head's (<see cref="LearningRate"/> and its schedule) once it trains. Default 0.1.</summary>
+    public double BackboneLearningRateFactor { get; set; } = DefaultBackboneLearningRateFactor;
+
+    /// <summary>Dropout before the head's linear layer, as a probability in [0, 1). Default 0.</summary>
+    public double HeadDropout { get; set; }
+
+    /// <summary>See <see cref="FineTuning"/>.</summary>
+    public const FineTuning DefaultFineTuning = MlNetCnn.FineTuning.All;
+
+    /// <summary>See <see cref="FrozenEpochs"/>.</summary>
+    public const int DefaultFrozenEpochs = 1;
+
+    /// <summary>See <see cref="UnfrozenStages"/>.</summary>
+    public const int DefaultUnfrozenStages = 1;
+
+    /// <summary>See <see cref="BackboneLearningRateFactor"/>.</summary>
+    public const double DefaultBackboneLearningRateFactor = 0.1;
+
     /// <summary>Throws, naming the setting and its value, when a setting is out of range.</summary>
     public void Validate()
     {
+        if (Backbone is not null && CustomNetwork is not null)
+            throw new ArgumentException($"Set Backbone or CustomNetwork, not both: the backbone is the network ({Backbone.Name}), with this task's head.", nameof(Backbone));
+        if (FrozenEpochs < 0)
+            throw new ArgumentOutOfRangeException(nameof(FrozenEpochs), FrozenEpochs, "FrozenEpochs must be 0 or more.");
+        if (UnfrozenStages < 1)
+            throw new ArgumentOutOfRangeException(nameof(UnfrozenStages), UnfrozenStages, "UnfrozenStages must be at least 1.");
+        if (!(BackboneLearningRateFactor >= 0) || double.IsInfinity(BackboneLearningRateFactor))
+            throw new ArgumentOutOfRangeException(nameof(BackboneLearningRateFactor), BackboneLearningRateFactor, "BackboneLearningRateFactor must be 0 or a positive finite number.");
+        if (!(HeadDropout >= 0 && HeadDropout < 1))
+            throw new ArgumentOutOfRangeException(nameof(HeadDropout), HeadDropout, "HeadDropout must be in [0, 1).");
+        if (!Enum.IsDefined(FineTuning))
+            throw new ArgumentOutOfRangeException(nameof(FineTuning), FineTuning, $"FineTuning must be one of {string.Join(", ", Enum.GetNames<FineTuning>())}.");
         if (string.IsNullOrWhiteSpace(LabelColumnName))
             throw new ArgumentException("LabelColumnName must name a column.", nameof(LabelColumnName));
         if (string.IsNullOrWhiteSpace(FeatureColumnName))

@@ -36,6 +36,7 @@ internal abstract class NetworkKind
     [
         new(TorchScriptKind.Number, "TorchScript", TorchScriptKind.For, TorchScriptKind.Read),
         new(FactoryKind.Number, "factory", FactoryKind.For, FactoryKind.Read),
+        new(BackboneKind.Number, "pretrained backbone", _ => null, BackboneKind.Read),
     ];
 
     /// <summary>A custom kind: its number in the zip's network stream, its name there, and how it is made from options and read back.</summary>
@@ -46,7 +47,9 @@ internal abstract class NetworkKind
     internal sealed record Registration(int Number, string Name, Func<CustomNetwork, NetworkKind?> For, Func<SavedNetwork, TrainedNetwork> Read);
 
     /// <summary>The network <paramref name="options"/> ask for.</summary>
-    public static NetworkKind Of(CnnOptions options) => options.CustomNetwork is { } custom
+    public static NetworkKind Of(CnnOptions options) => options.Backbone is { } backbone
+        ? new BackboneKind(backbone, options)
+        : options.CustomNetwork is { } custom
         ? Registered.Select(r => r.For(custom)).FirstOrDefault(k => k is not null) ?? throw new ArgumentException($"No network kind makes {custom}.", nameof(CnnOptions.CustomNetwork))
         : new BuiltInKind(options.Network);
 
@@ -85,6 +88,9 @@ internal abstract class NetworkKind
         using var network = Create(geometry);
         Probe(network, geometry, Description);
     }
+
+    /// <summary>The kind's own policies on the loop's seam, run after the built-in ones and before the user's (none by default).</summary>
+    public virtual IEnumerable<ITrainingCallback> TrainingCallbacks() => [];
 
     /// <summary>A new, untrained network for images of <paramref name="geometry"/> (the caller seeds the generator).</summary>
     public abstract NetworkModule Create(ImageGeometry geometry);

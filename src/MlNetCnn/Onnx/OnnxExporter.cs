@@ -74,6 +74,19 @@ internal static class OnnxExporter
         return Finish(graph, logit, task, threshold, $"MlNetCnn {task.Name} image classifier: residual network [{string.Join(", ", stages)}] on images of {geometry}.", metadata);
     }
 
+    /// <summary>
+    /// Builds the model of a network whose body <paramref name="body"/> writes into the graph from the input's name,
+    /// returning its <c>[N, K]</c> logits; the input, the task's tail and the metadata as for the built-in network.
+    /// </summary>
+    public static ProtoMessage Build(ImageGeometry geometry, CnnTask task, float threshold, string description, IEnumerable<KeyValuePair<string, string>> metadata,
+        Func<OnnxGraph, string, string> body)
+    {
+        var graph = new OnnxGraph("MlNetCnn");
+        graph.Input(InputName, OnnxGraph.Float, new long?[] { null, geometry.Channels, geometry.Height, geometry.Width }, BatchDimension);
+        var logits = body(graph, InputName);
+        return Finish(graph, logits, task, threshold, $"MlNetCnn {task.Name} image classifier: {description} on images of {geometry}.", metadata);
+    }
+
     /// <summary>Adds the task's output columns after the network's <c>[N, K]</c> logits <paramref name="x"/>, and wraps the graph in a model.</summary>
     private static ProtoMessage Finish(OnnxGraph graph, string x, CnnTask task, float threshold, string doc, IEnumerable<KeyValuePair<string, string>> metadata)
     {

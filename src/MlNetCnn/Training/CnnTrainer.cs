@@ -93,6 +93,7 @@ internal sealed class CnnTrainer
             earlyStopping,
             .. store is null ? Array.Empty<ITrainingCallback>() : [new CheckpointCallback(store, seed, fingerprint, plan, earlyStopping, optimizer, unreadable)],
             threshold,
+            .. kind.TrainingCallbacks(),
             .. options.Callbacks,
             .. options.Progress is { } progress ? [new ProgressCallback(progress)] : Array.Empty<ITrainingCallback>(),
         ];
