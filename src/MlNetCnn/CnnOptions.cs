@@ -5,7 +5,12 @@ using MlNetCnn.Network;
 
 namespace MlNetCnn;
 
-/// <summary>Settings of <see cref="CnnEstimator"/>. Every default is a named constant that other overloads reuse.</summary>
+/// <summary>
+/// Settings of <see cref="CnnEstimator"/>. Every default is a named constant that other overloads reuse. Each settable
+/// property is also a flag of the command line's <c>train</c>, a key of its <c>--config</c> file and a line of its
+/// <c>--help</c>, derived from the property's name, its <c>[Category]</c> and its summary (without the "Default …"
+/// sentence): a new setting needs no edit of the command line.
+/// </summary>
 public sealed class CnnOptions
 {
     /// <summary>Default of <see cref="LabelColumnName"/>.</summary>
@@ -89,7 +94,7 @@ public sealed class CnnOptions
     [Category("optimiser")]
     public bool AutoLearningRate { get; set; }
 
-    /// <summary>Seed of weight initialisation and shuffling; null takes one from the <see cref="MLContext"/>.</summary>
+    /// <summary>Seed of weight initialisation, shuffling, augmentation and the held-out share; null for one from the <see cref="MLContext"/>.</summary>
     [Category("run")]
     public int? Seed { get; set; }
 

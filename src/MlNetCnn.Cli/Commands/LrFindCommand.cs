@@ -25,7 +25,7 @@ internal sealed class LrFindCommand
     ];
 
     private readonly CliConsole console;
-    private readonly SettingFlags flags = new(TrainSettings.Catalog.Where(s => Keys.Contains(s.Key)));
+    private readonly SettingFlags flags = new(TrainSettings.Catalog, Keys);
 
     /// <summary>A command that writes through <paramref name="console"/>.</summary>
     public LrFindCommand(CliConsole console) => this.console = console;
@@ -40,7 +40,7 @@ internal sealed class LrFindCommand
         command.SetAction(parse =>
         {
             var settings = new TrainSettings();
-            foreach (var (setting, value) in flags.Given(parse, TrainSettings.Catalog))
+            foreach (var (setting, value) in flags.Given(parse))
                 settings.Set(setting, value);
             return Run(settings);
         });

@@ -53,7 +53,7 @@ internal sealed class TrainCommand
     private TrainSettings Settings(ParseResult parse)
     {
         var settings = parse.GetValue(config) is { } file ? TrainSettings.FromConfig(file) : new TrainSettings();
-        foreach (var (setting, value) in flags.Given(parse, TrainSettings.Catalog))
+        foreach (var (setting, value) in flags.Given(parse))
             settings.Set(setting, value);
         return settings;
     }

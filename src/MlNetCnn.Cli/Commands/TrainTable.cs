@@ -97,6 +97,7 @@ internal static class TrainTable
             nameof(CnnOptions.PositiveClassName), nameof(CnnOptions.NegativeClassName),
             nameof(CnnImageOptions.InputColumnName), nameof(CnnImageOptions.OutputColumnName), nameof(CnnImageOptions.ImageFolder),
         },
+        Reserved = new HashSet<string> { "--config", "--help", "--verbose" },
         GroupOrder = ["data", "images", "network", "optimiser", "augmentation", "validation", "run"],
     };
 }

@@ -18,6 +18,9 @@ internal sealed class FlagTable
     /// <summary>Settings the command sets itself (from its data), which are no flags.</summary>
     public IReadOnlySet<string> Bound { get; init; } = new HashSet<string>();
 
+    /// <summary>Flags the command has besides its settings (<c>--config</c>, <c>--help</c>), which no setting may take.</summary>
+    public IReadOnlySet<string> Reserved { get; init; } = new HashSet<string>();
+
     /// <summary>The order of the groups in <c>--help</c>; a group not listed comes after these.</summary>
     public IReadOnlyList<string> GroupOrder { get; init; } = [];
 }

@@ -37,7 +37,10 @@ internal sealed partial class SettingCatalog : IReadOnlyList<Setting>
     /// are the defaults), in <c>--help</c> order: by group, then by type in the order given, then as declared. A
     /// property of an earlier type marked <see cref="ReplacesAttribute"/> takes the named properties' place.
     /// </summary>
-    /// <exception cref="InvalidOperationException">Two settings share a key or a flag, or a table entry names no setting or has the wrong type.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// Two settings share a name (case ignored) or a flag, or a table entry names no setting or has the wrong type: a
+    /// mistake in the options or the table, which every command-line test meets first.
+    /// </exception>
     public static SettingCatalog Derive(IReadOnlyList<Type> optionTypes, FlagTable table)
     {
         var found = new List<(PropertyInfo Property, PropertyInfo? Parent, ValueForm Form, object? Initial, string Group, string[] Replaces)>();
@@ -63,6 +66,9 @@ internal sealed partial class SettingCatalog : IReadOnlyList<Setting>
             }
         }
 
+        foreach (var clash in found.GroupBy(f => f.Property.Name, StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1))
+            throw new InvalidOperationException(
+                $"Two settings are called {clash.Key} ({string.Join(", ", clash.Select(f => $"{f.Property.DeclaringType!.Name}.{f.Property.Name}"))}): a config key names one setting. Rename one, mark the command's [Replaces], or bind it.");
         var flags = found.ToDictionary(f => f.Property.Name, f => table.Overrides.GetValueOrDefault(f.Property.Name)?.Name ?? "--" + Kebab(f.Property.Name));
         string? Cref(string cref) =>
             cref.StartsWith("P:", StringComparison.Ordinal) && found.FirstOrDefault(f => cref == $"P:{f.Property.DeclaringType!.FullName}.{f.Property.Name}") is { Property: not null } hit
@@ -165,10 +171,10 @@ internal sealed partial class SettingCatalog : IReadOnlyList<Setting>
 
     private static void Check(List<Setting> settings, FlagTable table)
     {
-        foreach (var clash in settings.GroupBy(s => s.Key, StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1))
-            throw new InvalidOperationException($"Two settings are called {clash.Key} ({string.Join(", ", clash.Select(s => s.Owner.Name))}); mark one [Replaces] or bind it.");
         foreach (var clash in settings.GroupBy(s => s.Flag).Where(g => g.Count() > 1))
             throw new InvalidOperationException($"Two settings have the flag {clash.Key}: {string.Join(", ", clash.Select(s => s.Key))}.");
+        foreach (var taken in settings.Where(s => table.Reserved.Contains(s.Flag)))
+            throw new InvalidOperationException($"{taken.Key}'s flag {taken.Flag} is the command's own; give it another name in the flag table.");
         var keys = settings.Select(s => s.Key).ToHashSet();
         foreach (var key in table.Overrides.Keys.Concat(table.Defaults.Keys).Where(k => !keys.Contains(k)))
             throw new InvalidOperationException($"The flag table names {key}, which is no setting.");

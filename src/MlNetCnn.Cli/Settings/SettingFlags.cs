@@ -10,13 +10,15 @@ namespace MlNetCnn.Cli.Settings;
 /// </summary>
 internal sealed class SettingFlags
 {
+    private readonly SettingCatalog catalog;
     private readonly List<(Setting Setting, Option Option, Func<ParseResult, object?> Read)> flags;
 
-    /// <summary>One option per setting of <paramref name="settings"/>, in their order.</summary>
-    public SettingFlags(IEnumerable<Setting> settings)
+    /// <summary>One option per setting of <paramref name="catalog"/> (or of those of <paramref name="keys"/>), in its order.</summary>
+    public SettingFlags(SettingCatalog catalog, IReadOnlyCollection<string>? keys = null)
     {
+        this.catalog = catalog;
         var create = typeof(SettingFlags).GetMethod(nameof(Create), BindingFlags.NonPublic | BindingFlags.Static)!;
-        flags = settings.Select(s =>
+        flags = catalog.Where(s => keys is null || keys.Contains(s.Key)).Select(s =>
         {
             var type = s.Override?.Word is null ? s.Form.CliType : typeof(string);
             var (option, read) = ((Option, Func<ParseResult, object?>))create.MakeGenericMethod(type).Invoke(null, [s])!;
@@ -32,7 +34,7 @@ internal sealed class SettingFlags
     /// (setting, value) pairs; a flag's word (<c>--lr auto</c>) gives the pair of the setting it sets.
     /// </summary>
     /// <exception cref="CliException">A flag that takes a word was given neither it nor a value.</exception>
-    public IEnumerable<(Setting Setting, object? Value)> Given(ParseResult parse, SettingCatalog catalog)
+    public IEnumerable<(Setting Setting, object? Value)> Given(ParseResult parse)
     {
         foreach (var (setting, option, read) in flags)
         {

@@ -88,12 +88,16 @@ internal sealed class ValueForm
         return type.IsAssignableFrom(element.MakeArrayType()) || type.IsAssignableFrom(typeof(HashSet<>).MakeGenericType(element)) ? element : null;
     }
 
-    // A list is an array on the command line and in JSON; a set-typed property gets a set (of strings: case ignored, as
-    // alarm codes and names are).
+    // A list is an array on the command line and in JSON. The property gets an array, a list, or (typed as a set) a
+    // set; a set of strings ignores case, as alarm codes and names do.
     private static ValueForm List(Type type, Type element)
     {
         var array = element.MakeArrayType();
-        return new ValueForm(type, array, (value, _) => value is null || type.IsAssignableFrom(array) ? value : ToSet((Array)value, element),
+        var list = typeof(List<>).MakeGenericType(element);
+        return new ValueForm(type, array,
+            (value, _) => value is null || type.IsArray ? value
+                : type.IsAssignableFrom(list) ? Activator.CreateInstance(list, value)
+                : ToSet((Array)value, element),
             value => value is null ? null : ToArray((IEnumerable)value, element))
         {
             Hint = "comma-separated",

@@ -5,7 +5,8 @@ namespace MlNetCnn;
 
 /// <summary>
 /// Settings of <see cref="CnnImageEstimator"/>: how image files become the network's input. Every default is a named
-/// constant; the command line's defaults are the same ones.
+/// constant; the command line's defaults are the same ones. As with <see cref="CnnOptions"/>, each settable property
+/// is a flag of the command line's <c>train</c> (Width and Height together: <c>--image-size</c>).
 /// </summary>
 public sealed class CnnImageOptions
 {

@@ -145,7 +145,7 @@ public sealed class SettingCatalogTests
         var parse = command.Parse(args);
         Assert.Empty(parse.Errors);
         var values = new SettingValues(catalog);
-        foreach (var (setting, value) in flags.Given(parse, catalog))
+        foreach (var (setting, value) in flags.Given(parse))
             values.Set(setting, value);
         return values;
     }
