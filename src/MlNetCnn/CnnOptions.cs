@@ -276,21 +276,27 @@ public sealed class CnnOptions
     /// <see cref="FineTuning"/> says. Images are normalised as the backbone's file says; give them at its input size
     /// (ResNet18: 3×224×224, or smaller). Null (the default) trains <see cref="Network"/> or <see cref="CustomNetwork"/> from scratch.
     /// </summary>
+    [Category("network")]
     public PretrainedBackbone? Backbone { get; set; }
 
     /// <summary>How the backbone trains after its frozen epochs: Frozen (never), LastStages or All (the default).</summary>
+    [Category("network")]
     public FineTuning FineTuning { get; set; } = DefaultFineTuning;
 
     /// <summary>Epochs the backbone stays frozen while the head learns first (fastai's and Lightning's way). Default 1; ignored when <see cref="FineTuning"/> is Frozen (it stays frozen).</summary>
+    [Category("network")]
     public int FrozenEpochs { get; set; } = DefaultFrozenEpochs;
 
     /// <summary>With <see cref="FineTuning.LastStages"/>: how many of the backbone's last stages train after the frozen epochs. Default 1.</summary>
+    [Category("network")]
     public int UnfrozenStages { get; set; } = DefaultUnfrozenStages;
 
     /// <summary>The backbone's learning rate over the head's (<see cref="LearningRate"/> and its schedule) once it trains. Default 0.1.</summary>
+    [Category("network")]
     public double BackboneLearningRateFactor { get; set; } = DefaultBackboneLearningRateFactor;
 
     /// <summary>Dropout before the head's linear layer, as a probability in [0, 1). Default 0.</summary>
+    [Category("network")]
     public double HeadDropout { get; set; }
 
     /// <summary>See <see cref="FineTuning"/>.</summary>

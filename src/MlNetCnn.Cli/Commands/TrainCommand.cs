@@ -55,6 +55,7 @@ internal sealed class TrainCommand
         var settings = parse.GetValue(config) is { } file ? TrainSettings.FromConfig(file) : new TrainSettings();
         foreach (var (setting, value) in flags.Given(parse))
             settings.Set(setting, value);
+        settings.UsePhotoDefaultsWithABackbone();
         return settings;
     }
 
@@ -165,7 +166,7 @@ internal sealed class TrainCommand
         SkipWarning.Write(console.Error, validFolder.Skipped, validFolder.ListedCount, "validation images", "all in metrics.json");
         console.Out.WriteLine($"Training on {trainFolder}; validating on {validFolder}.");
         console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Images {images.Describe()}; network {o.CustomNetwork?.ToString() ?? o.Network.ToString()}; {o.Epochs} epochs, batch {o.BatchSize}, " +
+            $"Images {images.Describe()}; network {(o.Backbone is { } backbone ? $"{backbone.Name} backbone + linear head, fine-tuning {DescribeFineTuning(o)}" : o.CustomNetwork?.ToString() ?? o.Network.ToString())}; {o.Epochs} epochs, batch {o.BatchSize}, " +
             $"learning rate {(o.AutoLearningRate ? "auto (range test first)" : o.LearningRate)} ({o.LearningRateSchedule}), seed {o.Seed}."));
     }
 
@@ -246,4 +247,11 @@ internal sealed class TrainCommand
 
     private static double MeanImagesPerSecond(IReadOnlyList<EpochRecord> history) =>
         history.Count == 0 ? 0 : history.Average(r => r.ImagesPerSecond);
+
+    private static string DescribeFineTuning(CnnOptions o) => o.FineTuning switch
+    {
+        FineTuning.Frozen => "none (head only, backbone frozen)",
+        FineTuning.LastStages => $"the last {o.UnfrozenStages} stage{(o.UnfrozenStages == 1 ? "" : "s")} after {o.FrozenEpochs} frozen epoch{(o.FrozenEpochs == 1 ? "" : "s")} at {o.BackboneLearningRateFactor:G3}× the rate",
+        _ => $"all layers after {o.FrozenEpochs} frozen epoch{(o.FrozenEpochs == 1 ? "" : "s")} at {o.BackboneLearningRateFactor:G3}× the rate",
+    };
 }

@@ -49,6 +49,25 @@ internal sealed class TrainCommandSettings
     public string? CustomNetwork { get; set; }
 
     /// <summary>
+    /// A pretrained network to start from: <see cref="TrainSettings.ResNet18Name"/> (ML.NET's ResNet18, from the
+    /// NuGet package Microsoft.ML.DnnImageFeaturizer.ResNet18, found offline), <see cref="TrainSettings.ResNet18Name"/>:PATH
+    /// (its ResNet18.onnx, or a folder holding it) or <see cref="TrainSettings.OnnxPrefix"/>FILE.onnx (any ONNX image
+    /// network MlNetCnn imports; images fed in [0, 1]). With a backbone the image defaults are the photo ones: 224
+    /// pixels, a centre crop, colour, no mirror, 3 epochs. Not given: the network trains from scratch.
+    /// </summary>
+    [Category("network")]
+    [Replaces(nameof(CnnOptions.Backbone))]
+    public string? Backbone { get; set; }
+
+    /// <summary>
+    /// How the backbone trains after --frozen-epochs: frozen (never: the head alone, on features computed once),
+    /// last:N (its last N stages) or all. Default all.
+    /// </summary>
+    [Category("network")]
+    [Replaces(nameof(CnnOptions.FineTuning), nameof(CnnOptions.UnfrozenStages))]
+    public string? FineTune { get; set; }
+
+    /// <summary>
     /// Keep every decoded training and validation image in memory (true) or decode them each epoch in a background
     /// stream (false). Not given: in memory when they fit in 1 GiB. The model is the same either way.
     /// </summary>

@@ -46,6 +46,8 @@ internal sealed class TrainSettings() : SettingValues(Catalog)
         ApplyTo(options);
         var own = Command();
         options.CustomNetwork = ParseNetwork(own.CustomNetwork);
+        options.Backbone = ParseBackbone(own.Backbone);
+        (options.FineTuning, options.UnfrozenStages) = ParseFineTune(own.FineTune);
         options.CacheImages = own.CacheImages ?? false;
         return options;
     }
@@ -74,6 +76,64 @@ internal sealed class TrainSettings() : SettingValues(Catalog)
         }
         throw new CliException($"{Flag(nameof(TrainCommandSettings.CustomNetwork))} '{text}' is not a network: give {BuiltInNetworkName}, {ResidualNetworkName}, {ResidualNetworkName}:16,32,64 (stage channels) or {TorchScriptPrefix}FILE.pt (a module scripted in PyTorch).");
     }
+
+    /// <summary>
+    /// With a backbone, the defaults of what was not given become the photo ones (<see cref="TrainTable.PhotoDefaults"/>):
+    /// the backbone's input size, a centre crop of the shorter side, colour, no mirror (so that the frozen epochs reuse
+    /// each image's features), and fewer epochs.
+    /// </summary>
+    public void UsePhotoDefaultsWithABackbone()
+    {
+        if (string.IsNullOrWhiteSpace(Command().Backbone) || Command().Backbone!.Trim().Equals("none", StringComparison.OrdinalIgnoreCase))
+            return;
+        foreach (var (key, value) in TrainTable.PhotoDefaults)
+            SetDefault(key, value);
+    }
+
+    /// <summary>What <c>--backbone</c> names: null for none.</summary>
+    /// <exception cref="CliException">Not one of the forms, or a file that is not there (the message says where it looked and which package to add).</exception>
+    public static PretrainedBackbone? ParseBackbone(string? text)
+    {
+        var t = text?.Trim();
+        if (string.IsNullOrEmpty(t) || t.Equals("none", StringComparison.OrdinalIgnoreCase))
+            return null;
+        try
+        {
+            if (t.Equals(ResNet18Name, StringComparison.OrdinalIgnoreCase))
+                return PretrainedBackbone.ResNet18();
+            if (t.StartsWith(ResNet18Name + ":", StringComparison.OrdinalIgnoreCase))
+                return PretrainedBackbone.ResNet18(t[(ResNet18Name.Length + 1)..]);
+            if (t.StartsWith(OnnxPrefix, StringComparison.OrdinalIgnoreCase))
+                return PretrainedBackbone.FromOnnx(t[OnnxPrefix.Length..]);
+        }
+        catch (Exception e) when (e is FileNotFoundException or InvalidDataException or IOException or UnauthorizedAccessException)
+        {
+            throw new CliException($"{Flag(nameof(TrainCommandSettings.Backbone))} {t}: {e.Message}", e);
+        }
+        throw new CliException($"{Flag(nameof(TrainCommandSettings.Backbone))} '{text}' is not a backbone: give {ResNet18Name}, {ResNet18Name}:PATH or {OnnxPrefix}FILE.onnx.");
+    }
+
+    /// <summary>What <c>--fine-tune</c> says: frozen, last:N or all (not given: the library's default).</summary>
+    /// <exception cref="CliException">Not one of the forms.</exception>
+    public static (FineTuning Mode, int Stages) ParseFineTune(string? text)
+    {
+        var t = text?.Trim().ToLowerInvariant();
+        if (string.IsNullOrEmpty(t))
+            return (CnnOptions.DefaultFineTuning, CnnOptions.DefaultUnfrozenStages);
+        if (t == "frozen")
+            return (FineTuning.Frozen, CnnOptions.DefaultUnfrozenStages);
+        if (t == "all")
+            return (FineTuning.All, CnnOptions.DefaultUnfrozenStages);
+        if (t.StartsWith("last:", StringComparison.Ordinal) && int.TryParse(t["last:".Length..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var stages))
+            return (FineTuning.LastStages, stages);
+        throw new CliException($"{Flag(nameof(TrainCommandSettings.FineTune))} '{text}' is not a way to fine-tune: give frozen, last:N (the last N stages) or all.");
+    }
+
+    /// <summary><c>--backbone</c>'s name for ML.NET's pretrained ResNet18.</summary>
+    public const string ResNet18Name = "resnet18";
+
+    /// <summary><c>--backbone</c>'s prefix for an ONNX file.</summary>
+    public const string OnnxPrefix = "onnx:";
 
     /// <summary><c>--network</c>'s name for the built-in network.</summary>
     public const string BuiltInNetworkName = "builtin";

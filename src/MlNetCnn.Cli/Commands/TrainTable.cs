@@ -14,6 +14,22 @@ internal static class TrainTable
     public const string DefaultTrainFolder = "data/train";
     /// <summary>Default of <c>--valid</c> for a bare <c>train</c>.</summary>
     public const string DefaultValidFolder = "data/valid";
+    /// <summary>
+    /// The defaults with <c>--backbone</c>, for photos (each only where not given): ResNet18's 224×224 input, the
+    /// shorter side scaled and the centre cut (as its peers score photos), colour, no mirror (so that every frozen
+    /// epoch after the first reuses each image's features), 3 epochs (one frozen, two fine-tuning the whole network
+    /// at a tenth of the head's rate: 0.990 accuracy in PyTorch on the cats-vs-dogs trial folder), batch 32.
+    /// </summary>
+    public static readonly IReadOnlyList<(string Key, object? Value)> PhotoDefaults =
+    [
+        (nameof(TrainCommandSettings.ImageSize), 224),
+        (nameof(CnnImageOptions.Resize), ImageResizeMode.CenterCrop),
+        (nameof(CnnImageOptions.ColorMode), ImageColorMode.Color),
+        (nameof(CnnOptions.RandomHorizontalFlip), false),
+        (nameof(CnnOptions.Epochs), 3),
+        (nameof(CnnOptions.BatchSize), 32),
+    ];
+
     /// <summary>Default of <c>--out</c>.</summary>
     public const string DefaultOutFolder = "out";
     /// <summary>Default of <c>--valid-fraction</c>: the share of <c>--train</c> held out when no <c>--valid</c> is given.</summary>

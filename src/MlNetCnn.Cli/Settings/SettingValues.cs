@@ -33,6 +33,14 @@ internal class SettingValues
         given.Add(setting.Key);
     }
 
+    /// <summary>Changes the default of setting <paramref name="key"/> unless the config file or a flag gave it (it stays not given).</summary>
+    public void SetDefault(string key, object? value)
+    {
+        var setting = Catalog.Find(key) ?? throw new ArgumentException($"No setting {key}.", nameof(key));
+        if (!given.Contains(setting.Key))
+            values[setting.Key] = value;
+    }
+
     /// <summary>Whether the config file or a flag gave setting <paramref name="key"/>.</summary>
     public bool IsGiven(string key) => given.Contains(key);
 
