@@ -88,7 +88,7 @@ internal sealed class TrainCommand
             Flag.Of<string[]>("--alarms-as-errors", nameof(TrainSettings.AlarmsAsErrors), "validation", $"Alarm codes, comma-separated, that stop training instead of warning ({string.Join(", ", AlarmCodes.All)}).", ParseCodes),
 
             Flag.Of<int>("--seed", nameof(TrainSettings.Seed), "run", $"Seed of weights, shuffling, augmentation and the held-out share (default {d.Seed})."),
-            Flag.Of<int?>("--threads", nameof(TrainSettings.Threads), "run", "Threads libtorch uses for each operation (default: one per core). Runs are repeatable for the same seed, data and thread count."),
+            Flag.Of<int?>("--threads", nameof(TrainSettings.Threads), "run", "Threads libtorch uses for each operation (default: the cores this process may run on). Runs are repeatable for the same seed, data and thread count."),
             Flag.Of<Precision>("--precision", nameof(TrainSettings.Precision), "run",
                 $"Float32, BFloat16 (mixed: bfloat16 convolutions and dense layers, float32 weights; fast only on a CPU with avx512_bf16 or amx_bf16) or Auto (BFloat16 where that is native and right, else Float32). The model is float32 either way. Default {d.Precision}."),
             Flag.Of<string?>("--checkpoint", nameof(TrainSettings.CheckpointFolder), "run", "Folder for a checkpoint after every epoch (DIR/epoch-NNNN; the two newest are kept). A run killed mid-way can go on with --resume."),
@@ -97,7 +97,7 @@ internal sealed class TrainCommand
                 $"Keep every decoded training and validation image in memory (true) or decode them each epoch in a background stream (false). Default: in memory when they fit in {TrainSettings.DefaultCacheBudgetBytes >> 20} MiB; the model is the same either way."),
             Flag.Of<long>("--streaming-memory", nameof(TrainSettings.StreamingMemoryBytes), "run", $"Without --cache-images: bytes of decoded images in flight (default {d.StreamingMemoryBytes})."),
             Flag.Of<ScoringEngine>("--engine", nameof(TrainSettings.ScoringEngine), "run", $"The engine the model scores with, saved in it: OnnxRuntime or LibTorch (default {d.ScoringEngine})."),
-            Flag.Of<int?>("--scoring-threads", nameof(TrainSettings.ScoringThreads), "run", "The scoring engine's intra-op threads, saved in the model (default: the engine's)."),
+            Flag.Of<int?>("--scoring-threads", nameof(TrainSettings.ScoringThreads), "run", "The scoring engine's intra-op threads, saved in the model (default: the cores the scoring process may run on)."),
         ];
     }
 
@@ -127,10 +127,6 @@ internal sealed class TrainCommand
         var clock = Stopwatch.StartNew();
         var options = Checked(s);
         var imageOptions = CheckedImages(s);
-        // oneDNN's bfloat16 kernels, where MlNetCnn would cap them off (machines that hide their cache sizes): a
-        // process-wide choice, so only when this command is the process (not when a host runs it in-process).
-        if (console.OwnsProcess && options.Precision != Precision.Float32 && options.CustomNetwork is null)
-            TorchRuntime.AllowBFloat16Kernels();
         var shape = options.Network;
         if (options.CustomNetwork is null && s.ImageSize < shape.MinimumImageSide)
             throw new CliException($"--image-size {s.ImageSize} is too small for the network ({shape}): it needs at least {shape.MinimumImageSide}.");

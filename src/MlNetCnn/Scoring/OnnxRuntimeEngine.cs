@@ -16,10 +16,15 @@ internal sealed class OnnxRuntimeEngine : IScoringEngine
 
     /// <param name="model">The ONNX model's bytes.</param>
     /// <param name="geometry">The images the model takes.</param>
-    /// <param name="threads">Intra-op threads; 0 is ONNX Runtime's default (one per physical core).</param>
+    /// <param name="threads">
+    /// Intra-op threads (MlNetCnn's default: the cores the process may run on, <see cref="Native.Cores"/>; ONNX
+    /// Runtime's own, one per physical core as it reads the topology, gave one thread on a 2-vCPU VM).
+    /// </param>
     public OnnxRuntimeEngine(byte[] model, ImageGeometry geometry, int threads)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
         this.geometry = geometry;
+        Threads = threads;
         using var options = SessionOptionsFor(threads);
         try
         {
@@ -52,6 +57,8 @@ internal sealed class OnnxRuntimeEngine : IScoringEngine
     }
 
     public ScoringEngine Kind => ScoringEngine.OnnxRuntime;
+
+    public int Threads { get; }
 
     public unsafe void Score(ReadOnlySpan<float> features, Span<float> logits)
     {
