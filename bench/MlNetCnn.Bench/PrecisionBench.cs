@@ -232,8 +232,10 @@ internal static class PrecisionBench
     {
         var info = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         var entry = System.Reflection.Assembly.GetEntryAssembly()!.Location;
-        if (!Path.GetFileNameWithoutExtension(Environment.ProcessPath!).Equals(Path.GetFileNameWithoutExtension(entry), StringComparison.Ordinal))
-            info.ArgumentList.Add(entry); // run as `dotnet MlNetCnn.Bench.dll`
+        // Run as `dotnet MlNetCnn.Bench.dll` unless this process is the app host (`dotnet run` starts it): the app host
+        // is named after the dll without its extension (MlNetCnn.Bench), which GetFileNameWithoutExtension would cut to MlNetCnn.
+        if (!Path.GetFileName(Environment.ProcessPath!).Equals(Path.GetFileNameWithoutExtension(entry), StringComparison.Ordinal))
+            info.ArgumentList.Add(entry);
         info.ArgumentList.Add(ChildFlag);
         info.ArgumentList.Add(start);
         foreach (var a in childArgs)
