@@ -10,6 +10,7 @@ using MlNetCnn.Scoring;
 using TorchSharp;
 using MlNetCnn.Diagnostics;
 using MlNetCnn.Tasks;
+using MlNetCnn.Precisions;
 
 namespace MlNetCnn;
 
@@ -93,11 +94,11 @@ public sealed class CnnEstimator : IEstimator<CnnTransformer>
         var kind = NetworkKind.Of(options);
         var (heap, heapSaid) = TrainingHeap.Enter();
         using var heapScope = heap;
-        var train = ScanTraining(input, seed, kind);
+        var train = ScanTraining(input, seed, kind, out var lifted);
         train.CheckRows(options);
         using var channel = host.Start("FindLearningRate");
-        if (heapSaid is not null)
-            channel.Info(heapSaid);
+        foreach (var said in new[] { heapSaid, lifted }.OfType<string>())
+            channel.Info(said);
         var result = new LearningRateFinder(options, seed, kind).Run(train, startRate, endRate, maxBatches);
         channel.Info(DescribeSearch(result));
         return result;
@@ -112,7 +113,7 @@ public sealed class CnnEstimator : IEstimator<CnnTransformer>
         var kind = NetworkKind.Of(options);
         var (heap, heapSaid) = TrainingHeap.Enter();
         using var heapScope = heap;
-        var train = ScanTraining(input, seed, kind);
+        var train = ScanTraining(input, seed, kind, out var lifted);
         var validation = ValidationData.Prepare(options, train);
         // Reported once, before the checks, so that a callback can judge what was left out in its own terms.
         var unreadable = train.UnreadableWith(validation);
@@ -125,9 +126,9 @@ public sealed class CnnEstimator : IEstimator<CnnTransformer>
         using var channel = host.Start("Training");
         channel.Info($"Training {kind.Description} on {train.TrainCount} images of {geometry} ({train.TrainPositives} positive)" +
             (validation is null ? "" : $", validating on {validation.Count} ({validation.Positives} positive)") +
-            $", seed {seed}, {torch.get_num_threads()} threads, images {train.DescribeSource(options.BatchSize)}.");
-        if (heapSaid is not null)
-            channel.Info(heapSaid);
+            $", seed {seed}, {DescribeThreads()}, images {train.DescribeSource(options.BatchSize)}.");
+        foreach (var said in new[] { heapSaid, lifted }.OfType<string>())
+            channel.Info(said);
         var trainOptions = options;
         LearningRateFinderResult? search = null;
         if (options.AutoLearningRate)
@@ -150,16 +151,31 @@ public sealed class CnnEstimator : IEstimator<CnnTransformer>
         };
     }
 
-    /// <summary>The schema checks and the first pass over the training rows that Fit and FindLearningRate share.</summary>
-    private TrainingData ScanTraining(IDataView input, int seed, NetworkKind kind)
+    /// <summary>
+    /// The schema checks and the first pass over the training rows that Fit and FindLearningRate share. Before any
+    /// kernel runs, lifts oneDNN's cap where the precision asked for needs it (<paramref name="lifted"/> says so; see
+    /// <see cref="PrecisionChoice.LiftCapFor"/>).
+    /// </summary>
+    private TrainingData ScanTraining(IDataView input, int seed, NetworkKind kind, out string? lifted)
     {
         ArgumentNullException.ThrowIfNull(input);
         TorchRuntime.EnsureLoaded();
-        OneDnnGuard.NoteKernelsUsed();
+        // A custom network's input check runs it; the built-in network's is arithmetic, so the cap can still be lifted.
+        if (kind.Shape is null)
+            OneDnnGuard.NoteKernelsUsed();
         var geometry = TrainingData.CheckInput(input.Schema, options, kind);
-        if (options.Threads is { } threads)
-            torch.set_num_threads(threads);
+        lifted = PrecisionChoice.LiftCapFor(options.Precision, kind.Shape, geometry);
+        OneDnnGuard.NoteKernelsUsed();
+        Cores.UseForLibTorch(options.Threads);
         return TrainingData.FromInput(input, geometry, options, seed);
+    }
+
+    /// <summary>libtorch's intra-op threads for the log, and where the count comes from.</summary>
+    private string DescribeThreads()
+    {
+        var threads = torch.get_num_threads();
+        var source = options.Threads is not null ? "Threads" : threads == Cores.Available ? Cores.AvailableReason : $"the process's count; {Cores.AvailableReason}";
+        return $"{threads} thread{(threads == 1 ? "" : "s")} ({source})";
     }
 
     private static string DescribeSearch(LearningRateFinderResult r) =>

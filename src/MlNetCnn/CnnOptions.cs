@@ -223,7 +223,12 @@ public sealed class CnnOptions
     [Category("data")]
     public bool SkipUnreadableRows { get; set; }
 
-    /// <summary>libtorch's intra-op threads, set for the whole process when Fit starts; null leaves libtorch's default (all cores).</summary>
+    /// <summary>
+    /// libtorch's intra-op threads, set for the whole process when Fit starts. Null: the process's count, which is
+    /// libtorch's default (the CPUs of the affinity mask) unless the process set one (<c>OMP_NUM_THREADS</c>,
+    /// <c>torch.set_num_threads</c>), lowered to the cores the process may run on (<see cref="Environment.ProcessorCount"/>)
+    /// where a cgroup CPU quota allows fewer.
+    /// </summary>
     [Category("run")]
     public int? Threads { get; set; }
 
@@ -235,10 +240,12 @@ public sealed class CnnOptions
     public ScoringEngine ScoringEngine { get; set; } = ScoringEngine.OnnxRuntime;
 
     /// <summary>
-    /// Intra-op threads the trained model scores with (saved with it); null for the engine's default (ONNX Runtime: one
-    /// per physical core; LibTorch: the process's setting). ONNX Runtime's threads are the session's own and sleep when
-    /// idle; libtorch has one thread count per process, so with LibTorch a given count is set for the whole process
-    /// (training included) when the engine starts.
+    /// Intra-op threads the trained model scores with (saved with it); null for the default: the cores the process may
+    /// run on (<see cref="Environment.ProcessorCount"/>: its affinity mask, lowered to a cgroup CPU quota), for both
+    /// engines (with LibTorch, a count the process set itself is kept, as for <see cref="Threads"/>).
+    /// <see cref="CnnTransformer.ActiveScoringThreads"/> says what is used. ONNX Runtime's threads are the session's
+    /// own and sleep when idle; libtorch has one thread count per process, so with LibTorch a given count is set for
+    /// the whole process (training included) when the engine starts.
     /// </summary>
     [Category("run")]
     public int? ScoringThreads { get; set; }

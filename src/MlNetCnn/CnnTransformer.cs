@@ -123,8 +123,16 @@ public sealed class CnnTransformer : ITransformer, IDisposable
     /// <summary>The scoring engine asked for (saved with the model); see <see cref="ActiveScoringEngine"/> for the one in use.</summary>
     public ScoringEngine ScoringEngine => Scorer.Requested;
 
-    /// <summary>Scoring threads asked for (saved with the model); null for the engine's default.</summary>
+    /// <summary>Scoring threads asked for (saved with the model); null for the default (see <see cref="ActiveScoringThreads"/>).</summary>
     public int? ScoringThreads => Scorer.Threads;
+
+    /// <summary>
+    /// The intra-op threads scoring runs on: <see cref="ScoringThreads"/> when given, else the cores this process may
+    /// run on (<see cref="System.Environment.ProcessorCount"/>: the affinity mask, lowered to a cgroup CPU quota), for both
+    /// engines. With LibTorch, whose count is the process's, a count the process chose itself is kept. Also logged
+    /// once through MLContext.Log. Starts the engine if it has not started yet.
+    /// </summary>
+    public int ActiveScoringThreads => Scorer.ActiveThreads;
 
     /// <summary>
     /// The engine that scores: <see cref="ScoringEngine"/>, or LibTorch where ONNX Runtime could not start (a warning

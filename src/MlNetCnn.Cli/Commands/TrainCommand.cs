@@ -65,10 +65,6 @@ internal sealed class TrainCommand
         var own = s.Command();
         var options = Checked(s);
         var imageOptions = s.Checked(s.ImageOptions, o => o.Validate());
-        // oneDNN's bfloat16 kernels, where MlNetCnn would cap them off (machines that hide their cache sizes): a
-        // process-wide choice, so only when this command is the process (not when a host runs it in-process).
-        if (console.OwnsProcess && options.Precision != Precision.Float32 && options.CustomNetwork is null)
-            TorchRuntime.AllowBFloat16Kernels();
         var (listedTrain, listedValid) = LoadFolders(s, own, options);
         CommonOptions.CheckOutFolder(own.Out);
         if (options.CheckpointFolder is { } checkpointFolder && File.Exists(checkpointFolder))

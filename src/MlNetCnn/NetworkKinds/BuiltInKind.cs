@@ -20,6 +20,8 @@ internal sealed class BuiltInKind(NetworkShape shape) : NetworkKind
 
     public override string Description => shape.ToString();
 
+    public override NetworkShape? Shape => shape;
+
     public override int LearnabilitySteps => BuiltInLearnabilitySteps;
 
     public override bool RefreshesBatchNorm => false;

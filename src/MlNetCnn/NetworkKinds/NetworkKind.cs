@@ -53,6 +53,9 @@ internal abstract class NetworkKind
         ? Registered.Select(r => r.For(custom)).FirstOrDefault(k => k is not null) ?? throw new ArgumentException($"No network kind makes {custom}.", nameof(CnnOptions.CustomNetwork))
         : new BuiltInKind(options.Network);
 
+    /// <summary>The built-in network's shape; null for every other kind.</summary>
+    public virtual NetworkShape? Shape => null;
+
     /// <summary>What the log and the checkpoint fingerprint call it.</summary>
     public abstract string Description { get; }
 

@@ -26,6 +26,7 @@ internal sealed class CnnScorer : IDisposable
     private int engines;
     private bool warnedOfFallback;
     private bool saidPrecision;
+    private bool saidThreads;
 
     public CnnScorer(IHost host, ImageGeometry geometry, TrainedNetwork network, ScoringEngine requested, int? threads, Precision requestedPrecision = Precision.Auto, CnnTask? task = null)
     {
@@ -57,7 +58,7 @@ internal sealed class CnnScorer : IDisposable
     /// <summary>The engine asked for.</summary>
     public ScoringEngine Requested { get; }
 
-    /// <summary>Scoring threads asked for; null for the engine's default.</summary>
+    /// <summary>Scoring threads asked for; null for the default, the cores this process may run on (<see cref="Cores"/>).</summary>
     public int? Threads { get; }
 
     /// <summary>The scoring precision asked for: Auto follows the network's training precision.</summary>
@@ -75,6 +76,23 @@ internal sealed class CnnScorer : IDisposable
             try
             {
                 return Engine().Engine.Kind;
+            }
+            finally
+            {
+                gate.ExitReadLock();
+            }
+        }
+    }
+
+    /// <summary>The intra-op threads the active engine scores with. Makes the engine if need be.</summary>
+    public int ActiveThreads
+    {
+        get
+        {
+            gate.EnterReadLock();
+            try
+            {
+                return Engine().Engine.Threads;
             }
             finally
             {
@@ -140,6 +158,7 @@ internal sealed class CnnScorer : IDisposable
             if (engine is null)
             {
                 var fresh = Make();
+                SayThreads(fresh.Engine);
                 Interlocked.Increment(ref engines);
                 Volatile.Write(ref engine, fresh);
             }
@@ -154,7 +173,7 @@ internal sealed class CnnScorer : IDisposable
             try
             {
                 var model = Onnx(0.5f, Array.Empty<KeyValuePair<string, string>>()).ToArray();
-                return new(OnnxRuntimeFactory(model, Geometry, Threads ?? 0, Task.OutputsPerImage), ChoosePrecision(ScoringEngine.OnnxRuntime));
+                return new(OnnxRuntimeFactory(model, Geometry, Cores.ForOnnxRuntime(Threads), Task.OutputsPerImage), ChoosePrecision(ScoringEngine.OnnxRuntime));
             }
             catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException or TypeInitializationException
                                           or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
@@ -175,6 +194,24 @@ internal sealed class CnnScorer : IDisposable
         PrecisionChoice.CheckScoringUnderLift(precision, Network.IsBuiltIn, ScoringEngine.LibTorch, OneDnnGuard.Lifted, () => WrongLayer(ScalarType.Float32));
         return new(new LibTorchEngine(Network, Geometry, Threads, precision.ComputeType), precision);
     }
+
+    /// <summary>Says, once, which engine scores on how many threads, and where the count comes from.</summary>
+    private void SayThreads(IScoringEngine made)
+    {
+        if (saidThreads)
+            return;
+        saidThreads = true;
+        using var channel = host.Start("Scoring");
+        channel.Info(DescribeThreads(made.Kind, made.Threads, Threads));
+    }
+
+    /// <summary>The log's sentence for an engine of <paramref name="kind"/> on <paramref name="threads"/> threads, <paramref name="asked"/> or by default.</summary>
+    internal static string DescribeThreads(ScoringEngine kind, int threads, int? asked) =>
+        $"Scoring with {kind} on {threads} intra-op thread{(threads == 1 ? "" : "s")}" + (asked is not null
+            ? " (ScoringThreads)."
+            : kind == ScoringEngine.OnnxRuntime || threads == Cores.Available
+                ? $" ({Cores.AvailableReason}; ScoringThreads overrides)."
+                : $" (the process's libtorch count; {Cores.AvailableReason}; ScoringThreads overrides).");
 
     /// <summary>The precision <paramref name="kind"/> scores in here; says why, once, where bfloat16 was in play.</summary>
     private PrecisionChoice ChoosePrecision(ScoringEngine kind)

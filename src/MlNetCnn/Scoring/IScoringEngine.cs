@@ -6,6 +6,9 @@ internal interface IScoringEngine : IDisposable
     /// <summary>Which runtime this is.</summary>
     ScoringEngine Kind { get; }
 
+    /// <summary>The intra-op threads it scores with (with LibTorch, the process's count when it started).</summary>
+    int Threads { get; }
+
     /// <summary>
     /// Writes each image's outputs (the task's <see cref="Tasks.CnnTask.OutputsPerImage"/> logits, one after another)
     /// of <paramref name="features"/> into <paramref name="outputs"/>; safe to call from several threads.

@@ -17,12 +17,17 @@ internal sealed class OnnxRuntimeEngine : IScoringEngine
 
     /// <param name="model">The ONNX model's bytes.</param>
     /// <param name="geometry">The images the model takes.</param>
-    /// <param name="threads">Intra-op threads; 0 is ONNX Runtime's default (one per physical core).</param>
+    /// <param name="threads">
+    /// Intra-op threads (MlNetCnn's default: the cores the process may run on, <see cref="Native.Cores"/>; ONNX
+    /// Runtime's own, one per physical core as it reads the topology, gave one thread on a 2-vCPU VM).
+    /// </param>
     /// <param name="outputsPerImage">Values of the Score output per image: 1 is a <c>[N]</c> output, more a <c>[N, K]</c> one.</param>
     public OnnxRuntimeEngine(byte[] model, ImageGeometry geometry, int threads, int outputsPerImage = 1)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
         this.geometry = geometry;
         this.outputsPerImage = outputsPerImage;
+        Threads = threads;
         using var options = SessionOptionsFor(threads);
         try
         {
@@ -55,6 +60,8 @@ internal sealed class OnnxRuntimeEngine : IScoringEngine
     }
 
     public ScoringEngine Kind => ScoringEngine.OnnxRuntime;
+
+    public int Threads { get; }
 
     public unsafe void Score(ReadOnlySpan<float> features, Span<float> outputs)
     {
