@@ -39,7 +39,7 @@ internal sealed class ArithmeticLayer : GraphLayer
             ? $"{Node.OpType}(constant {(constant.ElementCount == 1 ? constant.Floats![0].ToString("G4", System.Globalization.CultureInfo.InvariantCulture) : constant.Shape)})"
             : Node.OpType;
 
-    public override LayerModule CreateModule() => new Module(Name, this);
+    public override LayerModule CreateModule(IReadOnlyDictionary<string, OnnxTensor> weights) => new Module(Name, this);
 
     public override void WriteOnnx(OnnxGraph graph, IReadOnlyList<string> inputs, string output, LayerModule module, IReadOnlyList<long[]> inputShapes, string prefix)
     {

@@ -23,21 +23,25 @@ internal sealed class OnnxGraphModule : nn.Module<Tensor, Tensor>
     private readonly LayerModule[] layers;
     private readonly string[][] releasedAfter;
 
-    /// <summary>Builds the module; its state comes from the graph's initializers (zeros when the graph has no weights: load them after).</summary>
+    /// <summary>
+    /// Builds the module; its state comes from the graph's initializers (placeholders when the graph has no weights:
+    /// load the state after). The module keeps the structure only, so the file's weights are not held twice.
+    /// </summary>
     /// <exception cref="ArgumentException">The normalisation gives another number of channels than the graph takes.</exception>
     public OnnxGraphModule(ImportedGraph graph, InputNormalization? normalization = null) : base(nameof(OnnxGraphModule))
     {
         if (normalization is not null && normalization.OutputChannels != graph.InputGeometry.Channels)
             throw new ArgumentException($"The input normalisation ({normalization}) gives {normalization.OutputChannels} channels; {graph.Source} takes {graph.InputGeometry.Channels}.", nameof(normalization));
-        Graph = graph;
+        var weights = graph.Initializers();
+        Graph = graph.WithoutWeights();
         Normalization = normalization;
-        layers = new LayerModule[graph.Layers.Count];
+        layers = new LayerModule[Graph.Layers.Count];
         for (var i = 0; i < layers.Length; i++)
         {
-            layers[i] = graph.Layers[i].CreateModule();
-            register_module(graph.Layers[i].Name, layers[i]);
+            layers[i] = Graph.Layers[i].CreateModule(weights);
+            register_module(Graph.Layers[i].Name, layers[i]);
         }
-        releasedAfter = ReleasePlan(graph);
+        releasedAfter = ReleasePlan(Graph);
         RegisterComponents();
     }
 
