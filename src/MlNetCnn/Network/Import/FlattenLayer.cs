@@ -46,6 +46,8 @@ internal sealed class FlattenLayer : GraphLayer
         return target;
     }
 
+    public override bool WritesNewTensor => false;
+
     public override string Kind(IReadOnlyList<long[]> inputs, long[] output) => shape is null ? "Flatten" : $"Reshape({Text(shape)}, a flattening)";
 
     public override LayerModule CreateModule(IReadOnlyDictionary<string, OnnxTensor> weights) => new Module(Name);

@@ -22,6 +22,7 @@ internal sealed class OnnxGraphModule : nn.Module<Tensor, Tensor>
     // Not registered through fields: each layer is registered under its own name (register_module) below.
     private readonly LayerModule[] layers;
     private readonly string[][] releasedAfter;
+    private readonly bool[] inPlace;
 
     /// <summary>
     /// Builds the module; its state comes from the graph's initializers (placeholders when the graph has no weights:
@@ -42,6 +43,7 @@ internal sealed class OnnxGraphModule : nn.Module<Tensor, Tensor>
             register_module(Graph.Layers[i].Name, layers[i]);
         }
         releasedAfter = ReleasePlan(Graph);
+        inPlace = InPlacePlan(Graph);
         RegisterComponents();
     }
 
@@ -82,6 +84,9 @@ internal sealed class OnnxGraphModule : nn.Module<Tensor, Tensor>
         if (input.ndim != ImageRank || input.shape[1] != channels)
             throw new ArgumentException($"The imported network takes [N, {channels}, H, W] images; it was given [{string.Join(", ", input.shape)}].", nameof(input));
         using var scope = NewDisposeScope();
+        // Without gradients nothing keeps a layer's input for a backward pass: a Relu, Clip, Add or Mul may write
+        // over an input no later layer reads.
+        var overwrite = !is_grad_enabled();
         var values = new Dictionary<string, Tensor>(StringComparer.Ordinal) { [Graph.InputName] = Normalize(input) };
         for (var i = 0; i < layers.Length; i++)
         {
@@ -89,10 +94,11 @@ internal sealed class OnnxGraphModule : nn.Module<Tensor, Tensor>
             var operands = new Tensor[layer.Inputs.Count];
             for (var j = 0; j < operands.Length; j++)
                 operands[j] = values[layer.Inputs[j]];
-            values[layer.Output] = layers[i].forward(operands);
+            var result = overwrite && inPlace[i] ? layers[i].ForwardInPlace(operands) : layers[i].forward(operands);
+            values[layer.Output] = result;
             foreach (var value in releasedAfter[i])
             {
-                if (values.Remove(value, out var tensor) && !ReferenceEquals(tensor, input))
+                if (values.Remove(value, out var tensor) && !ReferenceEquals(tensor, input) && !ReferenceEquals(tensor, result))
                     tensor.Dispose();
             }
         }
@@ -120,6 +126,21 @@ internal sealed class OnnxGraphModule : nn.Module<Tensor, Tensor>
         if (!ReferenceEquals(x, input))
             x.Dispose();
         return scaled.add(typedOffsets);
+    }
+
+    /// <summary>
+    /// For each layer, whether it may write over its first input: it can, the input is a tensor of its own that only
+    /// this layer reads (not the image, not the output, not read twice), and the result has the input's shape.
+    /// </summary>
+    private static bool[] InPlacePlan(ImportedGraph graph)
+    {
+        var producers = graph.Layers.ToDictionary(l => l.Output, StringComparer.Ordinal);
+        var readers = graph.Layers.SelectMany(l => l.Inputs).GroupBy(v => v, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        var shapes = graph.Shapes(graph.InputGeometry);
+        return graph.Layers.Select(l => l.CanRunInPlace && l.Inputs.Count > 0
+            && producers.TryGetValue(l.Inputs[0], out var producer) && producer.WritesNewTensor
+            && readers[l.Inputs[0]] == 1 && l.Inputs[0] != graph.OutputName
+            && shapes[l.Inputs[0]].SequenceEqual(shapes[l.Output])).ToArray();
     }
 
     /// <summary>For each layer, the values no later layer reads (the output excepted), to free once it has run.</summary>
