@@ -64,7 +64,11 @@ public sealed class PretrainedBackbone
         return new PretrainedBackbone("ResNet18", Path.GetFullPath(file), null, normalization, null);
     }
 
-    /// <summary>Any ONNX image network whose operators MlNetCnn imports (see the README's list).</summary>
+    /// <summary>
+    /// Any ONNX image network whose operators MlNetCnn imports: Conv, BatchNormalization, Relu, Clip, LeakyRelu,
+    /// Sigmoid, HardSigmoid, HardSwish, Add, Mul, Concat, MaxPool, AveragePool, GlobalAveragePool, Flatten, Reshape
+    /// (a flattening), Gemm, MatMul, Pad (constant), Dropout, Identity and Constant.
+    /// </summary>
     /// <param name="path">The .onnx file.</param>
     /// <param name="normalization">How images are mapped for it (e.g. <see cref="InputNormalization.ImageNet"/> for torchvision's networks); null to feed them as they are.</param>
     /// <param name="outputName">The value or node to take the features from (a cut before the classifier); null for the graph's output.</param>

@@ -63,6 +63,10 @@ internal sealed class ActivationLayer : GraphLayer
     /// <summary>Dropout's ratio.</summary>
     public float Ratio { get; }
 
+    public override bool CanRunInPlace => Node.OpType is "Relu" or "Clip";
+
+    public override bool WritesNewTensor => Node.OpType is not ("Identity" or "Dropout");
+
     public override long[] OutputShape(IReadOnlyList<long[]> inputs) => inputs[0];
 
     public override string Kind(IReadOnlyList<long[]> inputs, long[] output) => Node.OpType switch
@@ -74,7 +78,7 @@ internal sealed class ActivationLayer : GraphLayer
         _ => Node.OpType,
     };
 
-    public override LayerModule CreateModule() => new Module(Name, this);
+    public override LayerModule CreateModule(IReadOnlyDictionary<string, OnnxTensor> weights) => new Module(Name, this);
 
     public override void WriteOnnx(OnnxGraph graph, IReadOnlyList<string> inputs, string output, LayerModule module, IReadOnlyList<long[]> inputShapes, string prefix)
     {
@@ -157,6 +161,13 @@ internal sealed class ActivationLayer : GraphLayer
                     return x.alias();
             }
         }
+
+        public override Tensor ForwardInPlace(IReadOnlyList<Tensor> inputs) => layer.Node.OpType switch
+        {
+            "Relu" => inputs[0].relu_(),
+            "Clip" => inputs[0].clamp_(min, max),
+            _ => forward(inputs),
+        };
 
         protected override void Dispose(bool disposing)
         {

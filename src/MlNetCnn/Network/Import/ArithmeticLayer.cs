@@ -27,6 +27,9 @@ internal sealed class ArithmeticLayer : GraphLayer
         }
     }
 
+    /// <summary>In place over a computed first operand (a residual sum over the block's last batch norm), not over a constant.</summary>
+    public override bool CanRunInPlace => operands[0] is null && Node.Inputs[0] != Node.Inputs[1];
+
     public override long[] OutputShape(IReadOnlyList<long[]> inputs)
     {
         var computed = 0;
@@ -39,7 +42,7 @@ internal sealed class ArithmeticLayer : GraphLayer
             ? $"{Node.OpType}(constant {(constant.ElementCount == 1 ? constant.Floats![0].ToString("G4", System.Globalization.CultureInfo.InvariantCulture) : constant.Shape)})"
             : Node.OpType;
 
-    public override LayerModule CreateModule() => new Module(Name, this);
+    public override LayerModule CreateModule(IReadOnlyDictionary<string, OnnxTensor> weights) => new Module(Name, this);
 
     public override void WriteOnnx(OnnxGraph graph, IReadOnlyList<string> inputs, string output, LayerModule module, IReadOnlyList<long[]> inputShapes, string prefix)
     {
@@ -74,7 +77,11 @@ internal sealed class ArithmeticLayer : GraphLayer
             RegisterComponents();
         }
 
-        public override Tensor forward(IReadOnlyList<Tensor> inputs)
+        public override Tensor forward(IReadOnlyList<Tensor> inputs) => Run(inputs, inPlace: false);
+
+        public override Tensor ForwardInPlace(IReadOnlyList<Tensor> inputs) => Run(inputs, inPlace: true);
+
+        private Tensor Run(IReadOnlyList<Tensor> inputs, bool inPlace)
         {
             var computed = 0;
             var made = new List<Tensor>();
@@ -89,7 +96,10 @@ internal sealed class ArithmeticLayer : GraphLayer
                     made.Add(typed);
                     return typed;
                 }).ToArray();
-                return layer.Node.OpType == "Mul" ? values[0].mul(values[1]) : values[0].add(values[1]);
+                var mul = layer.Node.OpType == "Mul";
+                return inPlace
+                    ? (mul ? values[0].mul_(values[1]) : values[0].add_(values[1]))
+                    : (mul ? values[0].mul(values[1]) : values[0].add(values[1]));
             }
             finally
             {

@@ -72,7 +72,7 @@ internal sealed class BatchNormLayer : GraphLayer
     public override string Kind(IReadOnlyList<long[]> inputs, long[] output) =>
         $"BatchNormalization({Channels}, eps {Epsilon.ToString("G3", CultureInfo.InvariantCulture)})";
 
-    public override LayerModule CreateModule() => new Module(Name, this);
+    public override LayerModule CreateModule(IReadOnlyDictionary<string, OnnxTensor> weights) => new Module(Name, this, weights);
 
     public override void WriteOnnx(OnnxGraph graph, IReadOnlyList<string> inputs, string output, LayerModule module, IReadOnlyList<long[]> inputShapes, string prefix)
     {
@@ -93,14 +93,14 @@ internal sealed class BatchNormLayer : GraphLayer
         private readonly Tensor running_mean;
         private readonly Tensor running_var;
 
-        public Module(string name, BatchNormLayer layer) : base(name)
+        public Module(string name, BatchNormLayer layer, IReadOnlyDictionary<string, OnnxTensor> weights) : base(name)
         {
             this.layer = layer;
             var dims = new[] { layer.Channels };
-            weight = new Parameter(Values(layer.tensors[0], dims));
-            bias = new Parameter(Values(layer.tensors[1], dims));
-            running_mean = Values(layer.tensors[2], dims);
-            running_var = layer.tensors[3].HasData ? Values(layer.tensors[3], dims) : ones(dims);
+            weight = new Parameter(Values(weights, layer.tensors[0], dims, fallback: 1));
+            bias = new Parameter(Values(weights, layer.tensors[1], dims));
+            running_mean = Values(weights, layer.tensors[2], dims);
+            running_var = Values(weights, layer.tensors[3], dims, fallback: 1);
             RegisterComponents();
         }
 

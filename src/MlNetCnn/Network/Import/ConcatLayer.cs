@@ -35,7 +35,7 @@ internal sealed class ConcatLayer : GraphLayer
 
     public override string Kind(IReadOnlyList<long[]> inputs, long[] output) => $"Concat({inputs.Count} inputs, axis {Axis})";
 
-    public override LayerModule CreateModule() => new Module(Name, this);
+    public override LayerModule CreateModule(IReadOnlyDictionary<string, OnnxTensor> weights) => new Module(Name, this);
 
     public override void WriteOnnx(OnnxGraph graph, IReadOnlyList<string> inputs, string output, LayerModule module, IReadOnlyList<long[]> inputShapes, string prefix) =>
         graph.Node("Concat", output, inputs, ("axis", Axis));

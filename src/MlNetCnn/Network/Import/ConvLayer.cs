@@ -69,7 +69,7 @@ internal sealed class ConvLayer : GraphLayer
         return $"Conv({inputs[0][1]}→{OutChannels}, {Window.Describe()}{groups})";
     }
 
-    public override LayerModule CreateModule() => new Module(Name, this);
+    public override LayerModule CreateModule(IReadOnlyDictionary<string, OnnxTensor> weights) => new Module(Name, this, weights);
 
     public override void WriteOnnx(OnnxGraph graph, IReadOnlyList<string> inputs, string output, LayerModule module, IReadOnlyList<long[]> inputShapes, string prefix)
     {
@@ -93,12 +93,12 @@ internal sealed class ConvLayer : GraphLayer
         private readonly Parameter weight;
         private readonly Parameter? bias;
 
-        public Module(string name, ConvLayer layer) : base(name)
+        public Module(string name, ConvLayer layer, IReadOnlyDictionary<string, OnnxTensor> weights) : base(name)
         {
             this.layer = layer;
-            weight = new Parameter(Values(layer.weight, layer.weight.Dims));
+            weight = new Parameter(Values(weights, layer.weight, layer.weight.Dims));
             if (layer.bias is not null)
-                bias = new Parameter(Values(layer.bias, new[] { layer.OutChannels }));
+                bias = new Parameter(Values(weights, layer.bias, new[] { layer.OutChannels }));
             RegisterComponents();
         }
 

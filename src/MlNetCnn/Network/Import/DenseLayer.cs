@@ -80,7 +80,7 @@ internal sealed class DenseLayer : GraphLayer
 
     public override string Kind(IReadOnlyList<long[]> inputs, long[] output) => $"{Op}({InputsPerRow}→{Outputs})";
 
-    public override LayerModule CreateModule() => new Module(Name, this);
+    public override LayerModule CreateModule(IReadOnlyDictionary<string, OnnxTensor> weights) => new Module(Name, this, weights);
 
     public override void WriteOnnx(OnnxGraph graph, IReadOnlyList<string> inputs, string output, LayerModule module, IReadOnlyList<long[]> inputShapes, string prefix)
     {
@@ -112,18 +112,18 @@ internal sealed class DenseLayer : GraphLayer
         private readonly Parameter weight;
         private readonly Parameter? bias;
 
-        public Module(string name, DenseLayer layer) : base(name)
+        public Module(string name, DenseLayer layer, IReadOnlyDictionary<string, OnnxTensor> weights) : base(name)
         {
             // Scalars held across the native calls that read them (see BatchCounters).
             using var alpha = layer.alpha.ToScalar();
             using var beta = layer.beta.ToScalar();
-            using (var w = Values(layer.weight, layer.weight.Dims))
+            using (var w = Values(weights, layer.weight, layer.weight.Dims))
             using (var oriented = layer.transposed ? w.alias() : w.t())
             using (var scaled = oriented.mul(alpha))
                 weight = new Parameter(scaled.contiguous());
             if (layer.bias is not null)
             {
-                using var b = Values(layer.bias, layer.bias.Dims);
+                using var b = Values(weights, layer.bias, layer.bias.Dims);
                 using var scaledBias = b.mul(beta);
                 using var flat = scaledBias.reshape(-1);
                 using var expanded = flat.expand(layer.Outputs);

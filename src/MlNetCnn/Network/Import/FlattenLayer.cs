@@ -46,9 +46,11 @@ internal sealed class FlattenLayer : GraphLayer
         return target;
     }
 
+    public override bool WritesNewTensor => false;
+
     public override string Kind(IReadOnlyList<long[]> inputs, long[] output) => shape is null ? "Flatten" : $"Reshape({Text(shape)}, a flattening)";
 
-    public override LayerModule CreateModule() => new Module(Name);
+    public override LayerModule CreateModule(IReadOnlyDictionary<string, OnnxTensor> weights) => new Module(Name);
 
     public override void WriteOnnx(OnnxGraph graph, IReadOnlyList<string> inputs, string output, LayerModule module, IReadOnlyList<long[]> inputShapes, string prefix) =>
         graph.Node("Flatten", output, inputs, ("axis", 1L));

@@ -52,11 +52,20 @@ internal abstract class GraphLayer
     /// <summary>Forward FLOPs for one image, a multiply-add counted as 2; 0 for layers without weights.</summary>
     public virtual long Flops(IReadOnlyList<long[]> inputs, long[] output) => 0;
 
+    /// <summary>Whether the layer's module can write its output over its first input (<see cref="LayerModule.ForwardInPlace"/>).</summary>
+    public virtual bool CanRunInPlace => false;
+
+    /// <summary>Whether the layer's output is a tensor of its own, not a view of its input (Flatten, Identity and Dropout give views).</summary>
+    public virtual bool WritesNewTensor => true;
+
     /// <summary>The layer with its settings, e.g. "Conv(3→64, 7×7, stride 2, pads [3, 3, 2, 2])".</summary>
     public virtual string Kind(IReadOnlyList<long[]> inputs, long[] output) => Op;
 
-    /// <summary>The TorchSharp module: state from the initializers when they hold values, zeros when the structure has none.</summary>
-    public abstract LayerModule CreateModule();
+    /// <summary>
+    /// The TorchSharp module, its state from <paramref name="weights"/> (initializers by name) where they hold
+    /// values; otherwise batch norm's scale and variance are 1 and everything else 0, for weights loaded after.
+    /// </summary>
+    public abstract LayerModule CreateModule(IReadOnlyDictionary<string, OnnxTensor> weights);
 
     /// <summary>
     /// Writes the layer as ONNX nodes reading <paramref name="inputs"/> and writing <paramref name="output"/>, with the
@@ -70,9 +79,10 @@ internal abstract class GraphLayer
     /// <summary>Shapes as text, for messages.</summary>
     protected static string Text(long[] shape) => $"[{string.Join(", ", shape)}]";
 
-    /// <summary>An initializer of the node as float32 values in a tensor of <paramref name="shape"/>; zeros when it holds none.</summary>
-    protected static Tensor Values(OnnxTensor? tensor, long[] shape) =>
-        tensor?.Floats is { } values ? TensorBridge.FromSpan(values, shape) : zeros(shape, ScalarType.Float32);
+    /// <summary>The values of <paramref name="tensor"/> in <paramref name="weights"/> as a float32 tensor of <paramref name="shape"/>; <paramref name="fallback"/> everywhere when there are none.</summary>
+    protected static Tensor Values(IReadOnlyDictionary<string, OnnxTensor> weights, OnnxTensor tensor, long[] shape, float fallback = 0) =>
+        weights.TryGetValue(tensor.Name, out var source) && source.Floats is { } values ? TensorBridge.FromSpan(values, shape)
+        : full(shape, fallback, ScalarType.Float32);
 }
 
 /// <summary>The TorchSharp side of a <see cref="GraphLayer"/>: a module from the layer's input tensors to its output.</summary>
@@ -81,6 +91,12 @@ internal abstract class LayerModule : nn.Module<IReadOnlyList<Tensor>, Tensor>
     protected LayerModule(string name) : base(name)
     {
     }
+
+    /// <summary>
+    /// The output written over <c>inputs[0]</c>, which no one reads after: for scoring without gradients, where it
+    /// spares allocating a feature map (on a batch of 32 at 224×224, up to 100 MB each). Layers that cannot do so run <c>forward</c>.
+    /// </summary>
+    public virtual Tensor ForwardInPlace(IReadOnlyList<Tensor> inputs) => forward(inputs);
 
     /// <summary>The values of a state tensor, for writing it out.</summary>
     public static float[] ValuesOf(Tensor tensor)

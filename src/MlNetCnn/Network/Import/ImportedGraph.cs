@@ -115,15 +115,21 @@ internal sealed partial class ImportedGraph
     /// The structure as bytes: an ONNX model of this graph whose weight initializers keep their names, types and
     /// dims but no values (constants such as Reshape's shape keep theirs). Weights are saved apart, from the module's state.
     /// </summary>
-    public byte[] ToStructure()
+    public byte[] ToStructure() => OnnxFileWriter.ToBytes(Stripped() with
+    {
+        Metadata = new[] { new KeyValuePair<string, string>(StructureKey, StructureVersion), new KeyValuePair<string, string>(SourceKey, Source) },
+    });
+
+    /// <summary>The same graph without weight values (this graph when it has none): what a module keeps once its state is made.</summary>
+    public ImportedGraph WithoutWeights() => HasWeights ? FromModel(Stripped(), Source) : this;
+
+    /// <summary>The initializers by name, with the weights' values when the graph has them.</summary>
+    public IReadOnlyDictionary<string, OnnxTensor> Initializers() => Model.Initializers.ToDictionary(t => t.Name, StringComparer.Ordinal);
+
+    private OnnxModelFile Stripped()
     {
         var state = Layers.SelectMany(l => l.StateInitializers).ToHashSet(StringComparer.Ordinal);
-        var stripped = Model with
-        {
-            Initializers = Model.Initializers.Select(t => state.Contains(t.Name) ? t.WithoutData() : t).ToArray(),
-            Metadata = new[] { new KeyValuePair<string, string>(StructureKey, StructureVersion), new KeyValuePair<string, string>(SourceKey, Source) },
-        };
-        return OnnxFileWriter.ToBytes(stripped);
+        return Model with { Initializers = Model.Initializers.Select(t => state.Contains(t.Name) ? t.WithoutData() : t).ToArray() };
     }
 
     /// <summary>Every computed value's shape for one image of <paramref name="input"/> (batch 1), the input included.</summary>

@@ -22,22 +22,28 @@ internal sealed class OnnxGraphModule : nn.Module<Tensor, Tensor>
     // Not registered through fields: each layer is registered under its own name (register_module) below.
     private readonly LayerModule[] layers;
     private readonly string[][] releasedAfter;
+    private readonly bool[] inPlace;
 
-    /// <summary>Builds the module; its state comes from the graph's initializers (zeros when the graph has no weights: load them after).</summary>
+    /// <summary>
+    /// Builds the module; its state comes from the graph's initializers (placeholders when the graph has no weights:
+    /// load the state after). The module keeps the structure only, so the file's weights are not held twice.
+    /// </summary>
     /// <exception cref="ArgumentException">The normalisation gives another number of channels than the graph takes.</exception>
     public OnnxGraphModule(ImportedGraph graph, InputNormalization? normalization = null) : base(nameof(OnnxGraphModule))
     {
         if (normalization is not null && normalization.OutputChannels != graph.InputGeometry.Channels)
             throw new ArgumentException($"The input normalisation ({normalization}) gives {normalization.OutputChannels} channels; {graph.Source} takes {graph.InputGeometry.Channels}.", nameof(normalization));
-        Graph = graph;
+        var weights = graph.Initializers();
+        Graph = graph.WithoutWeights();
         Normalization = normalization;
-        layers = new LayerModule[graph.Layers.Count];
+        layers = new LayerModule[Graph.Layers.Count];
         for (var i = 0; i < layers.Length; i++)
         {
-            layers[i] = graph.Layers[i].CreateModule();
-            register_module(graph.Layers[i].Name, layers[i]);
+            layers[i] = Graph.Layers[i].CreateModule(weights);
+            register_module(Graph.Layers[i].Name, layers[i]);
         }
-        releasedAfter = ReleasePlan(graph);
+        releasedAfter = ReleasePlan(Graph);
+        inPlace = InPlacePlan(Graph);
         RegisterComponents();
     }
 
@@ -78,6 +84,9 @@ internal sealed class OnnxGraphModule : nn.Module<Tensor, Tensor>
         if (input.ndim != ImageRank || input.shape[1] != channels)
             throw new ArgumentException($"The imported network takes [N, {channels}, H, W] images; it was given [{string.Join(", ", input.shape)}].", nameof(input));
         using var scope = NewDisposeScope();
+        // Without gradients nothing keeps a layer's input for a backward pass: a Relu, Clip, Add or Mul may write
+        // over an input no later layer reads.
+        var overwrite = !is_grad_enabled();
         var values = new Dictionary<string, Tensor>(StringComparer.Ordinal) { [Graph.InputName] = Normalize(input) };
         for (var i = 0; i < layers.Length; i++)
         {
@@ -85,10 +94,11 @@ internal sealed class OnnxGraphModule : nn.Module<Tensor, Tensor>
             var operands = new Tensor[layer.Inputs.Count];
             for (var j = 0; j < operands.Length; j++)
                 operands[j] = values[layer.Inputs[j]];
-            values[layer.Output] = layers[i].forward(operands);
+            var result = overwrite && inPlace[i] ? layers[i].ForwardInPlace(operands) : layers[i].forward(operands);
+            values[layer.Output] = result;
             foreach (var value in releasedAfter[i])
             {
-                if (values.Remove(value, out var tensor) && !ReferenceEquals(tensor, input))
+                if (values.Remove(value, out var tensor) && !ReferenceEquals(tensor, input) && !ReferenceEquals(tensor, result))
                     tensor.Dispose();
             }
         }
@@ -116,6 +126,21 @@ internal sealed class OnnxGraphModule : nn.Module<Tensor, Tensor>
         if (!ReferenceEquals(x, input))
             x.Dispose();
         return scaled.add(typedOffsets);
+    }
+
+    /// <summary>
+    /// For each layer, whether it may write over its first input: it can, the input is a tensor of its own that only
+    /// this layer reads (not the image, not the output, not read twice), and the result has the input's shape.
+    /// </summary>
+    private static bool[] InPlacePlan(ImportedGraph graph)
+    {
+        var producers = graph.Layers.ToDictionary(l => l.Output, StringComparer.Ordinal);
+        var readers = graph.Layers.SelectMany(l => l.Inputs).GroupBy(v => v, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        var shapes = graph.Shapes(graph.InputGeometry);
+        return graph.Layers.Select(l => l.CanRunInPlace && l.Inputs.Count > 0
+            && producers.TryGetValue(l.Inputs[0], out var producer) && producer.WritesNewTensor
+            && readers[l.Inputs[0]] == 1 && l.Inputs[0] != graph.OutputName
+            && shapes[l.Inputs[0]].SequenceEqual(shapes[l.Output])).ToArray();
     }
 
     /// <summary>For each layer, the values no later layer reads (the output excepted), to free once it has run.</summary>

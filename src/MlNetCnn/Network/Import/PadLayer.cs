@@ -58,7 +58,7 @@ internal sealed class PadLayer : GraphLayer
 
     public override string Kind(IReadOnlyList<long[]> inputs, long[] output) => $"Pad([{Top}, {Left}, {Bottom}, {Right}])";
 
-    public override LayerModule CreateModule() => new Module(Name, this);
+    public override LayerModule CreateModule(IReadOnlyDictionary<string, OnnxTensor> weights) => new Module(Name, this);
 
     public override void WriteOnnx(OnnxGraph graph, IReadOnlyList<string> inputs, string output, LayerModule module, IReadOnlyList<long[]> inputShapes, string prefix)
     {

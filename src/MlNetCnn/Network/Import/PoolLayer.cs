@@ -80,7 +80,7 @@ internal sealed class PoolLayer : GraphLayer
         : Global ? "GlobalAveragePool"
         : $"{Node.OpType}({Window!.Describe()}{(!Max && CountIncludePad ? ", padding counted" : "")})";
 
-    public override LayerModule CreateModule() => new Module(Name, this);
+    public override LayerModule CreateModule(IReadOnlyDictionary<string, OnnxTensor> weights) => new Module(Name, this);
 
     public override void WriteOnnx(OnnxGraph graph, IReadOnlyList<string> inputs, string output, LayerModule module, IReadOnlyList<long[]> inputShapes, string prefix)
     {

@@ -29,6 +29,15 @@ public sealed class GraphImportTests
 
         Assert.Equal(3 * TestGraphs.Features, actual.Length);
         Assert.InRange(Compare.RelativeError(actual, expected), 0, 1e-4);
+        // With gradients on, no layer writes over its input; the outputs are the same.
+        using (var x = TensorBridge.FromSpan(images, 3, TestGraphs.Channels, Side, Side))
+        using (var y = module.forward(x))
+        using (var detached = y.detach())
+        {
+            var withGradients = new float[y.numel()];
+            TensorBridge.CopyTo(detached, withGradients);
+            Assert.Equal(actual, withGradients);
+        }
         // Every operator of the graph is there (none folded away or skipped).
         var ops = graph.Layers.Select(l => l.Op).ToHashSet();
         foreach (var op in new[] { "Conv", "BatchNormalization", "HardSwish", "Clip", "GlobalAveragePool", "HardSigmoid", "Mul", "Add", "MaxPool", "Concat", "LeakyRelu", "Sigmoid", "AveragePool", "Flatten", "Gemm" })

@@ -56,6 +56,11 @@ public sealed class ResNet18ImportTests : IClassFixture<ResNet18Fixture>
         Assert.Equal(g.ParameterCount, g.Stages.Sum(s => s.Parameters));
         Assert.Contains("Convolution249", g.Stages[0].Layers);
         Assert.Equal(new[] { "stage4", "stage5" }, g.LastStages(2).Select(s => s.Name));
+        // A stage owns its layers' parameters by name prefix: what fine-tuning the last stages unfreezes.
+        var last = f.Module.StageParameters(g.Stages[^1]).ToList();
+        Assert.Equal(g.Stages[^1].Parameters, last.Sum(p => p.Parameter.numel()));
+        Assert.All(last, p => Assert.Contains(p.Name.Split('.')[0], g.Stages[^1].Layers));
+        Assert.False(g.Stages[^1].Owns("Convolution249.weight"));
     }
 
     [Fact]
