@@ -52,11 +52,18 @@ internal sealed class BackboneClassifier : nn.Module<Tensor, Tensor>
     /// <summary>Keeps the frozen backbone's features of up to <paramref name="maxBytes"/> bytes of images in memory (see remarks).</summary>
     public void CacheFeatures(long maxBytes) => Cache = new FeatureCache(maxBytes);
 
+    /// <summary>
+    /// Images per backbone forward pass when no gradient is kept (frozen, validation, scoring). On a 2-vCPU VM a
+    /// batch of 32 at 224×224 ran at 2.6 images/s and single images at 12.4 (the feature maps of a large batch are
+    /// hundreds of megabytes, fresh from the kernel each time); a few at a time keep them small.
+    /// </summary>
+    public const int NoGradientChunk = 4;
+
     /// <inheritdoc />
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var features = BackboneFrozen ? FrozenFeatures(input) : backbone.forward(input);
+        var features = BackboneFrozen ? FrozenFeatures(input) : is_grad_enabled() ? backbone.forward(input) : InChunks(input);
         return head.forward(dropout.forward(features)).MoveToOuterDisposeScope();
     }
 
@@ -66,6 +73,22 @@ internal sealed class BackboneClassifier : nn.Module<Tensor, Tensor>
         // no dropout) and no graph to back-propagate through. Training mode comes back with NetworkModule.Train.
         backbone.eval();
         using var noGrad = no_grad();
-        return Cache is { } cache ? cache.Features(input, backbone.forward) : backbone.forward(input);
+        return Cache is { } cache ? cache.Features(input, InChunks) : InChunks(input);
+    }
+
+    /// <summary>The backbone's features of <paramref name="input"/>, <see cref="NoGradientChunk"/> images at a time (no gradients).</summary>
+    private Tensor InChunks(Tensor input)
+    {
+        var n = input.shape[0];
+        if (n <= NoGradientChunk)
+            return backbone.forward(input);
+        using var scope = NewDisposeScope();
+        var parts = new List<Tensor>();
+        for (long start = 0; start < n; start += NoGradientChunk)
+        {
+            using var chunk = input.narrow(0, start, Math.Min(NoGradientChunk, n - start));
+            parts.Add(backbone.forward(chunk));
+        }
+        return cat(parts, 0).MoveToOuterDisposeScope();
     }
 }
