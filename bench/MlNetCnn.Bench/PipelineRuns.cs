@@ -44,7 +44,7 @@ internal static class PipelineRuns
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var model = pipeline.Fit(rows);
         var seconds = clock.Elapsed.TotalSeconds;
-        return (model, new FitTiming(seconds, model.LastTransformer.History.Sum(r => r.Seconds)));
+        return (model, new FitTiming(seconds, model.LastTransformer.Report.History.Sum(r => r.Seconds)));
     }
 
     /// <summary>CnnEstimator alone over the already-extracted pixels: the pipeline without image decoding.</summary>
@@ -56,7 +56,7 @@ internal static class PipelineRuns
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var model = new CnnEstimator(ml, Options(epochs, batchSize, precision: precision)).Fit(rows);
         var seconds = clock.Elapsed.TotalSeconds;
-        return (model, new FitTiming(seconds, model.History.Sum(r => r.Seconds)));
+        return (model, new FitTiming(seconds, model.Report.History.Sum(r => r.Seconds)));
     }
 
     /// <summary>Reads Score, Probability and PredictedLabel of every row of <paramref name="scored"/>; returns rows read.</summary>

@@ -35,10 +35,10 @@ var pipeline = ml.Transforms.LoadImages("Image", imageFolder: null, inputColumnN
 Console.WriteLine($"Training on {trainFolder} ({positive}/ is the positive class): {ImageSize}×{ImageSize} gray, {Epochs} epochs");
 var model = pipeline.Fit(train);
 var cnn = model.LastTransformer;
-foreach (var epoch in cnn.History)
+foreach (var epoch in cnn.Report.History)
     Console.WriteLine($"  epoch {epoch.Epoch}: train loss {epoch.TrainingLoss:F4}, held-out accuracy {epoch.Validation?.Accuracy:F4}, AUC {epoch.Validation?.Auc:F4}");
 Console.WriteLine($"Threshold chosen on the held-out rows: {cnn.Threshold:F3}");
-foreach (var alarm in cnn.Alarms)
+foreach (var alarm in cnn.Report.Alarms)
     Console.WriteLine($"  alarm {alarm.Code}: {alarm.Message}");
 
 var problems = new List<string>();

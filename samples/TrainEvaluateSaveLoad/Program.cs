@@ -35,7 +35,7 @@ var pipeline = imageSteps.Append(ml.BinaryClassification.Trainers.Cnn(options));
 
 Console.WriteLine($"Training on {dataFolder}/train: {ImageSize}×{ImageSize} gray, {Epochs} epochs");
 var model = pipeline.Fit(train);
-foreach (var epoch in model.LastTransformer.History)
+foreach (var epoch in model.LastTransformer.Report.History)
     Console.WriteLine($"  epoch {epoch.Epoch}: train loss {epoch.TrainingLoss:F4}, valid loss {epoch.Validation?.Loss:F4}, accuracy {epoch.Validation?.Accuracy:F4}, AUC {epoch.Validation?.Auc:F4}");
 
 // BinaryClassification.Evaluate reads the CNN's Label, Score, Probability and PredictedLabel columns.

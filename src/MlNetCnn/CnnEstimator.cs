@@ -145,10 +145,8 @@ public sealed class CnnEstimator : IEstimator<CnnTransformer>
         // A network without an ONNX form (TorchScript, a user's factory) scores with LibTorch, and says so in the zip.
         var engine = CnnScorer.EngineFor(trained, options.ScoringEngine);
         var scorer = new CnnScorer(host, geometry, trained, engine, options.ScoringThreads);
-        return new CnnTransformer(host, scorer, options.FeatureColumnName, result.Threshold, options.BatchSize, result.History, result.BestEpoch, ClassNames.From(options), search)
-        {
-            UnreadableRows = unreadable,
-        };
+        var report = new TrainingReport(result.History, result.BestEpoch, search, unreadable, 0, trained.TrainedPrecision, result.Precision.Reason);
+        return new CnnTransformer(host, scorer, options.FeatureColumnName, result.Threshold, options.BatchSize, ClassNames.From(options), report);
     }
 
     /// <summary>

@@ -88,7 +88,7 @@ public sealed class CnnOptions
     /// seed) and train at its suggestion instead of <see cref="LearningRate"/> (but not below
     /// <see cref="MinimumLearningRate"/>); schedules start from it. The choice is logged, each epoch's
     /// <see cref="Diagnostics.EpochRecord.LearningRate"/> records the rate used, and
-    /// <see cref="CnnTransformer.LearningRateSearch"/> keeps the test (saved with the model). Costs up to
+    /// <see cref="Diagnostics.TrainingReport.LearningRateSearch"/> keeps the test (saved with the model). Costs up to
     /// <see cref="CnnEstimator.FinderMaxBatches"/> training steps. Default false.
     /// </summary>
     [Category("optimiser")]
@@ -217,7 +217,7 @@ public sealed class CnnOptions
 
     /// <summary>
     /// Training and validation rows whose image (or label) cannot be read — a missing, empty, truncated or non-image
-    /// file upstream — are left out and listed once for the run (<see cref="CnnTransformer.UnreadableRows"/>, alarm CNN009)
+    /// file upstream — are left out and listed once for the run (<see cref="Diagnostics.TrainingReport.UnreadableRows"/>, alarm CNN009)
     /// instead of failing Fit. Default false: the first such row fails Fit with an error naming it.
     /// </summary>
     [Category("data")]

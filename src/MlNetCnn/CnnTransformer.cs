@@ -32,19 +32,16 @@ public sealed class CnnTransformer : ITransformer, IDisposable
     /// <summary>Name of the predicted-label output column.</summary>
     public const string PredictedLabelColumnName = "PredictedLabel";
 
-    internal CnnTransformer(IHostEnvironment env, CnnScorer scorer, string featureColumnName, float threshold, int batchSize, IReadOnlyList<EpochRecord> history, int bestEpoch,
-        ClassNames? classes, LearningRateFinderResult? learningRateSearch)
+    internal CnnTransformer(IHostEnvironment env, CnnScorer scorer, string featureColumnName, float threshold, int batchSize, ClassNames? classes, TrainingReport report)
     {
         Classes = classes;
-        LearningRateSearch = learningRateSearch;
         Environment = env;
-        BestEpoch = bestEpoch;
         Host = env.Register(nameof(CnnTransformer));
         Scorer = scorer;
         FeatureColumnName = featureColumnName;
         Threshold = threshold;
         BatchSize = batchSize;
-        History = history;
+        Report = report;
     }
 
     internal IHostEnvironment Environment { get; }
@@ -77,11 +74,11 @@ public sealed class CnnTransformer : ITransformer, IDisposable
     /// <summary>Rows per forward pass when transforming a data view.</summary>
     public int BatchSize { get; }
 
-    /// <summary>One record per training epoch (empty for a model saved by a format that did not keep it).</summary>
-    public IReadOnlyList<EpochRecord> History { get; }
-
-    /// <summary>The epoch whose weights the network holds (the best one under early stopping; 0 when unknown).</summary>
-    public int BestEpoch { get; }
+    /// <summary>
+    /// What the run that trained this model produced: its history, alarms and best epoch, the learning-rate search, the
+    /// rows it left out and the precision it computed in. Saved with the model; scoring does not use it.
+    /// </summary>
+    public TrainingReport Report { get; }
 
     /// <summary>What Label true stands for (e.g. the positive class folder's name); null when training did not say, or for an older model.</summary>
     public string? PositiveClassName => Classes?.Positive;
@@ -94,31 +91,6 @@ public sealed class CnnTransformer : ITransformer, IDisposable
     /// <summary>The name of the class <paramref name="predictedLabel"/> stands for: a class name when the model knows them, else "true" or "false".</summary>
     public string ClassOf(bool predictedLabel) =>
         Classes is { } c ? (predictedLabel ? c.Positive : c.Negative) : (predictedLabel ? "true" : "false");
-
-    /// <summary>
-    /// The learning-rate range test that chose the training rate (<see cref="CnnOptions.AutoLearningRate"/>); null when
-    /// the rate was given, or for a model saved by a format that did not keep it.
-    /// </summary>
-    public LearningRateFinderResult? LearningRateSearch { get; }
-
-    /// <summary>
-    /// The rows <see cref="CnnOptions.SkipUnreadableRows"/> left out of training and validation, each once (training rows
-    /// first, each set in input order); empty when none were, or for a model saved before format 0x00010007 (see
-    /// <see cref="UnreadableRowCount"/>).
-    /// </summary>
-    public IReadOnlyList<UnreadableRow> UnreadableRows { get; internal init; } = [];
-
-    /// <summary>
-    /// How many rows were left out: <see cref="UnreadableRows"/>' count, or for a model saved by formats 0x00010003 to
-    /// 0x00010006, which kept a count on every epoch record and not the rows, that count.
-    /// </summary>
-    public int UnreadableRowCount => Math.Max(UnreadableRows.Count, CountWithoutRows);
-
-    // An older model's count of rows left out, whose rows it did not keep.
-    internal int CountWithoutRows { get; init; }
-
-    /// <summary>Every alarm raised while training, in order.</summary>
-    public IReadOnlyList<Alarm> Alarms => History.SelectMany(r => r.Alarms).ToArray();
 
     /// <summary>The scoring engine asked for (saved with the model); see <see cref="ActiveScoringEngine"/> for the one in use.</summary>
     public ScoringEngine ScoringEngine => Scorer.Requested;
@@ -143,6 +115,7 @@ public sealed class CnnTransformer : ITransformer, IDisposable
     /// <summary>
     /// The precision training computed in, as <see cref="CnnOptions.Precision"/> resolved at Fit: Float32 or BFloat16,
     /// never Auto (saved with the model; Float32 for a model saved before format 0x00010009). The weights are float32 either way.
+    /// <see cref="TrainingReport.Precision"/> says the same, with why.
     /// </summary>
     public Precision TrainingPrecision => Scorer.Network.TrainedPrecision;
 
@@ -209,11 +182,7 @@ public sealed class CnnTransformer : ITransformer, IDisposable
     }
 
     private CnnTransformer With(CnnScorer scorer) =>
-        new(Environment, scorer, FeatureColumnName, Threshold, BatchSize, History, BestEpoch, Classes, LearningRateSearch)
-        {
-            UnreadableRows = UnreadableRows,
-            CountWithoutRows = CountWithoutRows,
-        };
+        new(Environment, scorer, FeatureColumnName, Threshold, BatchSize, Classes, Report);
 
     /// <summary>
     /// Writes the network's weights in TorchSharp's own format (<c>Module.save</c>). A TorchSharp program loads them
@@ -277,7 +246,7 @@ public sealed class CnnTransformer : ITransformer, IDisposable
             [OnnxMetadata.Threshold] = Threshold.ToString("R", CultureInfo.InvariantCulture),
             [OnnxMetadata.Network] = NetworkDescription,
             [OnnxMetadata.FeatureColumn] = FeatureColumnName,
-            [OnnxMetadata.BestEpoch] = BestEpoch.ToString(CultureInfo.InvariantCulture),
+            [OnnxMetadata.BestEpoch] = Report.BestEpoch.ToString(CultureInfo.InvariantCulture),
             [OnnxMetadata.PixelScaling] = OnnxMetadata.PixelScalingUnknown,
         };
         if (Classes is { } classes)

@@ -3,7 +3,7 @@ namespace MlNetCnn;
 /// <summary>
 /// A row that <see cref="CnnOptions.SkipUnreadableRows"/> left out of a run because its image (or label) could not be
 /// read. A run reports each such row once: <see cref="ITrainingCallback.OnDataRead"/>, then
-/// <see cref="CnnTransformer.UnreadableRows"/> (saved with the model).
+/// <see cref="Diagnostics.TrainingReport.UnreadableRows"/> (saved with the model).
 /// </summary>
 /// <param name="Set">The input it belongs to: the training data (held-out rows included) or <see cref="CnnOptions.ValidationSet"/>.</param>
 /// <param name="Position">Its 0-based position in that input, in cursor order (for a list loaded with LoadFromEnumerable, its index).</param>

@@ -46,7 +46,7 @@ public sealed class CnnEstimatorTests : IClassFixture<TrainedModel>
     [Fact]
     public void Training_history_has_one_record_per_epoch_with_falling_loss()
     {
-        var history = model.Transformer.History;
+        var history = model.Transformer.Report.History;
         Assert.Equal(3, history.Select(h => h.Epoch).Distinct().Count());
         Assert.True(history[^1].TrainingLoss < history[0].TrainingLoss, string.Join(", ", history.Select(h => h.TrainingLoss)));
         // Images per second is the epoch's 240 training images over its training time, which (without validation) is
@@ -64,7 +64,7 @@ public sealed class CnnEstimatorTests : IClassFixture<TrainedModel>
         options.ValidationSet = SyntheticImages.DataView(ml, 37, seed: 5);
         using var transformer = new CnnEstimator(ml, options).Fit(SyntheticImages.DataView(ml, 96, seed: 4));
 
-        Assert.All(transformer.History, h => Assert.Equal(37, h.Validation!.Count));
+        Assert.All(transformer.Report.History, h => Assert.Equal(37, h.Validation!.Count));
         Assert.Contains(log, line => line.Contains("Epoch 1/2") && line.Contains("accuracy") && line.Contains("AUC"));
         Assert.Contains(log, line => line.Contains("Epoch 2/2"));
     }

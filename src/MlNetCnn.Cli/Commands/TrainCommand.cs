@@ -120,20 +120,20 @@ internal sealed class TrainCommand
         try
         {
             var trainingSeconds = fitClock.Elapsed.TotalSeconds;
-            var history = cnn.History;
+            var history = cnn.Report.History;
             if (options.ResumeFromCheckpoint)
                 console.Out.WriteLine(DescribeResume(options.CheckpointFolder, progress.FirstEpoch, history.Count));
             ReportTables.WriteHistory(console.Ansi, history);
             // The library's health checks (e.g. predictions collapsed to one class): warnings, not failures. Its
             // unreadable-rows alarm was said, with the files, as the skip warning.
-            foreach (var alarm in cnn.Alarms.Where(a => a.Code != AlarmCodes.UnreadableRows))
+            foreach (var alarm in cnn.Report.Alarms.Where(a => a.Code != AlarmCodes.UnreadableRows))
                 console.Error.WriteLine($"mlnetcnn: warning: {alarm.Message}");
             var evaluation = Evaluation.Run(ml, model, validFolder);
             ReportTables.WriteMetrics(console.Ansi, evaluation);
 
             var files = new OutputFiles(own.Out);
             AtomicFile.Write(files.Model, stream => ml.Model.Save(model, trainView.Schema, stream), createFolder: true);
-            Plots.WriteCurves(files.Curves, history, cnn.BestEpoch);
+            Plots.WriteCurves(files.Curves, history, cnn.Report.BestEpoch);
             Plots.WriteRoc(files.Roc, evaluation, $"validation: {validFolder}");
             ErrorSheet.Write(files.Errors, ml, model, evaluation);
             MetricsFile.Write(files.Metrics, evaluation, Describe(s, options, trainFolder, trainingSeconds, history, cnn, fittedImages), history,
@@ -222,7 +222,7 @@ internal sealed class TrainCommand
         ["epochs"] = options.Epochs,
         ["batchSize"] = options.BatchSize,
         ["learningRate"] = history.Count > 0 ? history[0].LearningRate : options.LearningRate,
-        ["learningRateSearch"] = cnn.LearningRateSearch is { } search
+        ["learningRateSearch"] = cnn.Report.LearningRateSearch is { } search
             ? new JsonObject { ["suggested"] = search.SuggestedLearningRate, ["batches"] = search.Batches, ["seconds"] = search.Seconds }
             : null,
         ["seed"] = options.Seed,
@@ -234,7 +234,7 @@ internal sealed class TrainCommand
         ["positiveClass"] = cnn.PositiveClassName,
         ["negativeClass"] = cnn.NegativeClassName,
         ["threshold"] = cnn.Threshold,
-        ["bestEpoch"] = cnn.BestEpoch,
+        ["bestEpoch"] = cnn.Report.BestEpoch,
         ["seconds"] = seconds,
         ["imagesPerSecond"] = MeanImagesPerSecond(history),
         ["alarms"] = new JsonArray(history.SelectMany(r => r.Alarms).Select(a => (JsonNode)JsonValue.Create(a.Message)!).ToArray()),

@@ -44,6 +44,9 @@ internal static class CnnModelFormat
     /// <summary>The binary stream that says what the network predicts (format 0x0001000A on; absent: binary classification).</summary>
     public const string TaskStream = "CnnTask";
 
+    /// <summary>The binary stream that holds the run's report, in place of CnnHistory and CnnUnreadable (format 0x0001000C on).</summary>
+    public const string ReportStream = "CnnReport";
+
     /// <summary>The binary stream that holds the training precision and the scoring precision asked for (format 0x00010009 on; absent: Float32 and Auto).</summary>
     public const string PrecisionStream = "CnnPrecision";
 
@@ -84,8 +87,13 @@ internal static class CnnModelFormat
     //             another task will be readable from 0x0001000A only. Readers stop after the id, so a later format may
     //             append the task's own settings to the stream.
     private const uint VersionWithTask = 0x0001000A;
-    private const uint VersionWritten = VersionWithTask;
-    private const uint VersionReadable = VersionWithHistory;
+    // 0x0001000C: the run's report (TrainingReport) moves to stream CnnReport, which has its own version (see
+    //             ReportFormat): the history and learning-rate search that were CnnHistory's, the rows that were
+    //             CnnUnreadable's, and why training computed in its precision. CnnHistory and CnnUnreadable are no longer
+    //             written, so readers before 0x0001000C cannot read it. The body is unchanged.
+    private const uint VersionWithReport = 0x0001000C;
+    private const uint VersionWritten = VersionWithReport;
+    private const uint VersionReadable = VersionWithReport;
     private const uint VersionWeCanReadBack = 0x00010001;
 
     // Bounds for values read back: anything outside them is damage, not a model. Each network kind bounds its own state.
@@ -96,7 +104,7 @@ internal static class CnnModelFormat
     // Stream CnnNetwork is read whole before its kind reads it; no kind needs it larger than a custom network's state.
     private const long MaxNetworkStreamBytes = 1L << 31;
 
-    /// <summary>The format this build writes, as text (0x0001000A).</summary>
+    /// <summary>The format this build writes, as text (0x0001000C).</summary>
     public static string VersionText => $"0x{VersionWritten:X8}";
 
     private static VersionInfo GetVersionInfo(uint readable = VersionReadable) => new(
@@ -117,13 +125,13 @@ internal static class CnnModelFormat
     // int: batch size for scoring
     // int: best epoch, the epoch whose weights these are (0x00010002 on)
     // 32 bytes: SHA-256 of the CnnWeights stream, or of CnnTorchScript for a TorchScript network (0x00010002 on)
-    // stream CnnHistory: training history, see HistoryFormat (0x00010002 on); then the learning-rate search (0x00010005 on)
+    // stream CnnHistory (0x00010002 to 0x0001000A): training history, see HistoryFormat; then the learning-rate search (0x00010005 on)
     // stream CnnWeights: the network's state (TorchSharp Module.save), parameter and buffer names as CnnNetwork declares them
     // stream CnnScoring (0x00010004 on; absent: ONNX Runtime, default threads):
     //   int: scoring engine (0 ONNX Runtime, 1 LibTorch); int: scoring threads (0 for the engine's default)
     // stream CnnClasses (0x00010006 on; absent: the classes have no names):
     //   string (BinaryWriter, UTF-8): positive class name; string: negative class name
-    // stream CnnUnreadable (0x00010007 on): the rows left out, see HistoryFormat.WriteUnreadable
+    // stream CnnUnreadable (0x00010007 to 0x0001000A): the rows left out, see HistoryFormat.WriteUnreadable
     // stream CnnNetwork (0x00010008 on, custom networks only): int kind (its number in NetworkKind.Registered:
     //   1 TorchScript, 2 factory), then what the kind writes (TrainedNetwork.WriteDetails). For a factory (FactoryKind):
     //   string: registered name; string: settings; string: full name of the assembly that registers it
@@ -132,12 +140,13 @@ internal static class CnnModelFormat
     // stream CnnPrecision (0x00010009 on; absent: Float32, Auto): int: the precision training computed in (0 Float32,
     //   1 BFloat16; Float32 for a custom network); int: the scoring precision asked for (0 Float32, 1 BFloat16, 2 Auto)
     // stream CnnTask (0x0001000A on; absent: binary): int: the task id (1 binary classification, see CnnTask.FromId)
+    // stream CnnReport (0x0001000C on): the run's report, see ReportFormat
 
     public static void Save(CnnTransformer transformer, ModelSaveContext ctx)
     {
         ctx.CheckAtModel();
         var network = transformer.Scorer.Network;
-        ctx.SetVersionInfo(GetVersionInfo(network.Shape is null ? VersionWithCustomNetworks : VersionReadable));
+        ctx.SetVersionInfo(GetVersionInfo());
 
         ctx.SaveNonEmptyString(transformer.FeatureColumnName);
         var g = transformer.Geometry;
@@ -151,14 +160,10 @@ internal static class CnnModelFormat
         WriteCounts(ctx.Writer, shape?.HiddenUnits ?? []);
         ctx.Writer.Write(transformer.Threshold);
         ctx.Writer.Write(transformer.BatchSize);
-        ctx.Writer.Write(transformer.BestEpoch);
+        ctx.Writer.Write(transformer.Report.BestEpoch);
         var weights = network.StateBytes;
         ctx.Writer.Write(SHA256.HashData(weights));
-        ctx.SaveBinaryStream(HistoryStream, writer =>
-        {
-            HistoryFormat.Write(writer, transformer.History, transformer.CountWithoutRows);
-            HistoryFormat.WriteSearch(writer, transformer.LearningRateSearch);
-        });
+        ctx.SaveBinaryStream(ReportStream, writer => ReportFormat.Write(writer, transformer.Report));
         ctx.SaveBinaryStream(network.StateStream, writer => writer.Write(weights));
         if (network.Number is { } number)
         {
@@ -181,7 +186,6 @@ internal static class CnnModelFormat
                 writer.Write(classes.Negative);
             });
         }
-        ctx.SaveBinaryStream(UnreadableStream, writer => HistoryFormat.WriteUnreadable(writer, transformer.UnreadableRows));
         ctx.SaveBinaryStream(PrecisionStream, writer =>
         {
             writer.Write((int)transformer.TrainingPrecision);
@@ -231,9 +235,12 @@ internal static class CnnModelFormat
             if (weightsHash.Length != HashSize)
                 throw Damaged("it ends inside the weights checksum");
             var written = ctx.Header.ModelVerWritten;
-            (history, search, countWithoutRows) = ReadStream(ctx, "history", HistoryStream, "its last record", reader =>
-                (HistoryFormat.Read(reader, written >= VersionWithSkippedRows, written >= VersionWithTrainingAccuracy, out var skipped),
-                 written >= VersionWithTrainingAccuracy ? HistoryFormat.ReadSearch(reader) : null, skipped));
+            if (written < VersionWithReport)
+            {
+                (history, search, countWithoutRows) = ReadStream(ctx, "history", HistoryStream, "its last record", reader =>
+                    (HistoryFormat.Read(reader, written >= VersionWithSkippedRows, written >= VersionWithTrainingAccuracy, out var skipped),
+                     written >= VersionWithTrainingAccuracy ? HistoryFormat.ReadSearch(reader) : null, skipped));
+            }
         }
 
         var (engine, threads) = ctx.Header.ModelVerWritten >= VersionWithScoring
@@ -261,14 +268,29 @@ internal static class CnnModelFormat
         ClassNames? classes = null;
         if (ctx.Header.ModelVerWritten >= VersionWithClasses)
             ctx.TryLoadBinaryStream(ClassesStream, reader => classes = ReadClasses(reader));
-        var unreadable = ctx.Header.ModelVerWritten >= VersionWithUnreadableRows
-            ? ReadStream(ctx, "unreadable rows", UnreadableStream, "its last row", HistoryFormat.ReadUnreadable)
-            : [];
-        return new CnnTransformer(env, scorer, featureColumn, threshold, batchSize, history, bestEpoch, classes, search)
+        TrainingReport report;
+        if (ctx.Header.ModelVerWritten >= VersionWithReport)
         {
-            UnreadableRows = unreadable,
-            CountWithoutRows = countWithoutRows,
-        };
+            report = ReadStream(ctx, "report", ReportStream, "its last part", reader =>
+            {
+                try
+                {
+                    return ReportFormat.Read(reader, bestEpoch, trained.TrainedPrecision);
+                }
+                catch (InvalidDataException e)
+                {
+                    throw Damaged($"the report stream '{ReportStream}' is not readable: {e.Message}", e);
+                }
+            });
+        }
+        else
+        {
+            var unreadable = ctx.Header.ModelVerWritten >= VersionWithUnreadableRows
+                ? ReadStream(ctx, "unreadable rows", UnreadableStream, "its last row", HistoryFormat.ReadUnreadable)
+                : [];
+            report = new TrainingReport(history, bestEpoch, search, unreadable, countWithoutRows, trained.TrainedPrecision, null);
+        }
+        return new CnnTransformer(env, scorer, featureColumn, threshold, batchSize, classes, report);
     }
 
     /// <summary>A custom network: stream CnnNetwork's number says its kind, which reads the rest.</summary>

@@ -217,7 +217,7 @@ internal static class HistoryFormat
     private static double Rate(double value, string what) =>
         value > 0 && double.IsFinite(value) ? value : throw new InvalidDataException($"The training history is damaged: {what} {value} is not a positive finite number.");
 
-    private static void WriteString(BinaryWriter writer, string value)
+    internal static void WriteString(BinaryWriter writer, string value)
     {
         // Never write what Read would refuse: cut long text at a character boundary.
         while (Encoding.UTF8.GetByteCount(value) > MaxStringBytes)
@@ -227,7 +227,7 @@ internal static class HistoryFormat
         writer.Write(bytes);
     }
 
-    private static string ReadString(BinaryReader reader)
+    internal static string ReadString(BinaryReader reader)
     {
         var length = Bounded(reader.ReadInt32(), 0, MaxStringBytes, "string length");
         var bytes = reader.ReadBytes(length);

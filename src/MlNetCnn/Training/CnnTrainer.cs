@@ -144,7 +144,7 @@ internal sealed class CnnTrainer
         foreach (var callback in callbacks)
             callback.OnTrainingEnd(context);
         var bestEpoch = earlyStopping.RestoredEpoch ?? (history.Count == 0 ? 0 : history[^1].Epoch);
-        return new TrainingResult(network, history.ToArray(), threshold.Threshold, bestEpoch);
+        return new TrainingResult(network, history.ToArray(), threshold.Threshold, bestEpoch, precision);
     }
 
     /// <summary>Threshold choice on the callback seam: once the kept weights are in place, the threshold is chosen on validation (or the option's is kept).</summary>

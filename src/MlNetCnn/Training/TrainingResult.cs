@@ -1,5 +1,6 @@
 using MlNetCnn.Diagnostics;
 using MlNetCnn.Network;
+using MlNetCnn.Precisions;
 
 namespace MlNetCnn.Training;
 
@@ -8,4 +9,5 @@ namespace MlNetCnn.Training;
 /// <param name="History">One record per epoch run.</param>
 /// <param name="Threshold">The decision threshold: the option's, or the one chosen on validation.</param>
 /// <param name="BestEpoch">The epoch whose weights the network holds.</param>
-internal sealed record TrainingResult(NetworkModule Network, IReadOnlyList<EpochRecord> History, float Threshold, int BestEpoch);
+/// <param name="Precision">The precision training computed in, and why.</param>
+internal sealed record TrainingResult(NetworkModule Network, IReadOnlyList<EpochRecord> History, float Threshold, int BestEpoch, PrecisionChoice Precision);

@@ -86,7 +86,7 @@ public sealed class CliSkipBadImagesTests
         var ml = new Microsoft.ML.MLContext(1);
         var model = ml.Model.Load(Path.Combine(output, "model.zip"), out _);
         var cnn = model.FindCnn();
-        var rows = cnn.UnreadableRows;
+        var rows = cnn.Report.UnreadableRows;
         Assert.Equal([RowSet.Training, RowSet.Validation], rows.Select(r => r.Set));
         Assert.Equal([$"ImagePath = '{badTrain}'", $"ImagePath = '{badValid}'"], rows.Select(r => r.Row));
         Assert.Equal(Skipped(output, "train").Single().Reason, rows[0].Reason);

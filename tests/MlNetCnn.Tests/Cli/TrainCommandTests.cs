@@ -77,7 +77,7 @@ public sealed class TrainCommandTests
         var ml = new Microsoft.ML.MLContext();
         _ = typeof(Microsoft.ML.Data.ImageLoadingTransformer).Assembly;
         var model = ml.Model.Load(fixture.Model, out _);
-        var history = model.FindCnn().History;
+        var history = model.FindCnn().Report.History;
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(fixture.Out, "metrics.json")));
         var written = json.RootElement.GetProperty("history").EnumerateArray().Select(e => e.GetProperty("trainingAccuracy").GetDouble()).ToArray();
         (model as IDisposable)?.Dispose();

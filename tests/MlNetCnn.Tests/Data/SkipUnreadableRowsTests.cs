@@ -60,10 +60,10 @@ public sealed class SkipUnreadableRowsTests : IDisposable
         using var clean = Pipeline(Options(skip: false, cache)).Fit(View(Good));
 
         var cnn = skipping.LastTransformer;
-        Assert.Equal(Broken.Select(p => (RowSet.Training, (long)p)), cnn.UnreadableRows.Select(r => (r.Set, r.Position)));
-        Assert.Equal(Broken.Length, cnn.UnreadableRowCount);
-        Assert.Empty(clean.LastTransformer.UnreadableRows);
-        Assert.Equal(clean.LastTransformer.History.Select(r => r.TrainingLoss), cnn.History.Select(r => r.TrainingLoss));
+        Assert.Equal(Broken.Select(p => (RowSet.Training, (long)p)), cnn.Report.UnreadableRows.Select(r => (r.Set, r.Position)));
+        Assert.Equal(Broken.Length, cnn.Report.UnreadableRowCount);
+        Assert.Empty(clean.LastTransformer.Report.UnreadableRows);
+        Assert.Equal(clean.LastTransformer.Report.History.Select(r => r.TrainingLoss), cnn.Report.History.Select(r => r.TrainingLoss));
         Assert.Equal(Scores.Column(clean.Transform(scoring)), Scores.Column(skipping.Transform(scoring)));
     }
 
@@ -74,7 +74,7 @@ public sealed class SkipUnreadableRowsTests : IDisposable
 
         using var model = Pipeline(Options(skip: true)).Fit(View(Enumerable.Range(0, Rows)));
 
-        var alarm = Assert.Single(model.LastTransformer.Alarms, a => a.Code == AlarmCodes.UnreadableRows);
+        var alarm = Assert.Single(model.LastTransformer.Report.Alarms, a => a.Code == AlarmCodes.UnreadableRows);
         Assert.Equal(AlarmSeverity.Warning, alarm.Severity);
         Assert.StartsWith("CNN009", alarm.Message);
         Assert.Contains($"{Broken.Length} of {Rows} training rows", alarm.Message);
@@ -115,10 +115,10 @@ public sealed class SkipUnreadableRowsTests : IDisposable
 
         using var model = Pipeline(options).Fit(View(trainRows));
 
-        var history = model.LastTransformer.History;
+        var history = model.LastTransformer.Report.History;
         Assert.All(history, r => Assert.Equal(Rows - Broken.Length, r.Validation!.Count));
-        Assert.Equal(Broken.Select(p => (RowSet.Validation, (long)p)), model.LastTransformer.UnreadableRows.Select(r => (r.Set, r.Position)));
-        Assert.Contains($"{Broken.Length} of {Rows} validation rows", Assert.Single(model.LastTransformer.Alarms, a => a.Code == AlarmCodes.UnreadableRows).Message);
+        Assert.Equal(Broken.Select(p => (RowSet.Validation, (long)p)), model.LastTransformer.Report.UnreadableRows.Select(r => (r.Set, r.Position)));
+        Assert.Contains($"{Broken.Length} of {Rows} validation rows", Assert.Single(model.LastTransformer.Report.Alarms, a => a.Code == AlarmCodes.UnreadableRows).Message);
     }
 
     [Fact]
@@ -132,7 +132,7 @@ public sealed class SkipUnreadableRowsTests : IDisposable
         // 37 readable rows: 19 of one class, 18 of the other; a quarter of each, rounded, is held out
         var readable = Good.Select(i => entries[i].Label).ToArray();
         var expected = (int)Math.Round(readable.Count(l => l) * 0.25) + (int)Math.Round(readable.Count(l => !l) * 0.25);
-        Assert.All(model.LastTransformer.History, r => Assert.Equal(expected, r.Validation!.Count));
+        Assert.All(model.LastTransformer.Report.History, r => Assert.Equal(expected, r.Validation!.Count));
     }
 
     [Fact]
@@ -154,10 +154,10 @@ public sealed class SkipUnreadableRowsTests : IDisposable
         var loaded = (TransformerChain<ITransformer>)new MLContext(seed: 2).Model.Load(path, out _);
 
         var cnn = Assert.IsType<CnnTransformer>(loaded.LastTransformer);
-        Assert.Equal(Broken.Length, cnn.UnreadableRows.Count);
-        Assert.Equal(model.LastTransformer.UnreadableRows, cnn.UnreadableRows);
-        Assert.Equal(model.LastTransformer.UnreadableRows, cnn.WithScoringEngine(ScoringEngine.LibTorch).UnreadableRows);
-        Assert.Contains(cnn.Alarms, a => a.Code == AlarmCodes.UnreadableRows);
+        Assert.Equal(Broken.Length, cnn.Report.UnreadableRows.Count);
+        Assert.Equal(model.LastTransformer.Report.UnreadableRows, cnn.Report.UnreadableRows);
+        Assert.Equal(model.LastTransformer.Report.UnreadableRows, cnn.WithScoringEngine(ScoringEngine.LibTorch).Report.UnreadableRows);
+        Assert.Contains(cnn.Report.Alarms, a => a.Code == AlarmCodes.UnreadableRows);
         cnn.Dispose();
     }
 
@@ -175,19 +175,19 @@ public sealed class SkipUnreadableRowsTests : IDisposable
         var cnn = model.LastTransformer;
         Assert.Equal(
             Broken.Select(p => (RowSet.Training, (long)p)).Concat(Broken.Select(p => (RowSet.Validation, (long)p))),
-            cnn.UnreadableRows.Select(r => (r.Set, r.Position)));
-        foreach (var row in cnn.UnreadableRows)
+            cnn.Report.UnreadableRows.Select(r => (r.Set, r.Position)));
+        foreach (var row in cnn.Report.UnreadableRows)
         {
             Assert.Equal($"ImagePath = '{PathOf((int)row.Position)}'", row.Row);
             Assert.False(string.IsNullOrWhiteSpace(row.Reason));
         }
         // Once, before training, to every callback; the epochs say nothing of it.
         var reported = Assert.Single(seen.Reports);
-        Assert.Equal(cnn.UnreadableRows, reported);
+        Assert.Equal(cnn.Report.UnreadableRows, reported);
         Assert.Equal(0, seen.EpochsBeforeReport);
         Assert.Null(typeof(EpochRecord).GetProperty("SkippedRows"));
-        Assert.All(cnn.History, r => Assert.DoesNotContain(r.Fields(), f => f.Key == "skippedRows"));
-        Assert.All(cnn.History, r => Assert.DoesNotContain("unreadable", r.Describe(2), StringComparison.Ordinal));
+        Assert.All(cnn.Report.History, r => Assert.DoesNotContain(r.Fields(), f => f.Key == "skippedRows"));
+        Assert.All(cnn.Report.History, r => Assert.DoesNotContain("unreadable", r.Describe(2), StringComparison.Ordinal));
     }
 
     [Fact]
@@ -213,7 +213,7 @@ public sealed class SkipUnreadableRowsTests : IDisposable
         using var model = Pipeline(options).Fit(View(Good));
 
         Assert.Empty(Assert.Single(seen.Reports));
-        Assert.Empty(model.LastTransformer.UnreadableRows);
+        Assert.Empty(model.LastTransformer.Report.UnreadableRows);
     }
 
     [Fact]
@@ -239,14 +239,14 @@ public sealed class SkipUnreadableRowsTests : IDisposable
             }
             MlNetCnn.Persistence.HistoryFormat.Read(reader, withSkippedRows: true, withTrainingAccuracy: true, out var perEpoch);
             Assert.Equal(0, perEpoch);
-            Assert.Equal(first.LastTransformer.UnreadableRows, MlNetCnn.Persistence.HistoryFormat.ReadUnreadable(reader));
+            Assert.Equal(first.LastTransformer.Report.UnreadableRows, MlNetCnn.Persistence.HistoryFormat.ReadUnreadable(reader));
         }
 
         options.Epochs = 3;
         options.ResumeFromCheckpoint = true;
         using var resumed = Pipeline(options).Fit(View(Enumerable.Range(0, Rows)));
-        Assert.Equal(3, resumed.LastTransformer.History.Count);
-        Assert.Equal(first.LastTransformer.UnreadableRows, resumed.LastTransformer.UnreadableRows);
+        Assert.Equal(3, resumed.LastTransformer.Report.History.Count);
+        Assert.Equal(first.LastTransformer.Report.UnreadableRows, resumed.LastTransformer.Report.UnreadableRows);
     }
 
     private sealed class DataReadRecorder : ITrainingCallback

@@ -15,7 +15,7 @@ public sealed class StreamingTests
         options.ValidationFraction = validationFraction;
         options.RandomHorizontalFlip = true;
         using var t = new CnnEstimator(ml, options).Fit(SyntheticImages.DataView(ml, 150, 1));
-        return (Scores.Column(t.Transform(SyntheticImages.DataView(ml, 20, 2))), t.History.Select(h => h.Validation?.Loss ?? h.TrainingLoss).ToArray());
+        return (Scores.Column(t.Transform(SyntheticImages.DataView(ml, 20, 2))), t.Report.History.Select(h => h.Validation?.Loss ?? h.TrainingLoss).ToArray());
     }
 
     [Fact]

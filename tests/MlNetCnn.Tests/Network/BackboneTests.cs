@@ -122,7 +122,7 @@ public sealed class BackboneTests
         Assert.Equal(watch.Cache[0].Misses, watch.Cache[^1].Misses);
         Assert.InRange(watch.Cache[0].Misses, 64, 64);
         Assert.True(watch.Cache[^1].Hits > watch.Cache[0].Hits);
-        Assert.True(model.History[^1].Validation!.Accuracy >= 0.75, $"validation accuracy {model.History[^1].Validation!.Accuracy}");
+        Assert.True(model.Report.History[^1].Validation!.Accuracy >= 0.75, $"validation accuracy {model.Report.History[^1].Validation!.Accuracy}");
     }
 
     [Fact]

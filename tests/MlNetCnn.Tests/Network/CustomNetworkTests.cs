@@ -66,8 +66,8 @@ public sealed class CustomNetworkTests
         var metrics = ml.BinaryClassification.Evaluate(model.Transform(valid));
 
         Assert.Equal(new[] { 1, 2, 3, 4 }, epochsSeen);
-        Assert.Equal(4, model.History.Count);
-        Assert.True(model.History[^1].TrainingLoss < model.History[0].TrainingLoss, $"the loss did not fall: {model.History[0].TrainingLoss} → {model.History[^1].TrainingLoss}");
+        Assert.Equal(4, model.Report.History.Count);
+        Assert.True(model.Report.History[^1].TrainingLoss < model.Report.History[0].TrainingLoss, $"the loss did not fall: {model.Report.History[0].TrainingLoss} → {model.Report.History[^1].TrainingLoss}");
         Assert.True(metrics.Accuracy > 0.9, $"accuracy {metrics.Accuracy}");
         Assert.True(model.HasCustomNetwork);
         Assert.Null(model.Network);
@@ -137,7 +137,7 @@ public sealed class CustomNetworkTests
 
         using var model = new CnnEstimator(ml, options).Fit(train);
 
-        Assert.All(model.History.Skip(1), r => Assert.True(r.Validation!.Accuracy > 0.9, $"epoch {r.Epoch}: validation accuracy {r.Validation.Accuracy}"));
+        Assert.All(model.Report.History.Skip(1), r => Assert.True(r.Validation!.Accuracy > 0.9, $"epoch {r.Epoch}: validation accuracy {r.Validation.Accuracy}"));
     }
 
     /// <summary>1×36×36 noise in [0, 0.3]; positives also hold one bright 6×6 square at a random place.</summary>
@@ -176,7 +176,7 @@ public sealed class CustomNetworkTests
 
         using var model = new CnnEstimator(ml, options).Fit(train);
 
-        Assert.Contains(model.Alarms, a => a.Code == MlNetCnn.Diagnostics.AlarmCodes.Unstable && a.Message.Contains("LearningRate", StringComparison.Ordinal));
+        Assert.Contains(model.Report.Alarms, a => a.Code == MlNetCnn.Diagnostics.AlarmCodes.Unstable && a.Message.Contains("LearningRate", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -208,7 +208,7 @@ public sealed class CustomNetworkTests
         Assert.Contains("Precision BFloat16 is for the built-in network", error.Message);
         options.Precision = Precision.Auto;
         using var model = new CnnEstimator(ml, options).Fit(train);
-        Assert.Single(model.History);
+        Assert.Single(model.Report.History);
         // And it scores in Float32 only.
         Assert.Equal(Precision.Float32, model.TrainingPrecision);
         Assert.Equal(Precision.Float32, model.ActiveScoringPrecision);
@@ -376,7 +376,7 @@ public sealed class CustomNetworkTests
 
         using var resumed = new CnnEstimator(ml, WithCheckpoints(3)).Fit(train);
 
-        Assert.Equal(unbroken.History.Select(r => r.TrainingLoss), resumed.History.Select(r => r.TrainingLoss));
+        Assert.Equal(unbroken.Report.History.Select(r => r.TrainingLoss), resumed.Report.History.Select(r => r.TrainingLoss));
         Assert.Equal(Scores.Column(unbroken.Transform(train)), Scores.Column(resumed.Transform(train)));
     }
 

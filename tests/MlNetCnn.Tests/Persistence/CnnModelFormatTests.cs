@@ -67,10 +67,10 @@ public sealed class CnnModelFormatTests : IClassFixture<TrainedModel>
 
         using var loaded = Assert.IsType<CnnTransformer>(new MLContext().Model.Load(path, out _));
 
-        Assert.Equal(model.Transformer.BestEpoch, loaded.BestEpoch);
-        Assert.Equal(model.Transformer.History.Count, loaded.History.Count);
-        for (var i = 0; i < loaded.History.Count; i++)
-            Assert.Equal(model.Transformer.History[i] with { Alarms = loaded.History[i].Alarms }, loaded.History[i]);
+        Assert.Equal(model.Transformer.Report.BestEpoch, loaded.Report.BestEpoch);
+        Assert.Equal(model.Transformer.Report.History.Count, loaded.Report.History.Count);
+        for (var i = 0; i < loaded.Report.History.Count; i++)
+            Assert.Equal(model.Transformer.Report.History[i] with { Alarms = loaded.Report.History[i].Alarms }, loaded.Report.History[i]);
         Assert.Contains(ModelZip.Entries(path), e => e.EndsWith(CnnModelFormat.HistoryStream, StringComparison.Ordinal));
     }
 
@@ -81,15 +81,15 @@ public sealed class CnnModelFormatTests : IClassFixture<TrainedModel>
         var path = folder.File("model.zip");
         model.Ml.Model.Save(model.Transformer, model.Train.Schema, path);
         using (var loaded = Assert.IsType<CnnTransformer>(new MLContext().Model.Load(path, out _)))
-            Assert.Equal(model.Transformer.History.Select(r => r.TrainingAccuracy), loaded.History.Select(r => r.TrainingAccuracy));
-        Assert.All(model.Transformer.History, r => Assert.InRange(r.TrainingAccuracy, 0, 1));
+            Assert.Equal(model.Transformer.Report.History.Select(r => r.TrainingAccuracy), loaded.Report.History.Select(r => r.TrainingAccuracy));
+        Assert.All(model.Transformer.Report.History, r => Assert.InRange(r.TrainingAccuracy, 0, 1));
 
         // Marked as 0x00010004, the file is read as that format's reader reads it: it stops before the new block.
         ModelZip.SetModelVersion(path, CnnModelFormat.ModelSignature, written: 0x00010004, readable: 0x00010002);
         using var old = Assert.IsType<CnnTransformer>(new MLContext().Model.Load(path, out _));
 
-        Assert.Equal(model.Transformer.History.Select(r => r.TrainingLoss), old.History.Select(r => r.TrainingLoss));
-        Assert.All(old.History, r => Assert.True(double.IsNaN(r.TrainingAccuracy)));
+        Assert.Equal(model.Transformer.Report.History.Select(r => r.TrainingLoss), old.Report.History.Select(r => r.TrainingLoss));
+        Assert.All(old.Report.History, r => Assert.True(double.IsNaN(r.TrainingAccuracy)));
         Assert.Equal(Scores.Column(model.Transformer.Transform(model.Test)), Scores.Column(old.Transform(model.Test)));
     }
 

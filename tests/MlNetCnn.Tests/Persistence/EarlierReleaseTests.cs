@@ -38,9 +38,9 @@ public sealed class EarlierReleaseTests
         var cnn = model.FindCnn();
         Assert.Null(cnn.PositiveClassName);
         Assert.Null(cnn.NegativeClassName);
-        Assert.Equal(2, cnn.History.Count);
-        Assert.Empty(cnn.UnreadableRows);
-        Assert.Equal(0, cnn.UnreadableRowCount);
+        Assert.Equal(2, cnn.Report.History.Count);
+        Assert.Empty(cnn.Report.UnreadableRows);
+        Assert.Equal(0, cnn.Report.UnreadableRowCount);
         // Before format 0x00010009 there was no precision stream: every model then trained in Float32.
         Assert.Equal(Precision.Float32, cnn.TrainingPrecision);
         Assert.Equal(Precision.Auto, cnn.ScoringPrecision);

@@ -37,9 +37,9 @@ public sealed class MixedPrecisionTrainingTests
         using var second = new CnnEstimator(ml, Options(Precision.BFloat16)).Fit(train);
         using var float32 = new CnnEstimator(ml, Options(Precision.Float32)).Fit(train);
 
-        Assert.Equal(first.History.Select(h => h.TrainingLoss), second.History.Select(h => h.TrainingLoss));
+        Assert.Equal(first.Report.History.Select(h => h.TrainingLoss), second.Report.History.Select(h => h.TrainingLoss));
         Assert.Equal(Scores.Column(first.Transform(test)), Scores.Column(second.Transform(test)));
-        Assert.NotEqual(first.History.Select(h => h.TrainingLoss), float32.History.Select(h => h.TrainingLoss));
+        Assert.NotEqual(first.Report.History.Select(h => h.TrainingLoss), float32.Report.History.Select(h => h.TrainingLoss));
     }
 
     [Fact]
@@ -87,6 +87,6 @@ public sealed class MixedPrecisionTrainingTests
         var log = new LogCapture(ml);
         using var resumed = new CnnEstimator(ml, options).Fit(train);
         Assert.Contains(log.Infos, l => l.StartsWith("Resuming after epoch 1", StringComparison.Ordinal));
-        Assert.Equal(new[] { 1, 2 }, resumed.History.Select(h => h.Epoch));
+        Assert.Equal(new[] { 1, 2 }, resumed.Report.History.Select(h => h.Epoch));
     }
 }

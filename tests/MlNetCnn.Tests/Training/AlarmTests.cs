@@ -24,7 +24,7 @@ public sealed class AlarmTests
         var log = new LogCapture(ml);
         using var t = new CnnEstimator(ml, Options(SyntheticImages.DataView(ml, 60, 2))).Fit(SyntheticImages.DataView(ml, 160, 1));
 
-        Assert.Empty(t.Alarms);
+        Assert.Empty(t.Report.Alarms);
         Assert.Empty(log.Warnings);
         Assert.Empty(log.Errors);
         Assert.Contains(log.Infos, l => l.StartsWith("Learnability check", StringComparison.Ordinal));
@@ -37,7 +37,7 @@ public sealed class AlarmTests
         var blank = SyntheticImages.Rows(40, 2).Select(r => new ImageRow { Label = r.Label, Features = new float[r.Features.Length] });
         using var t = new CnnEstimator(ml, Options(Rows(ml, blank))).Fit(SyntheticImages.DataView(ml, 160, 1));
 
-        var alarm = Assert.Single(t.Alarms, a => a.Code == AlarmCodes.CollapsedPredictions);
+        var alarm = Assert.Single(t.Report.Alarms, a => a.Code == AlarmCodes.CollapsedPredictions);
         Assert.StartsWith("CNN001 collapsed predictions", alarm.Message);
         Assert.Equal(AlarmSeverity.Warning, alarm.Severity);
     }
@@ -51,10 +51,10 @@ public sealed class AlarmTests
         var mislabelled = SyntheticImages.Rows(200, 2).Select(r => new ImageRow { Label = random.Next(2) == 0, Features = r.Features });
         using var t = new CnnEstimator(ml, Options(Rows(ml, mislabelled), epochs: 4)).Fit(SyntheticImages.DataView(ml, 160, 1));
 
-        var alarm = Assert.Single(t.Alarms, a => a.Code == AlarmCodes.LossFallsAccuracyDoesNot);
+        var alarm = Assert.Single(t.Report.Alarms, a => a.Code == AlarmCodes.LossFallsAccuracyDoesNot);
         Assert.StartsWith("CNN002 loss falls, accuracy does not", alarm.Message);
         Assert.Contains("argmax", alarm.Message);
-        Assert.True(t.History[^1].TrainingLoss < t.History[0].TrainingLoss);
+        Assert.True(t.Report.History[^1].TrainingLoss < t.Report.History[0].TrainingLoss);
     }
 
     [Fact]
@@ -64,7 +64,7 @@ public sealed class AlarmTests
         var log = new LogCapture(ml);
         using var t = new CnnEstimator(ml, Options(Rows(ml, inverted))).Fit(SyntheticImages.DataView(ml, 160, 1));
 
-        var alarm = Assert.Single(t.Alarms, a => a.Code == AlarmCodes.InvertedLabels);
+        var alarm = Assert.Single(t.Report.Alarms, a => a.Code == AlarmCodes.InvertedLabels);
         Assert.StartsWith("CNN003 inverted labels", alarm.Message);
         Assert.Contains(log.Warnings, w => w.StartsWith("CNN003", StringComparison.Ordinal));
     }
@@ -103,7 +103,7 @@ public sealed class AlarmTests
         var log = new LogCapture(ml);
         using var t = new CnnEstimator(ml, Options(null, epochs: 1)).Fit(Rows(ml, unscaled));
 
-        var alarm = Assert.Single(t.Alarms, a => a.Code == AlarmCodes.UnscaledInput);
+        var alarm = Assert.Single(t.Report.Alarms, a => a.Code == AlarmCodes.UnscaledInput);
         Assert.StartsWith("CNN005 unscaled input: pixel values reach 255", alarm.Message);
         Assert.Contains(log.Warnings, w => w.StartsWith("CNN005", StringComparison.Ordinal));
     }
@@ -126,9 +126,9 @@ public sealed class AlarmTests
     {
         using var t = new CnnEstimator(ml, Options(SyntheticImages.DataView(ml, 20, 2, onlyLabel: true), epochs: 2)).Fit(SyntheticImages.DataView(ml, 96, 1));
 
-        var alarm = Assert.Single(t.Alarms, a => a.Code == AlarmCodes.OneClass);
+        var alarm = Assert.Single(t.Report.Alarms, a => a.Code == AlarmCodes.OneClass);
         Assert.Contains("AUC is undefined", alarm.Message);
-        Assert.All(t.History, h => Assert.True(double.IsNaN(h.Validation!.Auc)));
+        Assert.All(t.Report.History, h => Assert.True(double.IsNaN(h.Validation!.Auc)));
     }
 
     [Fact]

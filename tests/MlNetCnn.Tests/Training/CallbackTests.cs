@@ -40,8 +40,8 @@ public sealed class CallbackTests
         options.Callbacks.Add(recorder);
         using var model = Fit(options);
 
-        Assert.Equal(2, model.History.Count);
-        Assert.Equal(2, model.BestEpoch);
+        Assert.Equal(2, model.Report.History.Count);
+        Assert.Equal(2, model.Report.BestEpoch);
         Assert.Equal(["begin 0", "epoch 1", "end 1 1 1", "epoch 2", "end 2 2 2", "done 2"], recorder.Calls);
         // The model is whole: it scores, and as a two-epoch run with no callback does.
         using var twoEpochs = Fit(SyntheticImages.FastOptions(epochs: 2));
@@ -61,7 +61,7 @@ public sealed class CallbackTests
         Assert.Equal(2, perEpoch.Length);
         foreach (var epoch in perEpoch)
         {
-            var record = model.History[epoch.Key - 1];
+            var record = model.Report.History[epoch.Key - 1];
             // 90 rows in batches of the options' size, 1-based and in order.
             Assert.Equal(Enumerable.Range(1, epoch.Count()), epoch.Select(b => b.Batch));
             Assert.Equal(90, epoch.Sum(b => b.Images));
@@ -90,7 +90,7 @@ public sealed class CallbackTests
         options.Callbacks.Add(overridden);
         using var b = Fit(options);
         Assert.Equal(baseline.Batches, overridden.Batches);
-        Assert.Equal(a.History[0].TrainingLoss, b.History[0].TrainingLoss);
+        Assert.Equal(a.Report.History[0].TrainingLoss, b.Report.History[0].TrainingLoss);
 
         // From batch 3 on, 0.05: batches 1–4 see the same weights as the baseline (the 4th loss is taken before the
         // first step at the new rate), the 5th does not.
@@ -105,7 +105,7 @@ public sealed class CallbackTests
         Assert.NotEqual(baseline.Batches[4].Loss, changed.Batches[4].Loss);
         Assert.Equal(0.05, changed.Batches[3].Rate);
         // The epoch's record keeps the rate it started with.
-        Assert.Equal(1e-3, d.History[0].LearningRate);
+        Assert.Equal(1e-3, d.Report.History[0].LearningRate);
     }
 
     [Fact]

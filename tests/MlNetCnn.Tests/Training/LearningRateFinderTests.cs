@@ -61,10 +61,10 @@ public sealed class LearningRateFinderTests
         estimator.FindLearningRate(SyntheticImages.DataView(after, 96, 1), maxBatches: 20);
         using var actual = estimator.Fit(SyntheticImages.DataView(after, 96, 1));
 
-        Assert.Equal(expected.History.Select(r => r.TrainingLoss), actual.History.Select(r => r.TrainingLoss));
+        Assert.Equal(expected.Report.History.Select(r => r.TrainingLoss), actual.Report.History.Select(r => r.TrainingLoss));
         Assert.Equal(Scores.Column(expected.Transform(test)), Scores.Column(actual.Transform(test)));
-        Assert.All(actual.History, r => Assert.Equal(options.LearningRate, r.LearningRate));
-        Assert.Null(actual.LearningRateSearch);
+        Assert.All(actual.Report.History, r => Assert.Equal(options.LearningRate, r.LearningRate));
+        Assert.Null(actual.Report.LearningRateSearch);
     }
 
     [Fact]
@@ -81,8 +81,8 @@ public sealed class LearningRateFinderTests
         var log = new LogCapture(ml);
         using var t = new CnnEstimator(ml, auto).Fit(train);
 
-        Assert.All(t.History, r => Assert.Equal(found.SuggestedLearningRate, r.LearningRate));
-        Assert.Equal(found.Curve, t.LearningRateSearch!.Curve);
+        Assert.All(t.Report.History, r => Assert.Equal(found.SuggestedLearningRate, r.LearningRate));
+        Assert.Equal(found.Curve, t.Report.LearningRateSearch!.Curve);
         Assert.Contains(log.Infos, l => l.StartsWith("Learning-rate range test: ", StringComparison.Ordinal)
             && l.Contains($"suggested learning rate {found.SuggestedLearningRate:G3}", StringComparison.Ordinal)
             && l.EndsWith($"Training at {found.SuggestedLearningRate:G3} (AutoLearningRate).", StringComparison.Ordinal));
@@ -97,10 +97,10 @@ public sealed class LearningRateFinderTests
         var path = folder.File("model.zip");
         ml.Model.Save(t, train.Schema, path);
         using var loaded = Assert.IsType<CnnTransformer>(new MLContext().Model.Load(path, out _));
-        var kept = loaded.LearningRateSearch!;
-        Assert.Equal(t.LearningRateSearch, kept with { Curve = t.LearningRateSearch.Curve });
-        Assert.Equal(t.LearningRateSearch.Curve, kept.Curve);
-        Assert.Null(new CnnEstimator(ml, options).Fit(train).LearningRateSearch);
+        var kept = loaded.Report.LearningRateSearch!;
+        Assert.Equal(t.Report.LearningRateSearch, kept with { Curve = t.Report.LearningRateSearch.Curve });
+        Assert.Equal(t.Report.LearningRateSearch.Curve, kept.Curve);
+        Assert.Null(new CnnEstimator(ml, options).Fit(train).Report.LearningRateSearch);
     }
 
     [Fact]
@@ -128,10 +128,10 @@ public sealed class LearningRateFinderTests
         };
         using var t = new CnnEstimator(ml, options).Fit(pair.TrainView(ml));
 
-        var search = t.LearningRateSearch!;
-        Assert.Equal(search.SuggestedLearningRate, t.History[0].LearningRate);
+        var search = t.Report.LearningRateSearch!;
+        Assert.Equal(search.SuggestedLearningRate, t.Report.History[0].LearningRate);
         Assert.InRange(search.Batches, 2, CnnEstimator.FinderMaxBatches);
-        var last = t.History[^1].Validation!;
+        var last = t.Report.History[^1].Validation!;
         var correct = (int)Math.Round(last.Accuracy * last.Count);
         Assert.True(correct >= bestByHandCorrect - last.Count / 100,
             $"the suggestion {search.SuggestedLearningRate:G3} reached {last.Accuracy:F3}; the best rate by hand 0.955 ({search.Batches} batches, {search.Seconds:F1} s)");

@@ -17,12 +17,12 @@ public sealed class TrainingAccuracyTests
         using var t = new CnnEstimator(ml, options).Fit(SyntheticImages.DataView(ml, 160, 1));
 
         // 160 images in batches of 16: each epoch judges all 160, so the accuracy is a whole number of 160ths.
-        Assert.All(t.History, r => Assert.Equal(Math.Round(r.TrainingAccuracy * 160), r.TrainingAccuracy * 160, 9));
-        Assert.True(t.History[^1].TrainingAccuracy >= 0.9, $"last epoch's training accuracy {t.History[^1].TrainingAccuracy}");
-        Assert.True(t.History[^1].TrainingAccuracy > t.History[0].TrainingAccuracy,
-            $"training accuracy {string.Join(", ", t.History.Select(r => r.TrainingAccuracy))}");
+        Assert.All(t.Report.History, r => Assert.Equal(Math.Round(r.TrainingAccuracy * 160), r.TrainingAccuracy * 160, 9));
+        Assert.True(t.Report.History[^1].TrainingAccuracy >= 0.9, $"last epoch's training accuracy {t.Report.History[^1].TrainingAccuracy}");
+        Assert.True(t.Report.History[^1].TrainingAccuracy > t.Report.History[0].TrainingAccuracy,
+            $"training accuracy {string.Join(", ", t.Report.History.Select(r => r.TrainingAccuracy))}");
         Assert.Contains(log.Infos, l => l.StartsWith("Epoch 4/4: training loss", StringComparison.Ordinal)
-            && l.Contains($"training accuracy {t.History[^1].TrainingAccuracy:F4}", StringComparison.Ordinal));
+            && l.Contains($"training accuracy {t.Report.History[^1].TrainingAccuracy:F4}", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -33,6 +33,6 @@ public sealed class TrainingAccuracyTests
         options.Threshold = 0;
         using var t = new CnnEstimator(ml, options).Fit(SyntheticImages.DataView(ml, 96, 1));
 
-        Assert.Equal(0.5, t.History[0].TrainingAccuracy);
+        Assert.Equal(0.5, t.Report.History[0].TrainingAccuracy);
     }
 }

@@ -20,10 +20,10 @@ public sealed class TrainingControlTests
         options.LearningRate = 0.05; // noisy on purpose, so the best epoch is not the last
         using var t = new CnnEstimator(ml, options).Fit(SyntheticImages.DataView(ml, 96, 1));
 
-        var history = t.History;
+        var history = t.Report.History;
         var best = history.MinBy(h => h.Validation!.Loss)!;
         Assert.True(history.Count < 12, "early stopping should have stopped before the last epoch");
-        Assert.Equal(best.Epoch, t.BestEpoch);
+        Assert.Equal(best.Epoch, t.Report.BestEpoch);
         Assert.Equal(best.Epoch + 2, history[^1].Epoch);
         Assert.True(best.Epoch < history[^1].Epoch);
 
@@ -64,9 +64,9 @@ public sealed class TrainingControlTests
         using var rest = new CnnEstimator(ml, resumed).Fit(train);
 
         Assert.Contains(log.Infos, l => l.StartsWith("Resuming after epoch 2", StringComparison.Ordinal));
-        Assert.Equal(new[] { 1, 2, 3, 4 }, rest.History.Select(h => h.Epoch));
-        Assert.Equal(whole.History.Select(h => h.TrainingLoss), rest.History.Select(h => h.TrainingLoss));
-        Assert.Equal(whole.History.Select(h => h.TrainingAccuracy), rest.History.Select(h => h.TrainingAccuracy));
+        Assert.Equal(new[] { 1, 2, 3, 4 }, rest.Report.History.Select(h => h.Epoch));
+        Assert.Equal(whole.Report.History.Select(h => h.TrainingLoss), rest.Report.History.Select(h => h.TrainingLoss));
+        Assert.Equal(whole.Report.History.Select(h => h.TrainingAccuracy), rest.Report.History.Select(h => h.TrainingAccuracy));
         Assert.Equal(Scores.Column(whole.Transform(test)), Scores.Column(rest.Transform(test)));
     }
 
@@ -93,9 +93,9 @@ public sealed class TrainingControlTests
         options.ResumeFromCheckpoint = true;
         using var resumed = new CnnEstimator(ml, options).Fit(train);
 
-        Assert.Equal(new[] { 1, 2 }, resumed.History.Select(h => h.Epoch));
-        Assert.True(double.IsNaN(resumed.History[0].TrainingAccuracy));
-        Assert.InRange(resumed.History[1].TrainingAccuracy, 0, 1);
+        Assert.Equal(new[] { 1, 2 }, resumed.Report.History.Select(h => h.Epoch));
+        Assert.True(double.IsNaN(resumed.Report.History[0].TrainingAccuracy));
+        Assert.InRange(resumed.Report.History[1].TrainingAccuracy, 0, 1);
     }
 
     [Fact]
@@ -128,7 +128,7 @@ public sealed class TrainingControlTests
         options.CheckLearnable = false;
         using var t = new CnnEstimator(ml, options).Fit(SyntheticImages.DataView(ml, 64, 1));
 
-        Assert.Equal(expected, t.History.Select(h => Math.Round(h.LearningRate, 8)).ToArray(), (a, b) => Math.Abs(a - b) < 1e-7);
+        Assert.Equal(expected, t.Report.History.Select(h => Math.Round(h.LearningRate, 8)).ToArray(), (a, b) => Math.Abs(a - b) < 1e-7);
     }
 
     [Fact]
@@ -142,7 +142,7 @@ public sealed class TrainingControlTests
         options.PlateauFactor = 0.5;
         using var t = new CnnEstimator(ml, options).Fit(SyntheticImages.DataView(ml, 96, 1));
 
-        var rates = t.History.Select(h => h.LearningRate).ToList();
+        var rates = t.Report.History.Select(h => h.LearningRate).ToList();
         Assert.Equal(options.LearningRate, rates[0]);
         Assert.True(rates[^1] < rates[0], string.Join(", ", rates));
         for (var i = 1; i < rates.Count; i++)
@@ -159,7 +159,7 @@ public sealed class TrainingControlTests
             var options = SyntheticImages.FastOptions(epochs: 2);
             options.PositiveClassWeight = weight;
             using var t = new CnnEstimator(ml, options).Fit(SyntheticImages.DataView(ml, 64, 1));
-            return (t.History[0].TrainingLoss, Scores.Column(t.Transform(neutral), CnnTransformer.ProbabilityColumnName).Average());
+            return (t.Report.History[0].TrainingLoss, Scores.Column(t.Transform(neutral), CnnTransformer.ProbabilityColumnName).Average());
         }
 
         var heavy = Run(50);
@@ -225,7 +225,7 @@ public sealed class TrainingControlTests
         options.ValidationFraction = 0.25;
         using var t = new CnnEstimator(ml, options).Fit(SyntheticImages.DataView(ml, 80, 1));
 
-        Assert.All(t.History, h =>
+        Assert.All(t.Report.History, h =>
         {
             Assert.Equal(20, h.Validation!.Count);
             Assert.Equal(10, h.Validation.Positives);

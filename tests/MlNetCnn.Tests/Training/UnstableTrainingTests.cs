@@ -48,7 +48,7 @@ public sealed class UnstableTrainingTests
         try
         {
             using var t = new CnnEstimator(ml, Options(ml, pair, learningRate)).Fit(pair.TrainView(ml));
-            alarm = Assert.Single(t.Alarms, a => a.Code is AlarmCodes.Unstable or AlarmCodes.Diverged);
+            alarm = Assert.Single(t.Report.Alarms, a => a.Code is AlarmCodes.Unstable or AlarmCodes.Diverged);
         }
         catch (CnnTrainingException e)
         {
@@ -82,10 +82,10 @@ public sealed class UnstableTrainingTests
         var log = new LogCapture(ml);
         using var t = new CnnEstimator(ml, Options(ml, pair, learningRate)).Fit(pair.TrainView(ml));
 
-        Assert.True(t.Alarms.Count == 0, string.Join("\n", t.Alarms));
+        Assert.True(t.Report.Alarms.Count == 0, string.Join("\n", t.Report.Alarms));
         Assert.Empty(log.Warnings);
         // It learned: the last epoch is well above the majority rate.
-        Assert.True(t.History[^1].Validation!.Accuracy > 0.6, $"validation accuracy {t.History[^1].Validation!.Accuracy}");
+        Assert.True(t.Report.History[^1].Validation!.Accuracy > 0.6, $"validation accuracy {t.Report.History[^1].Validation!.Accuracy}");
     }
 
     [Fact]
@@ -98,13 +98,13 @@ public sealed class UnstableTrainingTests
         var log = new LogCapture(ml);
         using var t = new CnnEstimator(ml, Options(ml, pair, 1.0)).Fit(pair.TrainView(ml));
 
-        Assert.Equal(1.0, t.History[0].Validation!.PositiveRate);
-        var alarm = Assert.Single(t.History[0].Alarms);
+        Assert.Equal(1.0, t.Report.History[0].Validation!.PositiveRate);
+        var alarm = Assert.Single(t.Report.History[0].Alarms);
         Assert.Equal((AlarmCodes.Unstable, AlarmSeverity.Warning, 1), (alarm.Code, alarm.Severity, alarm.Epoch));
         Assert.Contains("after epoch 1", alarm.Message);
         Assert.Contains("the validation predictions collapsed: 100.0 % of the 100 images predicted positive", alarm.Message);
         Assert.Matches(@"the validation loss was \d+", alarm.Message);
-        Assert.DoesNotContain(t.History[0].Alarms, a => a.Code == AlarmCodes.CollapsedPredictions);
+        Assert.DoesNotContain(t.Report.History[0].Alarms, a => a.Code == AlarmCodes.CollapsedPredictions);
         Assert.Contains(alarm.Message, log.Warnings);
     }
 
