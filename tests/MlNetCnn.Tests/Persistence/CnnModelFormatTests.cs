@@ -71,7 +71,7 @@ public sealed class CnnModelFormatTests : IClassFixture<TrainedModel>
         Assert.Equal(model.Transformer.Report.History.Count, loaded.Report.History.Count);
         for (var i = 0; i < loaded.Report.History.Count; i++)
             Assert.Equal(model.Transformer.Report.History[i] with { Alarms = loaded.Report.History[i].Alarms }, loaded.Report.History[i]);
-        Assert.Contains(ModelZip.Entries(path), e => e.EndsWith(CnnModelFormat.HistoryStream, StringComparison.Ordinal));
+        Assert.Contains(ModelZip.Entries(path), e => e.EndsWith(CnnModelFormat.ReportStream, StringComparison.Ordinal));
     }
 
     [Fact]

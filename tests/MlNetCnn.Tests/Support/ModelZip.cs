@@ -1,5 +1,7 @@
 using System.IO.Compression;
 using System.Text;
+using MlNetCnn.Diagnostics;
+using MlNetCnn.Persistence;
 
 namespace MlNetCnn.Tests.Support;
 
@@ -43,9 +45,14 @@ public static class ModelZip
             entry.Delete();
     }
 
-    /// <summary>Rewrites the model-version fields that follow the 8-byte model signature in the entry that holds it.</summary>
+    /// <summary>
+    /// Rewrites the model-version fields that follow the 8-byte model signature in the entry that holds it. Marked as a
+    /// CNN format before 0x0001000C, the run's report goes back where that format kept it (<see cref="AsBeforeTheReport"/>).
+    /// </summary>
     public static void SetModelVersion(string path, string modelSignature, uint written, uint readable)
     {
+        if (modelSignature == CnnModelFormat.ModelSignature && written < 0x0001000C && Entries(path).Any(e => e.EndsWith(CnnModelFormat.ReportStream, StringComparison.Ordinal)))
+            AsBeforeTheReport(path);
         var signature = Encoding.ASCII.GetBytes(modelSignature);
         using var zip = ZipFile.Open(path, ZipArchiveMode.Update);
         foreach (var entry in zip.Entries.ToList())
@@ -69,5 +76,32 @@ public static class ModelZip
             return;
         }
         throw new InvalidOperationException($"No entry of {path} holds the model signature {modelSignature}.");
+    }
+
+    /// <summary>
+    /// Moves a CNN model's stream CnnReport back into the streams formats before 0x0001000C kept it in: CnnHistory (the
+    /// history, then the learning-rate search) and CnnUnreadable (the rows left out); the precision's reason is dropped.
+    /// </summary>
+    public static void AsBeforeTheReport(string path)
+    {
+        using var zip = ZipFile.Open(path, ZipArchiveMode.Update);
+        var entry = zip.Entries.Single(e => e.FullName.EndsWith(CnnModelFormat.ReportStream, StringComparison.Ordinal));
+        var folder = entry.FullName[..^CnnModelFormat.ReportStream.Length];
+        TrainingReport report;
+        using (var stream = entry.Open())
+        using (var memory = new MemoryStream())
+        {
+            stream.CopyTo(memory);
+            memory.Position = 0;
+            report = ReportFormat.Read(new BinaryReader(memory), 0, Precision.Float32);
+        }
+        entry.Delete();
+        using (var writer = new BinaryWriter(zip.CreateEntry(folder + CnnModelFormat.HistoryStream).Open()))
+        {
+            HistoryFormat.Write(writer, report.History, report.CountWithoutRows);
+            HistoryFormat.WriteSearch(writer, report.LearningRateSearch);
+        }
+        using (var writer = new BinaryWriter(zip.CreateEntry(folder + CnnModelFormat.UnreadableStream).Open()))
+            HistoryFormat.WriteUnreadable(writer, report.UnreadableRows);
     }
 }
