@@ -9,11 +9,16 @@ public sealed class CliProcess : IDisposable
     private readonly Task<string> stdout;
     private readonly Task<string> stderr;
 
-    private CliProcess(string[] args, IEnumerable<string>? unset = null)
+    private CliProcess(string[] args, IReadOnlyDictionary<string, string?>? environment = null)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var name in unset ?? [])
-            start.Environment.Remove(name);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            if (value is null)
+                start.Environment.Remove(name);
+            else
+                start.Environment[name] = value;
+        }
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "MlNetCnn.Cli.dll"));
         foreach (var arg in args)
             start.ArgumentList.Add(arg);
@@ -26,7 +31,10 @@ public sealed class CliProcess : IDisposable
     public static CliProcess Start(params string[] args) => new(args);
 
     /// <summary>Starts <c>mlnetcnn</c> with <paramref name="args"/>, without the variables <paramref name="unset"/> this process has.</summary>
-    public static CliProcess StartWithout(IEnumerable<string> unset, params string[] args) => new(args, unset);
+    public static CliProcess StartWithout(IEnumerable<string> unset, params string[] args) => new(args, unset.ToDictionary(n => n, _ => (string?)null));
+
+    /// <summary>Starts <c>mlnetcnn</c> with <paramref name="args"/>, its environment changed by <paramref name="environment"/> (a null value removes the variable).</summary>
+    public static CliProcess StartWith(IReadOnlyDictionary<string, string?> environment, params string[] args) => new(args, environment);
 
     /// <summary>Whether the process has ended.</summary>
     public bool HasExited => process.HasExited;
