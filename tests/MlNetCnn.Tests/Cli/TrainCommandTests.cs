@@ -1,7 +1,6 @@
 using System.Text.Json;
 using MlNetCnn.Native;
 using SkiaSharp;
-using MlNetCnn.Precisions;
 using MlNetCnn.Tests.Support;
 
 namespace MlNetCnn.Tests.Cli;

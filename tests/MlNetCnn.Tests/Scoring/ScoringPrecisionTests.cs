@@ -1,9 +1,7 @@
 using System.IO.Compression;
 using Microsoft.ML;
-using MlNetCnn.Native;
 using MlNetCnn.Persistence;
 using MlNetCnn.Tests.Support;
-using MlNetCnn.Precisions;
 
 namespace MlNetCnn.Tests.Scoring;
 
