@@ -18,7 +18,8 @@ public sealed class LearningRateFinderTests
         var outside = clock.Elapsed.TotalSeconds;
 
         Assert.Equal(result.Batches, result.Curve.Count);
-        Assert.InRange(result.Batches, 2, 40);
+        // A test that did not blow up ran every batch it was given.
+        Assert.True(result.StoppedEarly || result.Batches == 40, $"{result.Batches} batches, not stopped early");
         Assert.Equal(1e-5, result.Curve[0].LearningRate, 12);
         // Each step multiplies the rate by the same factor, 1e5^(1/39).
         var growth = Math.Pow(1e5, 1.0 / 39);
@@ -162,7 +163,7 @@ public sealed class LearningRateFinderTests
 
         var search = t.LearningRateSearch!;
         Assert.Equal(search.SuggestedLearningRate, t.History[0].LearningRate);
-        Assert.InRange(search.Batches, 2, CnnEstimator.FinderMaxBatches);
+        Assert.True(search.StoppedEarly || search.Batches == CnnEstimator.FinderMaxBatches, $"{search.Batches} batches, not stopped early");
         var last = t.History[^1].Validation!;
         var correct = (int)Math.Round(last.Accuracy * last.Count);
         Assert.True(correct >= bestByHandCorrect - last.Count / 100,
