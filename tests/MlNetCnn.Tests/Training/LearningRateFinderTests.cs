@@ -59,10 +59,12 @@ public sealed class LearningRateFinderTests
     {
         var ml = new MLContext(seed: 1);
         var options = SyntheticImages.FastOptions();
-        var result = new CnnEstimator(ml, options).FindLearningRate(SyntheticImages.DataView(ml, 96, 1), 1e-4, 1e8, 200);
+        // From 0.01 to 100: the synthetic classes are fitted (losses near 0) until a rate near 1 throws the network out,
+        // and the smoothed loss rises to about 5 times its lowest (measured): a stop at 4 times, not at 10 or 40.
+        var result = new CnnEstimator(ml, options).FindLearningRate(SyntheticImages.DataView(ml, 96, 1), 1e-2, 1e2, 100);
 
         Assert.True(result.StoppedEarly);
-        Assert.True(result.Batches < 200, $"{result.Batches} batches");
+        Assert.True(result.Batches < 100, $"{result.Batches} batches");
         Assert.All(result.Curve, p => Assert.True(double.IsFinite(p.Loss)));
         // Every batch before the last stayed within 4 times the lowest smoothed loss so far (so the test went on); the
         // last did not (so it stopped there).
