@@ -147,8 +147,16 @@ public sealed class CallbackTests
         Near(expected, scheduled.EpochRates);
         Assert.All(scheduled.Batches, b => Assert.Equal(expected[b.Epoch - 1], b.Rate, 12));
 
-        // Adam took those rates: the same run, bit for bit, as a constant schedule whose rate a callback sets to them at
-        // each epoch's start.
+        // Adam took each from the epoch's first step: against a run at a constant 0.01, the first loss to differ is that of
+        // batch 2 (the first after a step) of the first epoch whose rate differs.
+        var constant = new Recorder();
+        using (Fit(Options(LearningRateSchedule.Constant, constant), rows: 64)) { }
+        var changed = Array.FindIndex(expected, r => r != expected[0]) + 1;
+        var differs = Enumerable.Range(0, scheduled.Batches.Count).FirstOrDefault(i => scheduled.Batches[i].Loss != constant.Batches[i].Loss, -1);
+        (int Epoch, int Batch)? firstDiffering = differs < 0 ? null : (scheduled.Batches[differs].Epoch, scheduled.Batches[differs].Batch);
+        Assert.Equal(changed == 0 ? null : (changed, 2), firstDiffering);
+
+        // And the same run, bit for bit, as a constant schedule whose rate a callback sets to them at each epoch's start.
         var byHand = new Recorder();
         using (Fit(Options(LearningRateSchedule.Constant, new Lambda(epochBegin: c => c.LearningRate = scheduled.EpochRates[c.Epoch - 1]), byHand), rows: 64)) { }
         Assert.Equal(scheduled.Batches, byHand.Batches);
