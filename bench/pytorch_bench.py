@@ -124,7 +124,7 @@ def main():
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads; without it, PyTorch's own count (as it starts)")
+    p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads; absent or 0, PyTorch's own count (as it starts)")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--warmup-steps", type=int, default=2)
     p.add_argument("--score-count", type=int, default=None, help="rows to score (default: all)")
@@ -134,7 +134,7 @@ def main():
     p.add_argument("--autocast", action="store_true", help="train and score under torch.autocast('cpu', dtype=torch.bfloat16)")
     a = p.parse_args()
 
-    if a.threads is not None:
+    if a.threads:
         torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     size = a.count * a.channels * a.side * a.side

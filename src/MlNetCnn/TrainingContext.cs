@@ -3,16 +3,20 @@ using MlNetCnn.Diagnostics;
 namespace MlNetCnn;
 
 /// <summary>
-/// What a <see cref="ITrainingCallback"/> sees of the run, and the two things it may change: the learning rate and
-/// whether training goes on.
+/// What a <see cref="ITrainingCallback"/> sees of the run — the network being trained, the optimiser's parameter
+/// groups, the last batch's outputs and targets, the history — and what it may change: the learning rate (the base
+/// rate and each group's scale), which parts of the network are frozen, and whether training goes on.
 /// </summary>
 public sealed class TrainingContext
 {
     private readonly List<EpochRecord> history;
     private double learningRate;
 
-    internal TrainingContext(int epochs, int batchesPerEpoch, double learningRate, List<EpochRecord> history, Precision precision = Precision.Float32, string precisionReason = "Precision Float32.")
+    internal TrainingContext(int epochs, int batchesPerEpoch, double learningRate, List<EpochRecord> history, TrainingNetwork network, TrainingOptimizer optimizer,
+        Precision precision = Precision.Float32, string precisionReason = "Precision Float32.")
     {
+        Network = network;
+        Optimizer = optimizer;
         Precision = precision;
         PrecisionReason = precisionReason;
         Epochs = epochs;
@@ -20,6 +24,25 @@ public sealed class TrainingContext
         this.learningRate = learningRate;
         this.history = history;
     }
+
+    /// <summary>The network being trained: its module, named parameters, and freezing by name.</summary>
+    public TrainingNetwork Network { get; }
+
+    /// <summary>The optimiser's parameter groups, each at <see cref="LearningRate"/> times its own scale.</summary>
+    public TrainingOptimizer Optimizer { get; }
+
+    /// <summary>
+    /// The network's outputs for the batch just trained, before its step: <see cref="OutputsPerImage"/> logits per image
+    /// (no sigmoid), <see cref="BatchImages"/> images; empty outside <see cref="ITrainingCallback.OnBatchEnd"/>. Valid
+    /// only during that call (the buffer is reused).
+    /// </summary>
+    public ReadOnlyMemory<float> BatchOutputs { get; private set; }
+
+    /// <summary>The training targets of the batch just trained, one per image (1 positive, 0 negative); empty outside <see cref="ITrainingCallback.OnBatchEnd"/>.</summary>
+    public ReadOnlyMemory<float> BatchTargets { get; private set; }
+
+    /// <summary>Logits per image in <see cref="BatchOutputs"/>: 1 for the binary task.</summary>
+    public int OutputsPerImage { get; internal init; } = 1;
 
     /// <summary>What the run computes in: Float32 or BFloat16, <see cref="Precision.Auto"/> resolved for this machine and network.</summary>
     public Precision Precision { get; }
@@ -60,11 +83,15 @@ public sealed class TrainingContext
         BatchLoss = double.NaN;
         BatchImages = 0;
         ImagesThisEpoch = 0;
+        BatchOutputs = default;
+        BatchTargets = default;
         epochClock = System.Diagnostics.Stopwatch.StartNew();
     }
 
-    internal void EndBatch(int batch, double loss, int images)
+    internal void EndBatch(int batch, double loss, int images, ReadOnlyMemory<float> outputs, ReadOnlyMemory<float> targets)
     {
+        BatchOutputs = outputs;
+        BatchTargets = targets;
         Batch = batch;
         BatchLoss = loss;
         BatchImages = images;
@@ -73,6 +100,8 @@ public sealed class TrainingContext
 
     internal void EndEpoch()
     {
+        BatchOutputs = default;
+        BatchTargets = default;
         Batch = 0;
         BatchLoss = double.NaN;
         BatchImages = 0;

@@ -6,9 +6,10 @@
 // Loads a model whose last step is a CnnTransformer, scores the images in FILE (little-endian float32 values, C×H×W
 // per image, in the model's geometry) twice, then once more with the scoring precision set to Float32, and prints
 // "first: s s ...", "second: s s ...", "float32: s s ...", "precision: P" (the active scoring precision of the first
-// two), "reason: ...", "allowed: True|False" (what TorchRuntime.AllowBFloat16Kernels returned; "-" when not called)
-// and "native: ..."; a line whose scoring LibTorch refused reads "KEY: refused: MESSAGE". --allow-bfloat16-kernels calls TorchRuntime.AllowBFloat16Kernels before anything else;
-// --fault makes LAYER compute wrong for the kernel check (tests/MlNetCnn.Tests/Support/LayerFault.cs).
+// two), "reason: ...", "threads: N" (the active scoring threads), "allowed: True|False" (what
+// TorchRuntime.AllowBFloat16Kernels returned; "-" when not called) and "native: ..."; a line whose scoring LibTorch
+// refused reads "KEY: refused: MESSAGE". --allow-bfloat16-kernels calls TorchRuntime.AllowBFloat16Kernels before
+// anything else; --fault makes LAYER compute wrong for the kernel check (tests/MlNetCnn.Tests/Support/LayerFault.cs).
 using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -52,6 +53,7 @@ if (Option("--features") is { } file)
     Print("second", () => Scores(model, features));
     Print("precision", () => cnn.ActiveScoringPrecision.ToString());
     Print("reason", () => cnn.ScoringPrecisionReason);
+    Print("threads", () => cnn.ActiveScoringThreads.ToString(CultureInfo.InvariantCulture));
     using (var float32 = cnn.WithScoringPrecision(Precision.Float32))
         Print("float32", () => Scores(float32, features));
     Console.WriteLine("allowed: " + allowed);

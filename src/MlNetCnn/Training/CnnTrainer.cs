@@ -3,6 +3,7 @@ using Microsoft.ML.Runtime;
 using MlNetCnn.Data;
 using MlNetCnn.Diagnostics;
 using MlNetCnn.Network;
+using MlNetCnn.NetworkKinds;
 using TorchSharp;
 using static TorchSharp.torch;
 using MlNetCnn.Precisions;
@@ -16,7 +17,7 @@ namespace MlNetCnn.Training;
 /// </summary>
 internal sealed class CnnTrainer
 {
-    // The learnability check (CNN008): a few rows of each class, at most NetworkSpec.LearnabilitySteps steps (it stops
+    // The learnability check (CNN008): a few rows of each class, at most NetworkKind.LearnabilitySteps steps (it stops
     // as soon as the loss has halved, usually within a few), at the user's learning rate or Adam's usual one if that is larger: the check
     // asks whether the data can be fitted at all, and a small learning rate must not fail it.
     private const int ProbeRowsPerClass = 8;
@@ -30,15 +31,15 @@ internal sealed class CnnTrainer
     private readonly List<EpochRecord> history = new();
     private PrecisionChoice precision = new(Precision.Float32, "Precision Float32.");
 
-    private readonly NetworkSpec spec;
+    private readonly NetworkKind kind;
     private ImageGeometry geometry;
 
-    public CnnTrainer(IChannel channel, CnnOptions options, int seed, NetworkSpec? spec = null)
+    public CnnTrainer(IChannel channel, CnnOptions options, int seed, NetworkKind? kind = null)
     {
         this.channel = channel;
         this.options = options;
         this.seed = seed;
-        this.spec = spec ?? NetworkSpec.Of(options);
+        this.kind = kind ?? NetworkKind.Of(options);
     }
 
     /// <summary>Trains a new network on <paramref name="train"/>, measuring <paramref name="validation"/> after every epoch.</summary>
@@ -46,61 +47,65 @@ internal sealed class CnnTrainer
     {
         geometry = train.Geometry;
         var inputAlarms = CheckInputs(train, validation);
-        var network = CreateNetwork(train.Geometry);
-        try
-        {
-            UsePrecision(network);
-            return Run(network, train, validation, inputAlarms);
-        }
-        catch
-        {
-            network.Dispose();
-            throw;
-        }
+        using var rig = TrainingRig.Build(kind, options, seed, train);
+        precision = rig.Precision;
+        if (options.Precision != Precision.Float32)
+            channel.Info(precision.Reason);
+        var result = Run(rig, train, validation, inputAlarms);
+        rig.TakeNetwork();
+        return result;
     }
 
-    private TrainingResult Run(NetworkModule network, TrainingData train, ValidationData? validation, IReadOnlyList<Alarm> inputAlarms)
+    private TrainingResult Run(TrainingRig rig, TrainingData train, ValidationData? validation, IReadOnlyList<Alarm> inputAlarms)
     {
-        using var optimizer = new AdamOptimizer(network.Module.parameters(), options.LearningRate, options.WeightDecay);
-        using var positiveWeight = PositiveWeight(train);
+        var network = rig.Network;
+        using var optimizer = rig.NewOptimizer(options.LearningRate, options.WeightDecay);
         var plan = new LearningRatePlan(options, validation is not null);
-        var earlyStopping = new MetricTracker(options.EarlyStoppingMetric, options.EarlyStoppingMinDelta);
-        var checkpoints = options.CheckpointFolder is { } folder ? new CheckpointStore(folder, precision.Precision) : null;
-        var fingerprint = train.CheckpointFingerprint(spec.Identity, seed, options.BatchSize);
+        var earlyStopping = new EarlyStoppingCallback(options, channel.Info);
+        var store = options.CheckpointFolder is { } folder ? new CheckpointStore(folder, precision.Precision) : null;
+        var fingerprint = train.CheckpointFingerprint(kind.Identity, seed, options.BatchSize);
         var unreadable = train.UnreadableWith(validation);
-        byte[]? bestWeights = null;
         var firstEpoch = 1;
 
-        if (options.ResumeFromCheckpoint && checkpoints?.Restore(network.Module, optimizer, fingerprint) is var (state, best))
+        if (options.ResumeFromCheckpoint && store?.Restore(network.Module, optimizer, fingerprint) is var (state, best))
         {
             history.AddRange(state.History);
             plan.Restore(state.PlateauRate, state.Plateau);
-            earlyStopping.Restore(state.EarlyStopping);
-            bestWeights = best;
+            earlyStopping.Restore(state.EarlyStopping, best);
             firstEpoch = state.EpochsDone + 1;
-            channel.Info($"Resuming after epoch {state.EpochsDone} from {checkpoints.Newest()}.");
+            channel.Info($"Resuming after epoch {state.EpochsDone} from {store.Newest()}.");
         }
         else if (options.CheckLearnable)
         {
-            CheckLearnable(network, train, positiveWeight);
+            CheckLearnable(rig, train);
         }
 
-        var untrainedLoss = UntrainedLoss(train);
+        var untrainedLoss = network.Task.UntrainedLoss(options, train);
         var augmenter = new Augmenter(options.RandomHorizontalFlip, options.RandomShiftPixels);
-        var step = new TrainStep(network, optimizer, positiveWeight, train.Geometry);
+        var step = rig.NewStep(optimizer);
         var order = (int[])train.TrainPositions.Clone();
-        // The schedule runs first, so that a user's callback can override its rate; progress is reported last.
-        var schedule = new ScheduleCallback(plan, options);
-        var observers = options.Callbacks.Concat(options.Progress is { } progress ? [new ProgressCallback(progress)] : Array.Empty<ITrainingCallback>()).ToArray();
-        var context = new TrainingContext(options.Epochs, BatchCount(train.TrainCount), options.LearningRate, history, precision.Precision, precision.Reason) { Epoch = firstEpoch - 1 };
-        foreach (var callback in observers)
+        // The built-in policies are callbacks on the same seam as the user's, in this order: the schedule first (so
+        // that a user's callback can override its rate), early stopping, checkpoints; then the user's; progress last.
+        var threshold = new ThresholdCallback(this, network, validation);
+        ITrainingCallback[] callbacks =
+        [
+            new ScheduleCallback(plan, options),
+            earlyStopping,
+            .. store is null ? Array.Empty<ITrainingCallback>() : [new CheckpointCallback(store, seed, fingerprint, plan, earlyStopping, optimizer, unreadable)],
+            threshold,
+            .. kind.TrainingCallbacks(),
+            .. options.Callbacks,
+            .. options.Progress is { } progress ? [new ProgressCallback(progress)] : Array.Empty<ITrainingCallback>(),
+        ];
+        var context = new TrainingContext(options.Epochs, BatchCount(train.TrainCount), options.LearningRate, history,
+            new TrainingNetwork(network), new TrainingOptimizer(optimizer), precision.Precision, precision.Reason) { Epoch = firstEpoch - 1 };
+        foreach (var callback in callbacks)
             callback.OnTrainingBegin(context);
         for (var epoch = firstEpoch; epoch <= options.Epochs; epoch++)
         {
             var clock = Stopwatch.StartNew();
             context.BeginEpoch(epoch);
-            schedule.OnEpochBegin(context);
-            foreach (var callback in observers)
+            foreach (var callback in callbacks)
                 callback.OnEpochBegin(context);
             var rate = context.LearningRate;
             // Each epoch's randomness comes from (seed, epoch) alone, so a resumed run draws what an unbroken one would.
@@ -108,7 +113,7 @@ internal sealed class CnnTrainer
             Array.Sort(order);
             random.Shuffle(order);
 
-            var pass = TrainEpoch(epoch, step, optimizer, context, observers, train, order, augmenter, random);
+            var pass = TrainEpoch(epoch, step, optimizer, context, callbacks, train, order, augmenter, random);
             var loss = pass.MeanLoss;
             var trainSeconds = clock.Elapsed.TotalSeconds;
             RefreshBatchNorm(network, train);
@@ -126,20 +131,7 @@ internal sealed class CnnTrainer
             foreach (var alarm in record.Alarms.Where(a => a.Epoch == epoch))
                 Raise(alarm);
 
-            schedule.OnEpochEnd(context);
-            if (options.EarlyStoppingPatience is { } patience && metrics is not null)
-            {
-                if (earlyStopping.Observe(MetricTracker.Read(options.EarlyStoppingMetric, metrics), epoch))
-                    bestWeights = Snapshot(network);
-                if (earlyStopping.EpochsWithoutImprovement >= patience)
-                {
-                    channel.Info($"Early stopping after epoch {epoch}: {options.EarlyStoppingMetric} has not improved for {patience} epochs; restoring epoch {earlyStopping.BestEpoch}.");
-                    context.RequestStop();
-                }
-            }
-            checkpoints?.Save(new CheckpointStore.LoopState(epoch, seed, fingerprint, history, plan.Current, plan.Plateau.Snapshot, earlyStopping.Snapshot, unreadable),
-                network.Module, optimizer, bestWeights);
-            foreach (var callback in observers)
+            foreach (var callback in callbacks)
                 callback.OnEpochEnd(context);
             if (context.StopRequested)
             {
@@ -149,16 +141,18 @@ internal sealed class CnnTrainer
             }
         }
 
-        var bestEpoch = history.Count == 0 ? 0 : history[^1].Epoch;
-        if (bestWeights is not null)
-        {
-            network.Module.load(new MemoryStream(bestWeights));
-            bestEpoch = earlyStopping.BestEpoch;
-        }
-        var threshold = ChooseThreshold(network, validation);
-        foreach (var callback in observers)
+        foreach (var callback in callbacks)
             callback.OnTrainingEnd(context);
-        return new TrainingResult(network, history.ToArray(), threshold, bestEpoch);
+        var bestEpoch = earlyStopping.RestoredEpoch ?? (history.Count == 0 ? 0 : history[^1].Epoch);
+        return new TrainingResult(network, history.ToArray(), threshold.Threshold, bestEpoch);
+    }
+
+    /// <summary>Threshold choice on the callback seam: once the kept weights are in place, the threshold is chosen on validation (or the option's is kept).</summary>
+    private sealed class ThresholdCallback(CnnTrainer trainer, NetworkModule network, ValidationData? validation) : ITrainingCallback
+    {
+        public float Threshold { get; private set; } = trainer.options.Threshold;
+
+        public void OnTrainingEnd(TrainingContext context) => Threshold = trainer.ChooseThreshold(network, validation);
     }
 
     /// <summary>
@@ -171,7 +165,7 @@ internal sealed class CnnTrainer
     /// </summary>
     private void RefreshBatchNorm(NetworkModule network, TrainingData train)
     {
-        if (!spec.RefreshesBatchNorm || train.TrainCount < 2)
+        if (!kind.RefreshesBatchNorm || train.TrainCount < 2)
             return;
         var g = train.Geometry;
         if (refreshSample is null)
@@ -184,7 +178,7 @@ internal sealed class CnnTrainer
         var batch = Math.Min(options.BatchSize, refreshSample.Count);
         var rows = new int[batch];
         var pixels = new float[batch * g.Size];
-        network.Module.train();
+        network.Train();
         using var noGrad = no_grad();
         for (var k = 0; k < RefreshBatches; k++)
         {
@@ -207,7 +201,7 @@ internal sealed class CnnTrainer
     private BinaryMetrics Measure(NetworkModule network, ValidationData validation)
     {
         var (logits, labels) = validation.Score(network, geometry, options.BatchSize, options.CancellationToken);
-        return BinaryMetrics.Compute(logits, labels, options.Threshold);
+        return network.Task.Measure(logits, labels, options.Threshold);
     }
 
     private IReadOnlyList<Alarm> CheckInputs(TrainingData train, ValidationData? validation)
@@ -225,11 +219,12 @@ internal sealed class CnnTrainer
     }
 
     /// <summary>CNN008 (and CNN004 if it blows up): fit one small batch for a few steps on a copy of the state, then put the state back.</summary>
-    private void CheckLearnable(NetworkModule network, TrainingData train, Tensor? positiveWeight)
+    private void CheckLearnable(TrainingRig rig, TrainingData train)
     {
+        var network = rig.Network;
         var probe = train.Rows(train.FirstOfEachClass(ProbeRowsPerClass), options.CancellationToken);
         var rows = Enumerable.Range(0, probe.Count).ToArray();
-        var initialState = Snapshot(network);
+        var initialState = EarlyStoppingCallback.Snapshot(network.Module);
         var g = train.Geometry;
         var pixels = new float[rows.Length * g.Size];
         probe.CopyRows(rows, pixels);
@@ -237,10 +232,10 @@ internal sealed class CnnTrainer
         double first = double.NaN, last = double.NaN, peak = double.NegativeInfinity;
         var steps = 0;
         var peakStep = 0;
-        using (var optimizer = new AdamOptimizer(network.Module.parameters(), Math.Max(options.LearningRate, ProbeMinimumLearningRate), weightDecay: 0))
+        using (var optimizer = rig.NewOptimizer(Math.Max(options.LearningRate, ProbeMinimumLearningRate), weightDecay: 0))
         {
-            var trainStep = new TrainStep(network, optimizer, positiveWeight, g);
-            for (var step = 1; step <= spec.LearnabilitySteps; step++)
+            var trainStep = rig.NewStep(optimizer);
+            for (var step = 1; step <= kind.LearnabilitySteps; step++)
             {
                 var value = trainStep.Run(pixels, targets, rows.Length, default, update: loss => step == 1 || !(loss < first * ProbeRequiredFall));
                 if (!float.IsFinite(value))
@@ -260,7 +255,7 @@ internal sealed class CnnTrainer
             throw Stop(unstable);
         if (!(last < first * ProbeRequiredFall))
             throw Stop(monitor.Make(AlarmCodes.NotLearnable, 0,
-                $"not learnable: on one batch of {rows.Length} training images, {spec.LearnabilitySteps - 1} steps brought the loss only from {first:F3} to {last:F3}. " +
+                $"not learnable: on one batch of {rows.Length} training images, {kind.LearnabilitySteps - 1} steps brought the loss only from {first:F3} to {last:F3}. " +
                 "The network cannot fit even these: the labels may not depend on the images (identical or blank images, shuffled labels), " +
                 "or the learning rate is far off. Check the data before the full run (or set CheckLearnable = false).", AlarmSeverity.Error));
     }
@@ -272,7 +267,7 @@ internal sealed class CnnTrainer
     /// <param name="Peak">The highest mean loss over a window of at least <see cref="AlarmMonitor.MinimumImagesPerLossWindow"/> images (its untrained level left 0).</param>
     private readonly record struct EpochPass(double MeanLoss, int Images, double Accuracy, LossPeak Peak);
 
-    private EpochPass TrainEpoch(int epoch, TrainStep step, AdamOptimizer optimizer, TrainingContext context, ITrainingCallback[] observers, TrainingData train,
+    private EpochPass TrainEpoch(int epoch, TrainStep step, AdamOptimizer optimizer, TrainingContext context, ITrainingCallback[] callbacks, TrainingData train,
         int[] order, Augmenter augmenter, Random random)
     {
         var g = train.Geometry;
@@ -296,7 +291,7 @@ internal sealed class CnnTrainer
             if (!float.IsFinite(value))
                 throw Stop(monitor.Make(AlarmCodes.Diverged, epoch,
                     $"diverged: the loss became {value} at epoch {epoch}, batch {done} of {batches}. " + DivergenceAdvice(), AlarmSeverity.Error));
-            correct += CountCorrect(logits.AsSpan(0, count), batch.Labels);
+            correct += step.Task.CountCorrect(logits.AsSpan(0, count), batch.Labels, options.Threshold);
             windowSum += (double)value * count;
             windowImages += count;
             if (windowImages >= AlarmMonitor.MinimumImagesPerLossWindow || (done == batches && peak.Images == 0))
@@ -307,33 +302,13 @@ internal sealed class CnnTrainer
             }
             lossSum += value * count;
             images += count;
-            context.EndBatch(done, value, count);
-            foreach (var callback in observers)
+            context.EndBatch(done, value, count, logits.AsMemory(0, count), batch.Targets.AsMemory(batch.TargetOffset, count));
+            foreach (var callback in callbacks)
                 callback.OnBatchEnd(context);
             // A rate a callback set applies from the next batch.
             optimizer.LearningRate = context.LearningRate;
         }
         return new EpochPass(lossSum / Math.Max(images, 1), images, (double)correct / Math.Max(images, 1), peak);
-    }
-
-    /// <summary>Rows whose predicted label (sigmoid(logit) ≥ threshold, as the transformer decides) equals the target.</summary>
-    private int CountCorrect(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets)
-    {
-        var correct = 0;
-        for (var i = 0; i < logits.Length; i++)
-        {
-            if (BinaryMetrics.Sigmoid(logits[i]) >= options.Threshold == targets[i] > 0.5f)
-                correct++;
-        }
-        return correct;
-    }
-
-    /// <summary>An untrained network's loss per training image: ln 2 for predicting ½, each positive weighted as the loss weighs it.</summary>
-    private double UntrainedLoss(TrainingData train)
-    {
-        var weight = options.BalanceClasses ? (double)(train.TrainCount - train.TrainPositives) / train.TrainPositives : options.PositiveClassWeight ?? 1;
-        var positiveShare = (double)train.TrainPositives / train.TrainCount;
-        return AlarmMonitor.UntrainedLoss * (1 + (weight - 1) * positiveShare);
     }
 
     /// <summary>CNN010's fix: the learning rate by name and value, and a rate to try.</summary>
@@ -354,7 +329,7 @@ internal sealed class CnnTrainer
         if (options.ThresholdSelection == ThresholdSelection.Fixed || validation is null)
             return options.Threshold;
         var (logits, labels) = validation.Score(network, geometry, options.BatchSize, options.CancellationToken);
-        var threshold = ThresholdSelector.Choose(logits, labels, options.ThresholdSelection, options.Threshold);
+        var threshold = network.Task.ChooseThreshold(logits, labels, options.ThresholdSelection, options.Threshold);
         channel.Info($"Threshold chosen on validation by {options.ThresholdSelection}: {threshold:G6}.");
         return threshold;
     }
@@ -371,46 +346,6 @@ internal sealed class CnnTrainer
     {
         channel.Error(alarm.Message);
         return new CnnTrainingException(alarm, history.ToArray());
-    }
-
-    private Tensor? PositiveWeight(TrainingData train) => PositiveWeight(options, train);
-
-    /// <summary>BCE's pos_weight as the options ask for it (given, or negatives ÷ positives); null for none.</summary>
-    internal static Tensor? PositiveWeight(CnnOptions options, TrainingData train)
-    {
-        var weight = options.BalanceClasses ? (double)(train.TrainCount - train.TrainPositives) / train.TrainPositives : options.PositiveClassWeight;
-        return weight is { } w ? tensor(new[] { (float)w }) : null;
-    }
-
-    private NetworkModule CreateNetwork(ImageGeometry geometry) => CreateNetwork(seed, spec, geometry);
-
-    /// <summary>
-    /// Resolves <see cref="CnnOptions.Precision"/> for <paramref name="network"/> and sets its compute type; says so
-    /// unless Float32 was asked for. Mixed precision is the built-in network's: a custom network trains in Float32
-    /// (Auto says so; BFloat16 is refused before training).
-    /// </summary>
-    private void UsePrecision(NetworkModule network)
-    {
-        precision = PrecisionChoice.Apply(options.Precision, network, spec.Description);
-        if (options.Precision != Precision.Float32)
-            channel.Info(precision.Reason);
-    }
-
-    /// <summary>A new network whose weights depend on <paramref name="seed"/> alone (a TorchScript module's come from its file).</summary>
-    internal static NetworkModule CreateNetwork(int seed, NetworkSpec spec, ImageGeometry geometry)
-    {
-        lock (TorchGate.Seeding)
-        {
-            using var generator = torch.manual_seed(seed);
-            return spec.Create(geometry);
-        }
-    }
-
-    private static byte[] Snapshot(NetworkModule network)
-    {
-        using var stream = new MemoryStream();
-        network.Module.save(stream);
-        return stream.ToArray();
     }
 
     private int EpochSeed(int epoch) => unchecked((int)((uint)seed * 2654435761u ^ (uint)epoch * 40503u));

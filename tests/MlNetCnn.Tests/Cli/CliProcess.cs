@@ -36,6 +36,10 @@ public sealed class CliProcess : IDisposable
     /// <summary>Starts <c>mlnetcnn</c> with <paramref name="args"/>, its environment changed by <paramref name="environment"/> (a null value removes the variable).</summary>
     public static CliProcess StartWith(IReadOnlyDictionary<string, string?> environment, params string[] args) => new(args, environment);
 
+    /// <summary>Starts <c>mlnetcnn</c> with <paramref name="args"/>, without the variables <paramref name="unset"/> and with <paramref name="set"/>.</summary>
+    public static CliProcess StartWith(IEnumerable<string> unset, IReadOnlyDictionary<string, string> set, params string[] args) =>
+        new(args, unset.Select(n => (n, (string?)null)).Concat(set.Select(p => (p.Key, (string?)p.Value))).ToDictionary(p => p.Item1, p => p.Item2));
+
     /// <summary>Whether the process has ended.</summary>
     public bool HasExited => process.HasExited;
 

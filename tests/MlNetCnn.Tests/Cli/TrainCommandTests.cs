@@ -120,7 +120,7 @@ public sealed class TrainCommandTests
     {
         using var temp = new CliTempFolder();
         CliRun.Of("train", "--train", fixture.Train, "--valid", fixture.Valid, "--out", temp.Path, "--image-size", "20")
-            .FailedWith("--image-size 20 is too small for the network");
+            .FailedWith("--image-size 20: Images of 1×20×20 are too small for this network");
         Assert.Empty(Directory.GetFileSystemEntries(temp.Path));
     }
 
@@ -150,7 +150,7 @@ public sealed class TrainCommandTests
         Assert.Equal(1, options.GetProperty("Seed").GetInt32());
 
         var help = CliRun.Of("train", "--help").Succeeded().Out;
-        foreach (var text in new[] { "(default 16,32,64)", "(default 8)", "(default 64)", "(default 0.001)", "Default Cosine", "default on, --flip false turns it off", "(default 36)" })
+        foreach (var text in new[] { "Default 16,32,64.", "Default 8.", "Default 64.", "Default 0.001.", "Default Cosine.", "Default on: --flip false turns it off.", "Default 36." })
             Assert.Contains(text, help);
     }
 

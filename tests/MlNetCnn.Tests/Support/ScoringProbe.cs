@@ -31,6 +31,9 @@ public static class ScoringProbe
         /// <summary>Why, as the model says.</summary>
         public string Reason => Line("reason");
 
+        /// <summary>The intra-op threads the model scored with.</summary>
+        public int Threads => int.Parse(Line("threads"), CultureInfo.InvariantCulture);
+
         /// <summary>What TorchRuntime.AllowBFloat16Kernels returned; null when it was not called.</summary>
         public bool? Allowed => Line("allowed") is var a && a == "-" ? null : bool.Parse(a);
 
@@ -67,6 +70,10 @@ public static class ScoringProbe
         var lines = RunProbe(model, new[] { "--features", file }.Concat(arguments), environment);
         return new FeatureRun(lines.Where(l => !OneDnnLog.IsVerbose(l)).ToArray(), new OneDnnLog(lines));
     }
+
+    /// <summary>The intra-op threads a fresh process, whose environment adds <paramref name="environment"/>, scored <paramref name="features"/> with.</summary>
+    public static int ActiveThreadsOnFeatures(string model, float[] features, IReadOnlyDictionary<string, string?> environment) =>
+        RunOnFeatures(model, features, environment).Threads;
 
     private static string[] RunProbe(string model, IEnumerable<string> arguments, IReadOnlyDictionary<string, string?> environment)
     {
