@@ -19,12 +19,16 @@ internal sealed class ProgressCallback(IProgress<TrainingProgress> progress) : I
 {
     public void OnBatchEnd(TrainingContext context) =>
         progress.Report(new TrainingProgress(context.Epoch, context.Epochs, context.Batch, context.BatchesPerEpoch,
-            context.ImagesThisEpoch / Math.Max(context.SecondsThisEpoch, 1e-9), null));
+            context.ImagesThisEpoch / Math.Max(context.SecondsThisEpoch, 1e-9), null) { TimeBudget = context.TimeBudget, TimeLeft = context.TimeLeft });
 
     public void OnEpochEnd(TrainingContext context)
     {
         var record = context.LastEpoch!;
-        progress.Report(new TrainingProgress(context.Epoch, context.Epochs, context.BatchesPerEpoch, context.BatchesPerEpoch, record.ImagesPerSecond, record));
+        progress.Report(new TrainingProgress(context.Epoch, context.Epochs, context.BatchesPerEpoch, context.BatchesPerEpoch, record.ImagesPerSecond, record)
+        {
+            TimeBudget = context.TimeBudget,
+            TimeLeft = context.TimeLeft,
+        });
     }
 }
 
