@@ -148,6 +148,16 @@ public sealed class TrainingContext
     /// <summary>Whether a stop was requested.</summary>
     public bool StopRequested { get; private set; }
 
-    /// <summary>Ends training after the current epoch (it is finished, measured and recorded); Fit then returns the model.</summary>
-    public void RequestStop() => StopRequested = true;
+    /// <summary>Why the first stop was requested, as its caller said; null when none was, or none was said.</summary>
+    public string? StopReason { get; private set; }
+
+    /// <summary>
+    /// Ends training after the current epoch (it is finished, measured and recorded); Fit then returns the model.
+    /// <paramref name="reason"/>, when given, is logged and kept in <see cref="StopReason"/> (the first one given).
+    /// </summary>
+    public void RequestStop(string? reason = null)
+    {
+        StopReason ??= reason;
+        StopRequested = true;
+    }
 }

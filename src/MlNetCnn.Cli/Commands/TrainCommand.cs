@@ -61,7 +61,10 @@ internal sealed class TrainCommand
                 $"{TrainSettings.BuiltInNetworkName} (the default: the question's CNN, sized by the four flags above), {TrainSettings.ResidualNetworkName} or {TrainSettings.ResidualNetworkName}:16,32,64 " +
                 $"(a residual network with global average pooling; its stage channels), or {TrainSettings.TorchScriptPrefix}FILE.pt (a module scripted in PyTorch: [N, C, H, W] to [N] or [N, 1] logits; it travels in model.zip)."),
 
-            Flag.Of<int>("--epochs", nameof(TrainSettings.Epochs), "optimiser", $"Passes over the training images (default {d.Epochs})."),
+            Flag.Of<int?>("--epochs", nameof(TrainSettings.Epochs), "optimiser", "Passes over the training images (default: as many as fit in --time, fixed after the first and printed; given, it wins over --time)."),
+            Flag.Of<TimeSpan?>("--time", nameof(TrainSettings.TrainingTime), "optimiser",
+                $"Time budget for training, e.g. 90s, 2m or 1m30s (default {DurationText.Compact(TrainSettings.DefaultTrainingTime)}): the epochs that fit are fixed after the first, the schedule is sized to them, and training ends within 10 % of it, the validation passes included.",
+                ParseTime),
             Flag.Of<int>("--batch-size", nameof(TrainSettings.BatchSize), "optimiser", $"Images per training step (default {d.BatchSize})."),
             Flag.Of<string>("--lr", nameof(TrainSettings.LearningRate), "optimiser",
                 $"Adam's initial learning rate (default {d.LearningRate.ToString(CultureInfo.InvariantCulture)}), or 'auto': a learning-rate range test (as lr-find) picks it before training.",
@@ -156,6 +159,8 @@ internal sealed class TrainCommand
         }));
         if (options.Precision != Precision.Float32)
             options.Callbacks.Add(new TrainingBeginCallback(context => console.Out.WriteLine(context.PrecisionReason)));
+        var length = new RunLength(console.Out.WriteLine);
+        options.Callbacks.Add(length);
         var progress = new TrainingProgressView(console);
         // Cached when they fit (unless the flag says): the same model, without a decoder beside training every epoch.
         options.CacheImages = s.CacheImages ?? (long)(listedTrain.Rows.Count + listedValid.Rows.Count) * fittedImages.Geometry.Size * sizeof(float) <= TrainSettings.DefaultCacheBudgetBytes;
@@ -198,12 +203,12 @@ internal sealed class TrainCommand
             Plots.WriteCurves(files.Curves, history, cnn.BestEpoch);
             Plots.WriteRoc(files.Roc, evaluation, $"validation: {validFolder}");
             ErrorSheet.Write(files.Errors, ml, model, evaluation);
-            MetricsFile.Write(files.Metrics, evaluation, Describe(s, options, trainFolder, trainingSeconds, history, cnn, fittedImages), history,
+            MetricsFile.Write(files.Metrics, evaluation, Describe(s, options, trainFolder, trainingSeconds, history, cnn, fittedImages, length), history,
                 s.SkipUnreadableRows ? new Dictionary<string, IReadOnlyList<SkippedImage>> { ["train"] = trainFolder.Skipped, ["valid"] = validFolder.Skipped } : null,
                 new Dictionary<string, IReadOnlyList<IgnoredFile>> { ["train"] = trainFolder.Ignored, ["valid"] = validFolder.Ignored });
             console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"Validation accuracy {evaluation.Metrics.Accuracy:F4}, AUC {evaluation.Metrics.AreaUnderRocCurve:F4}; " +
-                $"training took {trainingSeconds:F1} s ({MeanImagesPerSecond(history):F0} images/s), the whole command {clock.Elapsed.TotalSeconds:F1} s."));
+                $"{length.Describe(trainingSeconds)} ({MeanImagesPerSecond(history):F0} images/s), the whole command {DurationText.Describe(clock.Elapsed)}."));
             console.Out.WriteLine($"Wrote {files.Model}, {files.Curves}, {files.Roc}, {files.Errors}, {files.Metrics}.");
             return CliApp.Success;
         }
@@ -224,8 +229,12 @@ internal sealed class TrainCommand
         SkipWarning.Write(console.Error, validFolder.Skipped, validFolder.ListedCount, "validation images", "all in metrics.json");
         console.Out.WriteLine($"Training on {trainFolder}; validating on {validFolder}.");
         console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Images {images.Describe()}; network {network}; {s.Epochs} epochs, batch {s.BatchSize}, learning rate {(s.AutoLearningRate ? "auto (range test first)" : s.LearningRate)} ({s.LearningRateSchedule}), seed {s.Seed}."));
+            $"Images {images.Describe()}; network {network}; {RunPlan(s)}, batch {s.BatchSize}, learning rate {(s.AutoLearningRate ? "auto (range test first)" : s.LearningRate)} ({s.LearningRateSchedule}), seed {s.Seed}."));
     }
+
+    // What sets the run's length: the epochs given, or the time budget (the library's epochs without either).
+    private static string RunPlan(TrainSettings s) =>
+        s.Epochs is { } epochs ? $"{epochs} epochs" : s.TrainingTime is { } time ? $"a {DurationText.Describe(time)} time budget" : $"{CnnOptions.DefaultEpochs} epochs";
 
     // The rows of one input the library left out, as the reasons of the folder's images: an input's positions are the
     // indices of the rows it was loaded from.
@@ -318,7 +327,8 @@ internal sealed class TrainCommand
         null => $"The checkpoint in '{s.CheckpointFolder}' already held all {epochsInHistory} epochs: nothing left to train.",
     };
 
-    private static JsonObject Describe(TrainSettings s, CnnOptions options, LabelledFolder trainFolder, double seconds, IReadOnlyList<EpochRecord> history, CnnTransformer cnn, CnnImageTransformer images) => new()
+    private static JsonObject Describe(TrainSettings s, CnnOptions options, LabelledFolder trainFolder, double seconds, IReadOnlyList<EpochRecord> history, CnnTransformer cnn, CnnImageTransformer images,
+        RunLength length) => new()
     {
         ["train"] = Path.GetFullPath(trainFolder.Path),
         ["trainCount"] = trainFolder.Rows.Count,
@@ -326,7 +336,8 @@ internal sealed class TrainCommand
         ["images"] = images.Describe(),
         ["channels"] = images.Channels,
         ["imagesCached"] = options.CacheImages,
-        ["epochs"] = s.Epochs,
+        ["epochs"] = length.PlannedEpochs,
+        ["timeBudget"] = length.ToJson(seconds),
         ["batchSize"] = s.BatchSize,
         ["learningRate"] = history.Count > 0 ? history[0].LearningRate : s.LearningRate,
         ["learningRateSearch"] = cnn.LearningRateSearch is { } search
@@ -363,6 +374,16 @@ internal sealed class TrainCommand
                 throw new CliException($"{option} '{text}' must be positive whole numbers separated by commas, e.g. 64,64,128.");
         }
         return counts;
+    }
+
+    // --time 90s, 2m, 1m30s …: an error System.CommandLine reports like its own.
+    private static TimeSpan? ParseTime(ArgumentResult result)
+    {
+        var text = result.Tokens.Count == 0 ? "" : result.Tokens[0].Value;
+        if (DurationText.TryParse(text) is { } time)
+            return time;
+        result.AddError(DurationText.NotADuration("--time", text));
+        return null;
     }
 
     // --lr RATE or --lr auto.

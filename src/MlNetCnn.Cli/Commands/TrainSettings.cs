@@ -35,8 +35,11 @@ internal sealed class TrainSettings
     /// time), and in the same minutes the narrow network, trained for more epochs, learned as much or more.
     /// </summary>
     public static readonly IReadOnlyList<int> DefaultConvolutionChannels = [16, 32, 64];
-    /// <summary>Default of <c>--epochs</c>: what the default network takes in about two minutes on 12,000 28×28 images and 2 cores.</summary>
-    public const int DefaultEpochs = 8;
+    /// <summary>
+    /// Default of <c>--time</c>: train for two minutes (on the bench machine's 2 cores), or less when early stopping sees
+    /// the model stop improving; the epochs are those that fit, fixed after the first (<c>--epochs</c> wins).
+    /// </summary>
+    public static readonly TimeSpan DefaultTrainingTime = TimeSpan.FromMinutes(2);
     /// <summary>Default of <c>--batch-size</c>.</summary>
     public const int DefaultBatchSize = 64;
     /// <summary>
@@ -74,7 +77,10 @@ internal sealed class TrainSettings
     /// <summary>Null or "builtin" for the built-in network; "residual" or "residual:16,32,64"; "torchscript:FILE".</summary>
     public string? CustomNetwork { get; set; }
 
-    public int Epochs { get; set; } = DefaultEpochs;
+    /// <summary>Null: as many as fit in <see cref="TrainingTime"/>.</summary>
+    public int? Epochs { get; set; }
+    [JsonConverter(typeof(DurationText.JsonConverter))]
+    public TimeSpan? TrainingTime { get; set; } = DefaultTrainingTime;
     public int BatchSize { get; set; } = DefaultBatchSize;
     public double LearningRate { get; set; } = DefaultLearningRate;
     public bool AutoLearningRate { get; set; }
@@ -131,11 +137,20 @@ internal sealed class TrainSettings
     };
 
     /// <summary>The estimator's options (without the data-bound ones: validation set, progress, cancellation, class names).</summary>
-    public CnnOptions ToCnnOptions() => new()
+    public CnnOptions ToCnnOptions()
     {
+        var options = Options();
+        // Set only when given, so that the time budget decides them otherwise.
+        if (Epochs is { } epochs)
+            options.Epochs = epochs;
+        return options;
+    }
+
+    private CnnOptions Options() => new()
+    {
+        TrainingTime = TrainingTime,
         LabelColumnName = nameof(Data.ImageRow.Label),
         FeatureColumnName = Data.ImagePipeline.FeaturesColumn,
-        Epochs = Epochs,
         BatchSize = BatchSize,
         LearningRate = LearningRate,
         AutoLearningRate = AutoLearningRate,

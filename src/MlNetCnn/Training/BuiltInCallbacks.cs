@@ -64,7 +64,7 @@ internal sealed class EarlyStoppingCallback(CnnOptions options, Action<string> l
         if (Tracker.EpochsWithoutImprovement >= patience)
         {
             log($"Early stopping after epoch {context.Epoch}: {options.EarlyStoppingMetric} has not improved for {patience} epochs; restoring epoch {Tracker.BestEpoch}.");
-            context.RequestStop();
+            context.RequestStop($"early stopping: {options.EarlyStoppingMetric} has not improved for {patience} epochs");
         }
     }
 

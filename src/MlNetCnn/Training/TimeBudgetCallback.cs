@@ -8,10 +8,15 @@ namespace MlNetCnn.Training;
 /// the budget. Epoch 1 trains the same whatever the count (<see cref="LearningRatePlan.Epochs"/>), so a run told the
 /// fixed count from the start repeats this one bit for bit.
 /// </summary>
-internal sealed class TimeBudgetCallback(TimeSpan budget, LearningRatePlan plan, Action<string> info, Action<string> warn) : ITrainingCallback
+/// <param name="budget">The budget (<see cref="CnnOptions.TrainingTime"/>), counted from Fit's start (<see cref="TrainingContext.Elapsed"/>).</param>
+/// <param name="plan">The schedule, sized to the epochs fixed.</param>
+/// <param name="finalPasses">Passes over the validation rows after the last epoch (the weight average's, the threshold's choice).</param>
+/// <param name="info">The training log.</param>
+/// <param name="warn">The training log's warnings.</param>
+internal sealed class TimeBudgetCallback(TimeSpan budget, LearningRatePlan plan, int finalPasses, Action<string> info, Action<string> warn) : ITrainingCallback
 {
     /// <summary>Fit ends within this share of the budget, either side.</summary>
-    public const double Tolerance = 0.10;
+    public const double Tolerance = CnnOptions.TrainingTimeTolerance;
 
     // Epoch 1's first batches carry one-off costs (kernel selection, first allocations, the first chunk of streamed
     // images): its training speed is taken from the batches after them.
@@ -64,7 +69,7 @@ internal sealed class TimeBudgetCallback(TimeSpan budget, LearningRatePlan plan,
                 $"Time budget {budget.TotalSeconds:0.#} s: epoch {context.Epoch} took {last:F1} s against {firstEpochSeconds:F1} s planned from epoch 1; " +
                 $"stopping after epoch {context.Epoch} of {context.Epochs} so that Fit ends within the budget. The machine likely became busier; " +
                 $"this run is not repeated by Epochs = {context.Epochs} (which trains all of them)."));
-            context.RequestStop();
+            context.RequestStop("the time budget: the epochs ran slower than the first");
         }
     }
 
@@ -72,12 +77,12 @@ internal sealed class TimeBudgetCallback(TimeSpan budget, LearningRatePlan plan,
     {
         var batches = context.BatchesPerEpoch;
         var train = TrainSeconds(batches, batches);
-        // Batch-norm refresh and the validation pass; the same again is kept for the passes after the last epoch
-        // (threshold choice, the scorer), so that those end within the budget too.
+        // Batch-norm refresh and the validation pass; as much is kept for each pass after the last epoch, and at least
+        // once for building the scorer, so that those end within the budget too.
         var rest = Math.Max(0, context.SecondsThisEpoch - lastBatchSeconds);
         var elapsed = context.Elapsed.TotalSeconds;
         firstEpochSeconds = train + rest;
-        reserveSeconds = rest;
+        reserveSeconds = rest * Math.Max(1, finalPasses);
         var epochs = Fit(budget.TotalSeconds, elapsed, firstEpochSeconds, reserveSeconds);
         FixedEpochs = epochs;
         context.Epochs = epochs;
