@@ -118,6 +118,13 @@ internal static class LeverBench
         var mirrored = model.Transform(ml.Data.LoadFromEnumerable(valid.Select(Mirror).ToList())).GetColumn<float>(CnnTransformer.ScoreColumnName).ToArray();
         var averaged = scores.Zip(mirrored, (a, b) => (a + b) / 2).ToArray();
         var history = model.History;
+        if (Environment.GetEnvironmentVariable("LEVERS_HISTORY") is { Length: > 0 } folder)
+        {
+            Directory.CreateDirectory(folder);
+            File.WriteAllLines(Path.Combine(folder, string.Concat(variant.Split(Path.GetInvalidFileNameChars())) + ".csv"),
+                history.Select(r => string.Create(CultureInfo.InvariantCulture,
+                    $"{r.Epoch},{r.TrainingLoss:F4},{r.TrainingAccuracy:F4},{r.Validation?.Loss:F4},{r.Validation?.Accuracy:F4},{r.Validation?.Auc:F4},{r.LearningRate:G4},{r.Seconds:F2}")).Prepend("epoch,trainLoss,trainAcc,validLoss,validAcc,validAuc,lr,seconds"));
+        }
         return string.Create(CultureInfo.InvariantCulture,
             $"| {variant} | {history.Count} | {model.BestEpoch} | {Accuracy(scores, labels):F4} | {Auc(scores, labels):F4} | {Accuracy(averaged, labels):F4} | {Auc(averaged, labels):F4} | " +
             $"{history[^1].TrainingAccuracy:F4} | {seconds:F1} | {load} → {loadEnd} | {string.Join(" ", notes).Replace("|", "/", StringComparison.Ordinal)} |");
