@@ -31,10 +31,6 @@ public sealed class CnnOptions
     public const int DefaultPlateauPatience = 2;
     /// <summary>Default of <see cref="PlateauFactor"/>.</summary>
     public const double DefaultPlateauFactor = 0.1;
-    /// <summary>Default of <see cref="WeightAverageDecay"/>.</summary>
-    public const double DefaultWeightAverageDecay = 0.998;
-    /// <summary>Default of <see cref="RandomResizedCropScale"/>: no crop.</summary>
-    public const double DefaultRandomResizedCropScale = 1;
     /// <summary>Fit ends within this share of <see cref="TrainingTime"/>, either side (unless early stopping ends it sooner): 0.1.</summary>
     public const double TrainingTimeTolerance = 0.10;
     /// <summary>Default of <see cref="Precision"/>.</summary>
@@ -162,34 +158,6 @@ public sealed class CnnOptions
 
     /// <summary>Training only: shift each image by up to this many pixels in each direction, filling with zeros (pad-and-crop). Seeded. 0 for none.</summary>
     public int RandomShiftPixels { get; set; }
-
-    /// <summary>
-    /// Training only: crop each image to a random part of at least this share of its area (aspect ratio between 3:4 and
-    /// 4:3) and stretch it back to the image's size (bilinear), before the flip and the shift. Seeded. In (0, 1]; 1 (the
-    /// default) for none.
-    /// </summary>
-    public double RandomResizedCropScale { get; set; } = DefaultRandomResizedCropScale;
-
-    /// <summary>
-    /// Trains toward targets pulled this far from 0 and 1 (ε: a positive's target is 1 − ε/2, a negative's ε/2), so that
-    /// the network is not pushed to ever larger logits. In [0, 0.5). Default 0.
-    /// </summary>
-    public double LabelSmoothing { get; set; }
-
-    /// <summary>
-    /// Keep an exponential moving average of the weights (and batch-norm statistics), updated after every training step
-    /// with <see cref="WeightAverageDecay"/>; when training ends it is measured on the validation set and becomes the
-    /// model when it measures better by <see cref="EarlyStoppingMetric"/> than the weights trained (the last epoch's, or
-    /// the best one early stopping restored); the log says which was kept. Without validation rows the average is kept.
-    /// Default false.
-    /// </summary>
-    public bool AverageWeights { get; set; }
-
-    /// <summary>
-    /// With <see cref="AverageWeights"/>: the average's weight on its past at each training step (0.998 averages over
-    /// the last 500 or so steps). In (0, 1). Default 0.998.
-    /// </summary>
-    public double WeightAverageDecay { get; set; } = DefaultWeightAverageDecay;
 
     /// <summary>How to choose the threshold after training, on the validation set. Default: keep <see cref="Threshold"/>.</summary>
     public ThresholdSelection ThresholdSelection { get; set; } = ThresholdSelection.Fixed;
@@ -339,14 +307,6 @@ public sealed class CnnOptions
         CheckScoring(ScoringEngine, ScoringThreads);
         if (!Enum.IsDefined(Precision))
             throw new ArgumentOutOfRangeException(nameof(Precision), Precision, $"Precision must be one of {string.Join(", ", Enum.GetNames<Precision>())}.");
-        if (!(RandomResizedCropScale > 0 && RandomResizedCropScale <= 1))
-            throw new ArgumentOutOfRangeException(nameof(RandomResizedCropScale), RandomResizedCropScale, "RandomResizedCropScale must be in (0, 1]; 1 for no crop.");
-        if (!(LabelSmoothing >= 0 && LabelSmoothing < 0.5))
-            throw new ArgumentOutOfRangeException(nameof(LabelSmoothing), LabelSmoothing, "LabelSmoothing must be in [0, 0.5).");
-        if (!(WeightAverageDecay > 0 && WeightAverageDecay < 1))
-            throw new ArgumentOutOfRangeException(nameof(WeightAverageDecay), WeightAverageDecay, "WeightAverageDecay must be in (0, 1).");
-        if (AverageWeights && ResumeFromCheckpoint)
-            throw new ArgumentException("AverageWeights cannot resume from a checkpoint yet: a checkpoint does not keep the average. Turn one of them off.", nameof(AverageWeights));
         if (RandomShiftPixels < 0)
             throw new ArgumentOutOfRangeException(nameof(RandomShiftPixels), RandomShiftPixels, "RandomShiftPixels must be 0 or more.");
         if (ResumeFromCheckpoint && string.IsNullOrWhiteSpace(CheckpointFolder))

@@ -78,11 +78,13 @@ internal sealed class TrainCommand
             Flag.Of<double>("--min-lr", nameof(TrainSettings.MinimumLearningRate), "optimiser", "Floor of every schedule, end point of cosine (default 0)."),
 
             Flag.Of<bool>("--flip", nameof(TrainSettings.RandomHorizontalFlip), "augmentation", $"Mirror each training image left–right with probability ½ (seeded; default {(d.RandomHorizontalFlip ? "on, --flip false turns it off" : "off")})."),
-            Flag.Of<int>("--shift", nameof(TrainSettings.RandomShiftPixels), "augmentation", "Shift each training image by up to this many pixels each way (seeded; default 0)."),
+            Flag.Of<int>("--shift", nameof(TrainSettings.RandomShiftPixels), "augmentation", $"Shift each training image by up to this many pixels each way (seeded; default {d.RandomShiftPixels}, 0 for none)."),
             Flag.Of<bool>("--balance-classes", nameof(TrainSettings.BalanceClasses), "augmentation", "Weigh positives by negatives ÷ positives in the loss, so both classes count equally."),
             Flag.Of<double?>("--pos-weight", nameof(TrainSettings.PositiveClassWeight), "augmentation", "Weight of positive images in the loss (BCE pos_weight; not with --balance-classes)."),
 
-            Flag.Of<int?>("--early-stopping", nameof(TrainSettings.EarlyStoppingPatience), "validation", "Stop after this many epochs without improvement of --early-stopping-metric and keep the best epoch's weights."),
+            Flag.Of<string>("--early-stopping", nameof(TrainSettings.EarlyStoppingPatience), "validation",
+                $"Stop after this many epochs without improvement of --early-stopping-metric and keep the best epoch's weights (default {d.EarlyStoppingPatience}; off for none).",
+                apply: SetPatience),
             Flag.Of<ValidationMetric>("--early-stopping-metric", nameof(TrainSettings.EarlyStoppingMetric), "validation", $"Loss, Accuracy or Auc: what early stopping and ReduceOnPlateau watch (default {d.EarlyStoppingMetric})."),
             Flag.Of<double>("--early-stopping-min-delta", nameof(TrainSettings.EarlyStoppingMinDelta), "validation", $"Smallest change that counts as an improvement (default {d.EarlyStoppingMinDelta.ToString(CultureInfo.InvariantCulture)})."),
             Flag.Of<float>("--threshold", nameof(TrainSettings.Threshold), "validation", $"Predicted positive when the probability is at least this (default {d.Threshold.ToString(CultureInfo.InvariantCulture)})."),
@@ -384,6 +386,17 @@ internal sealed class TrainCommand
             return time;
         result.AddError(DurationText.NotADuration("--time", text));
         return null;
+    }
+
+    // --early-stopping N or --early-stopping off.
+    private static void SetPatience(TrainSettings settings, string text)
+    {
+        if (string.Equals(text, "off", StringComparison.OrdinalIgnoreCase))
+            settings.EarlyStoppingPatience = null;
+        else if (int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var patience))
+            settings.EarlyStoppingPatience = patience;
+        else
+            throw new CliException($"--early-stopping '{text}' is neither a number of epochs nor 'off'.");
     }
 
     // --lr RATE or --lr auto.

@@ -57,6 +57,21 @@ internal sealed class TrainSettings
     public const long DefaultCacheBudgetBytes = 1L << 30;
     /// <summary>Default of <c>--flip</c>: mirrored clothes are still the same clothes, and the mirror halves the overfitting of eight epochs.</summary>
     public const bool DefaultRandomHorizontalFlip = true;
+    // Chosen for the time budget on 4,000 T-shirt/Shirt images of the training split, measured on 2,000 others of it
+    // (issue 28, bench/RESULTS.md): the levers that used the epochs a budget gives well.
+    /// <summary>
+    /// Default of <c>--shift</c>: a 1-pixel shift regularises the 30-odd epochs two minutes give 4,000 images (held-out
+    /// AUC 0.953 → 0.962), and did not hurt the 13 that 10,000 images get.
+    /// </summary>
+    public const int DefaultRandomShiftPixels = 1;
+    /// <summary>
+    /// Default of <c>--early-stopping</c>: stop after 10 epochs without a better validation accuracy and keep the best
+    /// epoch. On small data the budget then ends as soon as the model stops improving (the shipped 1,000 images: 17
+    /// epochs of the 120 that fit), while runs whose accuracy still climbs under the annealing train on.
+    /// </summary>
+    public const int DefaultEarlyStoppingPatience = 10;
+    /// <summary>Default of <c>--early-stopping-metric</c>: validation accuracy, which kept climbing while the loss already rose.</summary>
+    public const ValidationMetric DefaultEarlyStoppingMetric = ValidationMetric.Accuracy;
 
     public string? Train { get; set; }
     public string? Valid { get; set; }
@@ -93,12 +108,13 @@ internal sealed class TrainSettings
     public double MinimumLearningRate { get; set; }
 
     public bool RandomHorizontalFlip { get; set; } = DefaultRandomHorizontalFlip;
-    public int RandomShiftPixels { get; set; }
+    public int RandomShiftPixels { get; set; } = DefaultRandomShiftPixels;
     public bool BalanceClasses { get; set; }
     public double? PositiveClassWeight { get; set; }
 
-    public int? EarlyStoppingPatience { get; set; }
-    public ValidationMetric EarlyStoppingMetric { get; set; } = ValidationMetric.Loss;
+    /// <summary>Null: no early stopping (<c>--early-stopping off</c>).</summary>
+    public int? EarlyStoppingPatience { get; set; } = DefaultEarlyStoppingPatience;
+    public ValidationMetric EarlyStoppingMetric { get; set; } = DefaultEarlyStoppingMetric;
     public double EarlyStoppingMinDelta { get; set; } = MlNetCnn.CnnOptions.DefaultEarlyStoppingMinDelta;
     public float Threshold { get; set; } = MlNetCnn.CnnOptions.DefaultThreshold;
     public ThresholdSelection ThresholdSelection { get; set; } = ThresholdSelection.Fixed;

@@ -84,18 +84,14 @@ internal sealed class CnnTrainer
         }
 
         var untrainedLoss = UntrainedLoss(train);
-        var augmenter = new Augmenter(options.RandomHorizontalFlip, options.RandomShiftPixels, options.RandomResizedCropScale);
+        var augmenter = new Augmenter(options.RandomHorizontalFlip, options.RandomShiftPixels);
         var step = rig.NewStep(optimizer);
         var order = (int[])train.TrainPositions.Clone();
         // The built-in policies are callbacks on the same seam as the user's, in this order: the schedule first (so
         // that a user's callback can override its rate), early stopping, checkpoints; then the user's; progress last.
         var threshold = new ThresholdCallback(this, network, validation);
-        using var average = options.AverageWeights
-            ? new WeightAverageCallback(options.WeightAverageDecay, options.EarlyStoppingMetric, validation is null ? null : () => Measure(network, validation),
-                () => KeptMetrics(earlyStopping), channel.Info)
-            : null;
-        // Passes over the validation rows after the last epoch: the average's, and the threshold's choice.
-        var finalPasses = validation is null ? 0 : (average is null ? 0 : 1) + (options.ThresholdSelection == ThresholdSelection.Fixed ? 0 : 1);
+        // Passes over the validation rows after the last epoch: the threshold's choice.
+        var finalPasses = validation is not null && options.ThresholdSelection != ThresholdSelection.Fixed ? 1 : 0;
         var budget = options.UsesTimeBudget ? new TimeBudgetCallback(options.TrainingTime!.Value, plan, finalPasses, channel.Info, channel.Warning) : null;
         if (options.TrainingTime is not null && budget is null)
             channel.Info($"Epochs = {options.Epochs} given: the time budget (TrainingTime) is not used.");
@@ -106,7 +102,6 @@ internal sealed class CnnTrainer
             new ScheduleCallback(plan, options),
             earlyStopping,
             .. store is null ? Array.Empty<ITrainingCallback>() : [new CheckpointCallback(store, seed, fingerprint, plan, earlyStopping, optimizer, unreadable)],
-            .. average is null ? Array.Empty<ITrainingCallback>() : [average],
             threshold,
             .. options.Callbacks,
             .. options.Progress is { } progress ? [new ProgressCallback(progress)] : Array.Empty<ITrainingCallback>(),
@@ -160,13 +155,9 @@ internal sealed class CnnTrainer
 
         foreach (var callback in callbacks)
             callback.OnTrainingEnd(context);
-        var bestEpoch = average is { Kept: true } || earlyStopping.RestoredEpoch is null ? (history.Count == 0 ? 0 : history[^1].Epoch) : earlyStopping.RestoredEpoch.Value;
+        var bestEpoch = earlyStopping.RestoredEpoch ?? (history.Count == 0 ? 0 : history[^1].Epoch);
         return new TrainingResult(network, history.ToArray(), threshold.Threshold, bestEpoch);
     }
-
-    /// <summary>The validation metrics of the weights the network holds once early stopping is done: its restored epoch's, or the last one's.</summary>
-    private BinaryMetrics? KeptMetrics(EarlyStoppingCallback earlyStopping) =>
-        earlyStopping.RestoredEpoch is { } restored ? history.First(r => r.Epoch == restored).Validation : history.Count == 0 ? null : history[^1].Validation;
 
     /// <summary>Threshold choice on the callback seam: once the kept weights are in place, the threshold is chosen on validation (or the option's is kept).</summary>
     private sealed class ThresholdCallback(CnnTrainer trainer, NetworkModule network, ValidationData? validation) : ITrainingCallback
@@ -301,14 +292,13 @@ internal sealed class CnnTrainer
         double windowSum = 0;
         var windowImages = 0;
         var logits = new float[options.BatchSize];
-        var smoothed = options.LabelSmoothing > 0 ? new float[options.BatchSize] : null;
         optimizer.LearningRate = context.LearningRate;
         foreach (var batch in train.Batches(order, options.BatchSize, options.CancellationToken))
         {
             options.CancellationToken.ThrowIfCancellationRequested();
             var count = batch.Count;
             augmenter.Apply(batch.Images, count, g, random);
-            var value = step.Run(batch.Images, smoothed is null ? batch.Labels : Smooth(batch.Labels, smoothed), count, logits, update: _ => true);
+            var value = step.Run(batch.Images, batch.Labels, count, logits, update: _ => true);
             done++;
             if (!float.IsFinite(value))
                 throw Stop(monitor.Make(AlarmCodes.Diverged, epoch,
@@ -331,15 +321,6 @@ internal sealed class CnnTrainer
             optimizer.LearningRate = context.LearningRate;
         }
         return new EpochPass(lossSum / Math.Max(images, 1), images, (double)correct / Math.Max(images, 1), peak);
-    }
-
-    /// <summary>Targets pulled toward ½ by <see cref="CnnOptions.LabelSmoothing"/> (ε): 1 − ε/2 and ε/2.</summary>
-    private ReadOnlySpan<float> Smooth(ReadOnlySpan<float> labels, float[] into)
-    {
-        var epsilon = (float)options.LabelSmoothing;
-        for (var i = 0; i < labels.Length; i++)
-            into[i] = labels[i] * (1 - epsilon) + epsilon / 2;
-        return into.AsSpan(0, labels.Length);
     }
 
     /// <summary>Rows whose predicted label (sigmoid(logit) ≥ threshold, as the transformer decides) equals the target.</summary>

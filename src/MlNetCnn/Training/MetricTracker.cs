@@ -40,10 +40,6 @@ internal sealed class MetricTracker
 
     private bool HigherIsBetter => metric != ValidationMetric.Loss;
 
-    /// <summary>Whether <paramref name="candidate"/> is better than <paramref name="than"/> by <paramref name="metric"/> (a NaN never is).</summary>
-    public static bool IsBetter(ValidationMetric metric, double candidate, double than) =>
-        metric == ValidationMetric.Loss ? candidate < than : candidate > than;
-
     /// <summary>The value of <paramref name="metric"/> in <paramref name="metrics"/>.</summary>
     public static double Read(ValidationMetric metric, Diagnostics.BinaryMetrics metrics) => metric switch
     {

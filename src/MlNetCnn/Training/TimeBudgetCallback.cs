@@ -10,7 +10,7 @@ namespace MlNetCnn.Training;
 /// </summary>
 /// <param name="budget">The budget (<see cref="CnnOptions.TrainingTime"/>), counted from Fit's start (<see cref="TrainingContext.Elapsed"/>).</param>
 /// <param name="plan">The schedule, sized to the epochs fixed.</param>
-/// <param name="finalPasses">Passes over the validation rows after the last epoch (the weight average's, the threshold's choice).</param>
+/// <param name="finalPasses">Passes over the validation rows after the last epoch (the threshold's choice).</param>
 /// <param name="info">The training log.</param>
 /// <param name="warn">The training log's warnings.</param>
 internal sealed class TimeBudgetCallback(TimeSpan budget, LearningRatePlan plan, int finalPasses, Action<string> info, Action<string> warn) : ITrainingCallback
