@@ -27,7 +27,7 @@ public sealed partial class TimeBudgetTests
     private const int Rows = 96;
     private const int ValidationRows = 32;
 
-    private static (CnnTransformer Model, LogCapture Log, TimeSpan Took) Fit(CnnOptions options)
+    private static (CnnTransformer Model, LogCapture Log, TimeSpan Took) Fit(CnnOptions options, int rows = Rows)
     {
         var ml = new MLContext(seed: 1);
         var log = new LogCapture(ml);
@@ -35,7 +35,7 @@ public sealed partial class TimeBudgetTests
         options.ValidationSet = SyntheticImages.DataView(ml, ValidationRows, seed: 5);
         options.LearningRateSchedule = LearningRateSchedule.Cosine;
         var clock = Stopwatch.StartNew();
-        var model = new CnnEstimator(ml, options).Fit(SyntheticImages.DataView(ml, Rows, seed: 3));
+        var model = new CnnEstimator(ml, options).Fit(SyntheticImages.DataView(ml, rows, seed: 3));
         return (model, log, clock.Elapsed);
     }
 
@@ -67,28 +67,41 @@ public sealed partial class TimeBudgetTests
     {
         // The process's one-off costs (loading libtorch, first kernels) are a first Fit's, not the budget's to plan for.
         Fit(SyntheticImages.FastOptions(epochs: 1)).Model.Dispose();
-        var budget = TimeSpan.FromSeconds(5);
+        var budget = TimeSpan.FromSeconds(6);
         var watch = new Watch();
         var options = Budget(budget);
         options.Callbacks.Add(watch);
-        var (model, log, took) = Fit(options);
+        var (model, log, took) = Fit(options, rows: 256);
         using (model)
         {
             var epochs = FixedEpochs(log);
             var said = string.Join("\n", log.Infos.Concat(log.Warnings));
             Assert.True(epochs >= 4, $"only {epochs} epochs fixed for a {budget.TotalSeconds} s budget:\n{said}");
-            Assert.True(Math.Abs(took.TotalSeconds / budget.TotalSeconds - 1) <= TimeBudgetCallback.Tolerance, $"Fit took {took.TotalSeconds:F2} s:\n{said}");
-            // Every epoch after the first knows the fixed count, and the time left falls.
-            Assert.All(watch.Epochs, e => Assert.Equal(epochs, e.Epochs));
-            Assert.True(watch.Epochs.Zip(watch.Epochs.Skip(1)).All(p => p.First.Left >= p.Second.Left));
-            Assert.Contains(log.Infos, l => l.StartsWith("Fit took", StringComparison.Ordinal) && l.Contains("of a 5 s time budget", StringComparison.Ordinal));
-            // The run trained the epochs it fixed, unless the guard stopped it (a machine that became busier), which it says.
-            if (log.Warnings.Any(w => w.Contains("so that Fit ends within the budget", StringComparison.Ordinal)))
+            // Never beyond the tolerance: the guard stops a run whose epochs turn slower.
+            Assert.True(took.TotalSeconds <= budget.TotalSeconds * (1 + TimeBudgetCallback.Tolerance), $"Fit took {took.TotalSeconds:F2} s:\n{said}");
+            var stopped = log.Warnings.Any(w => w.Contains("so that Fit ends within the budget", StringComparison.Ordinal));
+            if (stopped)
                 Assert.True(model.History.Count < epochs);
             else
+            {
                 Assert.Equal(epochs, model.History.Count);
+                // Not short of it either, once the machine's change of speed after epoch 1 is taken out (on a machine
+                // shared with other work, later epochs can run at half or twice epoch 1's pace): the plan's own error.
+                var planned = double.Parse(EpochPattern().Match(said).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+                var drift = model.History.Skip(1).Sum(r => r.Seconds) - (model.History.Count - 1) * planned;
+                Assert.True(Math.Abs(took.TotalSeconds - drift - budget.TotalSeconds) <= budget.TotalSeconds * TimeBudgetCallback.Tolerance,
+                    $"Fit took {took.TotalSeconds:F2} s, the later epochs {drift:F2} s more than planned:\n{said}");
+            }
+            // Every epoch after the first knows the fixed count, and the time left falls.
+            Assert.All(watch.Epochs.Skip(1), e => Assert.Equal(epochs, e.Epochs));
+            Assert.Equal(epochs, watch.Epochs[0].Epochs);
+            Assert.True(watch.Epochs.Zip(watch.Epochs.Skip(1)).All(p => p.First.Left >= p.Second.Left));
+            Assert.Contains(log.Infos, l => l.StartsWith("Fit took", StringComparison.Ordinal) && l.Contains("of a 6 s time budget", StringComparison.Ordinal));
         }
     }
+
+    [GeneratedRegex(@"an epoch takes about ([0-9.]+) s")]
+    private static partial Regex EpochPattern();
 
     [Fact]
     public void The_epochs_a_budget_fixes_are_logged_and_a_run_told_them_gives_the_same_model_bit_for_bit()
