@@ -123,7 +123,7 @@ def main():
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--threads", type=int, required=True)
+    p.add_argument("--threads", type=int, required=True, help="intra-op threads; 0 keeps PyTorch's default")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--warmup-steps", type=int, default=2)
     p.add_argument("--score-count", type=int, default=None, help="rows to score (default: all)")
@@ -133,7 +133,8 @@ def main():
     p.add_argument("--autocast", action="store_true", help="train and score under torch.autocast('cpu', dtype=torch.bfloat16)")
     a = p.parse_args()
 
-    torch.set_num_threads(a.threads)
+    if a.threads > 0:
+        torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     size = a.count * a.channels * a.side * a.side
     images = torch.from_file(a.images, size=size, dtype=torch.float32).view(a.count, a.channels, a.side, a.side)

@@ -61,7 +61,7 @@ internal sealed class ImageSet : IDisposable
                 // Three different channels, so that RGB extraction is not three copies of one plane.
                 grey.SetPixel(x, y, new SKColor(v, (byte)(v * 3 / 4), (byte)(255 - v)));
             }
-            using var scaled = grey.Resize(new SKImageInfo(sourceSide, sourceSide, SKColorType.Rgba8888, SKAlphaType.Opaque), SKFilterQuality.Medium);
+            using var scaled = grey.Resize(new SKImageInfo(sourceSide, sourceSide, SKColorType.Rgba8888, SKAlphaType.Opaque), new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Nearest)); // what SkiaSharp 2.88's SKFilterQuality.Medium was
             using var image = SKImage.FromBitmap(scaled);
             using var data = image.Encode(SKEncodedImageFormat.Png, 100);
             File.WriteAllBytes(path, data.ToArray());

@@ -12,6 +12,8 @@ namespace MlNetCnn.Bench;
 /// with <c>torch.autocast('cpu', bfloat16)</c>, at 64×64 and 244×244, each run in a fresh process, interleaved and
 /// repeated. <c>--precision-accuracy</c>: Float32 against BFloat16 on two Fashion-MNIST pairs over three seeds, tested on
 /// t10k. A run that needs oneDNN's bfloat16 kernels gets <c>ONEDNN_MAX_CPU_ISA</c> lifted for its own process only.
+/// Issue 26 adds the rows as a user gets them: ours with only <c>Precision</c> set (no manual lift, default threads),
+/// and PyTorch autocast at its default threads.
 /// </summary>
 internal static class PrecisionBench
 {
@@ -74,8 +76,9 @@ internal static class PrecisionBench
             $"NetworkShape.Default, batch {Batch}, seed 1) over PNGs, each in a fresh process after a {WarmupSteps}-batch warm-up Fit; " +
             $"PyTorch = bench/pytorch_bench.py on the same images' tensors ({WarmupSteps} warm-up steps), with --autocast for AMP, as it starts by default " +
             $"and again with the glibc malloc settings MlNetCnn uses during training ({string.Join(" ", OurMallocThresholds.Select(v => $"{v.Key}={v.Value}"))}). " +
-            $"BFloat16 rows {(bf16Isa is null ? "call TorchRuntime.AllowBFloat16Kernels() first" : $"run with {IsaVariable}={bf16Isa}")}. " +
-            $"Rows run in turn ({repeats} round(s)); images/s = training images × epochs ÷ seconds; median, range over rounds. Threads {threads}.");
+            $"BFloat16 rows {(bf16Isa is null ? "call TorchRuntime.AllowBFloat16Kernels() first" : $"run with {IsaVariable}={bf16Isa}")}, except the row 'as a user asks for it', " +
+            "which sets only CnnOptions.Precision = BFloat16 (no lift by hand, threads by default: the library lifts the cap and chooses the threads). " +
+            $"Rows run in turn ({repeats} round(s)); images/s = training images × epochs ÷ seconds; median, range over rounds. Threads {threads} where set; the rows at defaults say what they used.");
         s.AppendLine();
         s.AppendLine("| size | row | oneDNN cap (ONEDNN_MAX_CPU_ISA) during the run | images/s median | range | each round | precision used |");
         s.AppendLine("| --- | --- | --- | --- | --- | --- | --- |");
@@ -85,24 +88,25 @@ internal static class PrecisionBench
         {
             using var set = ImageSet.Write(size.Images, size.Side, size.SourceSide);
             set.ExtractPixels(new MLContext(seed: 1));
-            var rows = new[]
-            {
-                new Row("ours, Float32", "", [], []),
-                new Row("ours, BFloat16", "", [], []),
+            var (ours32, ours16, ours16Memory, ours16Asked) = (new Row("ours, Float32", "", [], []), new Row("ours, BFloat16", "", [], []),
                 new Row("ours, BFloat16, CnnEstimator alone (extracted pixels in memory)", "", [], []),
-                new Row("PyTorch, FP32", "none (PyTorch's default)", [], []),
+                new Row("ours, BFloat16 as a user asks for it (only Precision set: no lift by hand, threads by default)", "", [], []));
+            var (py32, py16, py16Heap, py16Default) = (new Row("PyTorch, FP32", "none (PyTorch's default)", [], []),
                 new Row("PyTorch, autocast bfloat16", "none (PyTorch's default)", [], []),
                 new Row("PyTorch, autocast bfloat16, MlNetCnn's malloc settings", "none (PyTorch's default)", [], []),
-            };
+                new Row("PyTorch, autocast bfloat16 at its default threads", "none (PyTorch's default)", [], []));
+            var rows = new[] { ours32, ours16, ours16Memory, ours16Asked, py32, py16, py16Heap, py16Default };
             for (var round = 0; round < repeats; round++)
             {
                 Log($"{size.Side}×{size.Side}, round {round + 1} of {repeats}; load {RunHeader.ReadLoadAverage()}");
-                Ours(rows[0], size, Precision.Float32, bf16Isa, threads);
-                Ours(rows[1], size, Precision.BFloat16, bf16Isa, threads);
-                Ours(rows[2], size, Precision.BFloat16, bf16Isa, threads, inMemory: true);
-                Theirs(rows[3], settings, size, set, autocast: false);
-                Theirs(rows[4], settings, size, set, autocast: true);
-                Theirs(rows[5], settings, size, set, autocast: true, OurMallocThresholds);
+                Ours(ours32, size, Precision.Float32, bf16Isa, threads);
+                Ours(ours16, size, Precision.BFloat16, bf16Isa, threads);
+                Ours(ours16Memory, size, Precision.BFloat16, bf16Isa, threads, inMemory: true);
+                OursAsAsked(ours16Asked, size, Precision.BFloat16);
+                Theirs(py32, settings, size, set, autocast: false);
+                Theirs(py16, settings, size, set, autocast: true);
+                Theirs(py16Heap, settings, size, set, autocast: true, OurMallocThresholds);
+                Theirs(py16Default, settings with { Threads = 0 }, size, set, autocast: true);
             }
             foreach (var row in rows)
             {
@@ -112,31 +116,41 @@ internal static class PrecisionBench
             }
             // Rows of one round ran minutes apart at most, so a round's ratio is steadier under a changing load than a ratio of medians.
             string PerRound(Row over, Row under) => string.Join(", ", over.ImagesPerSecond.Zip(under.ImagesPerSecond, (a, b) => R(a / b)));
-            perRound.AppendLine($"| {size.Side}×{size.Side} | {PerRound(rows[1], rows[0])} | {PerRound(rows[1], rows[4])} | {PerRound(rows[1], rows[5])} | {PerRound(rows[4], rows[3])} |");
-            var (ours32, ours16, py32, py16, py16Heap) = (Median(rows[0].ImagesPerSecond), Median(rows[1].ImagesPerSecond), Median(rows[3].ImagesPerSecond),
-                Median(rows[4].ImagesPerSecond), Median(rows[5].ImagesPerSecond));
-            ratios.AppendLine($"| {size.Side}×{size.Side} | {R(ours16 / ours32)} (target ≥ 1.6) | {R(ours16 / py16)} (target ≥ 1.0) | {R(ours16 / py16Heap)} | {R(py16 / py32)} | {R(ours32 / py32)} |");
+            perRound.AppendLine($"| {size.Side}×{size.Side} | {PerRound(ours16, ours32)} | {PerRound(ours16, py16)} | {PerRound(ours16Asked, py16)} | {PerRound(ours16Asked, py16Default)} | " +
+                $"{PerRound(ours16, py16Heap)} | {PerRound(py16, py32)} |");
+            double M(Row row) => Median(row.ImagesPerSecond);
+            ratios.AppendLine($"| {size.Side}×{size.Side} | {R(M(ours16) / M(ours32))} (target ≥ 1.6) | {R(M(ours16) / M(py16))} (target ≥ 1.0) | " +
+                $"{R(M(ours16Asked) / M(py16))} (target ≥ 1.0) | {R(M(ours16Asked) / M(py16Default))} | {R(M(ours16) / M(py16Heap))} | {R(M(py16) / M(py32))} | {R(M(ours32) / M(py32))} |");
         }
         s.AppendLine();
-        s.AppendLine("| size | ours BFloat16 ÷ ours Float32 | ours BFloat16 ÷ PyTorch autocast | ours BFloat16 ÷ PyTorch autocast at our malloc settings | PyTorch autocast ÷ PyTorch FP32 | ours Float32 ÷ PyTorch FP32 |");
-        s.AppendLine("| --- | --- | --- | --- | --- | --- |");
+        const string Columns = "ours BFloat16 ÷ ours Float32 | ours BFloat16 ÷ PyTorch autocast | ours BFloat16 as a user asks ÷ PyTorch autocast | " +
+            "ours BFloat16 as a user asks ÷ PyTorch autocast at its default threads | ours BFloat16 ÷ PyTorch autocast at our malloc settings | PyTorch autocast ÷ PyTorch FP32";
+        s.AppendLine($"| size | {Columns} | ours Float32 ÷ PyTorch FP32 |");
+        s.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- |");
         s.Append(ratios);
         s.AppendLine();
         s.AppendLine("The same ratios round by round:");
         s.AppendLine();
-        s.AppendLine("| size | ours BFloat16 ÷ ours Float32 | ours BFloat16 ÷ PyTorch autocast | ours BFloat16 ÷ PyTorch autocast at our malloc settings | PyTorch autocast ÷ PyTorch FP32 |");
-        s.AppendLine("| --- | --- | --- | --- | --- |");
+        s.AppendLine($"| size | {Columns} |");
+        s.AppendLine("| --- | --- | --- | --- | --- | --- | --- |");
         s.Append(perRound);
         return s.ToString();
     }
 
-    private static void Ours(Row row, SizeSettings size, Precision precision, string? bf16Isa, int threads, bool inMemory = false)
+    private static void Ours(Row row, SizeSettings size, Precision precision, string? bf16Isa, int threads, bool inMemory = false) =>
+        Record(row, RunChild(precision == Precision.Float32 ? null : bf16Isa, precision != Precision.Float32 && bf16Isa is null ? ChildLift : ChildAsStarted,
+            "speed", $"{size.Side}", $"{size.SourceSide}", $"{size.Images}", $"{size.Epochs}", $"{precision}", $"{threads}", inMemory ? "memory" : "png"));
+
+    /// <summary>A fresh app that sets only <paramref name="precision"/>: the cap as the process starts, threads by default (0).</summary>
+    private static void OursAsAsked(Row row, SizeSettings size, Precision precision) =>
+        Record(row, RunChild(null, ChildAsStarted, "speed", $"{size.Side}", $"{size.SourceSide}", $"{size.Images}", $"{size.Epochs}", $"{precision}", "0", "png"));
+
+    private static void Record(Row row, JsonElement? result)
     {
-        var result = RunChild(precision == Precision.Float32 ? null : bf16Isa, lift: precision != Precision.Float32 && bf16Isa is null, "speed", $"{size.Side}", $"{size.SourceSide}", $"{size.Images}", $"{size.Epochs}", $"{precision}", $"{threads}", inMemory ? "memory" : "png");
         if (result is null)
             return;
         row.ImagesPerSecond.Add(result.Value.GetProperty("imagesPerSecond").GetDouble());
-        row.Notes.Add(result.Value.GetProperty("precision").GetString() ?? "");
+        row.Notes.Add($"{result.Value.GetProperty("precision").GetString()}, {result.Value.GetProperty("threads").GetInt32()} threads");
         row.Caps.Add(result.Value.GetProperty("oneDnnCap").GetString() ?? "none");
     }
 
@@ -148,7 +162,7 @@ internal static class PrecisionBench
         if (py is null)
             return;
         row.ImagesPerSecond.Add(py.TrainImages / Median(py.TrainSeconds.ToList()));
-        row.Notes.Add($"torch {py.Version}, kernels {py.CpuCapability}");
+        row.Notes.Add($"torch {py.Version}, kernels {py.CpuCapability}, {py.Threads} threads");
     }
 
     // ---- accuracy ----
@@ -174,8 +188,8 @@ internal static class PrecisionBench
             {
                 Log($"{name}, seed {seed}; load {RunHeader.ReadLoadAverage()}");
                 var common = new[] { "accuracy", $"{negative}", $"{positive}", $"{seed}", $"{epochs}", $"{threads}" };
-                var full = RunChild(null, lift: false, [.. common, "Float32"]);
-                var mixed = RunChild(bf16Isa, lift: bf16Isa is null, [.. common, "BFloat16"]);
+                var full = RunChild(null, ChildAsStarted, [.. common, "Float32"]);
+                var mixed = RunChild(bf16Isa, bf16Isa is null ? ChildLift : ChildAsStarted, [.. common, "BFloat16"]);
                 if (full is null || mixed is null)
                     continue;
                 rows.Add((full.Value, mixed.Value));
@@ -205,34 +219,40 @@ internal static class PrecisionBench
 
     // ---- child processes ----
 
+    // How a child starts: lifting MlNetCnn's cap by hand (TorchRuntime.AllowBFloat16Kernels), or as a fresh app does.
+    private const string ChildLift = "lift";
+    private const string ChildAsStarted = "as-started";
+
     /// <summary>
     /// Runs this bench as a child with <paramref name="childArgs"/>, its last JSON line, or null. oneDNN's cap is
-    /// <paramref name="isa"/>, or else what this bench was started with (not the AVX2 MlNetCnn set here), lifted by the
-    /// library when <paramref name="lift"/>.
+    /// <paramref name="isa"/>, or else what this bench was started with (not the AVX2 MlNetCnn set here), lifted by
+    /// hand first when <paramref name="start"/> is <see cref="ChildLift"/>.
     /// </summary>
-    private static JsonElement? RunChild(string? isa, bool lift, params string[] childArgs)
+    private static JsonElement? RunChild(string? isa, string start, params string[] childArgs)
     {
-        var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var info = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         var entry = System.Reflection.Assembly.GetEntryAssembly()!.Location;
-        if (!Path.GetFileNameWithoutExtension(Environment.ProcessPath!).Equals(Path.GetFileNameWithoutExtension(entry), StringComparison.Ordinal))
-            start.ArgumentList.Add(entry); // run as `dotnet MlNetCnn.Bench.dll`
-        start.ArgumentList.Add(ChildFlag);
-        start.ArgumentList.Add(lift ? "lift" : "as-started");
+        // Run as `dotnet MlNetCnn.Bench.dll` unless this process is the app host (`dotnet run` starts it): the app host
+        // is named after the dll without its extension (MlNetCnn.Bench), which GetFileNameWithoutExtension would cut to MlNetCnn.
+        if (!Path.GetFileName(Environment.ProcessPath!).Equals(Path.GetFileNameWithoutExtension(entry), StringComparison.Ordinal))
+            info.ArgumentList.Add(entry);
+        info.ArgumentList.Add(ChildFlag);
+        info.ArgumentList.Add(start);
         foreach (var a in childArgs)
-            start.ArgumentList.Add(a);
+            info.ArgumentList.Add(a);
         foreach (var name in new[] { IsaVariable, "DNNL_MAX_CPU_ISA" })
         {
             if (LaunchEnvironment.TryGetValue(name, out var launched))
-                start.Environment[name] = launched;
+                info.Environment[name] = launched;
             else
-                start.Environment.Remove(name);
+                info.Environment.Remove(name);
         }
         if (isa is not null)
         {
-            start.Environment[IsaVariable] = isa;
-            start.Environment.Remove("DNNL_MAX_CPU_ISA");
+            info.Environment[IsaVariable] = isa;
+            info.Environment.Remove("DNNL_MAX_CPU_ISA");
         }
-        using var process = Process.Start(start)!;
+        using var process = Process.Start(info)!;
         var stderr = process.StandardError.ReadToEndAsync();
         var stdout = process.StandardOutput.ReadToEnd();
         process.WaitForExit();
@@ -253,7 +273,7 @@ internal static class PrecisionBench
 
     private static int Child(string[] args)
     {
-        if (args[1] == "lift")
+        if (args[1] == ChildLift)
             MlNetCnn.Native.TorchRuntime.AllowBFloat16Kernels();
         MlNetCnn.Native.TorchRuntime.EnsureLoaded();
         args = [args[0], .. args[2..]];
@@ -269,9 +289,11 @@ internal static class PrecisionBench
         return 0;
     }
 
+    /// <param name="threads">libtorch's threads, set by hand; 0 leaves them to the library, as a fresh app does.</param>
     private static object SpeedChild(int side, int sourceSide, int images, int epochs, Precision precision, int threads, bool inMemory)
     {
-        TorchSharp.torch.set_num_threads(threads);
+        if (threads > 0)
+            TorchSharp.torch.set_num_threads(threads);
         using var set = ImageSet.Write(images, side, sourceSide);
         var ml = new MLContext(seed: 1);
         var log = PrecisionLog(ml);
@@ -295,6 +317,7 @@ internal static class PrecisionBench
         {
             imagesPerSecond = (double)images * epochs / timing.Seconds, seconds = timing.Seconds, epochSeconds = timing.EpochSeconds, precision = Describe(log, precision),
             oneDnnCap = Environment.GetEnvironmentVariable(IsaVariable) ?? "none",
+            threads = TorchSharp.torch.get_num_threads(),
         };
     }
 

@@ -18,6 +18,7 @@ using TorchSharp;
 //   --contention [--quick]  instead of the benchmark: Predict latency and training speed, idle and beside a busy loop per core (ContentionBench.cs)
 //   --scoring [--quick] [--threads N]  instead of the benchmark: the scoring engines side by side (ScoringBench.cs)
 //   --photo-folder [--out DIR] [--epochs N]  instead of the benchmark: ML.NET's image steps vs MlNetCnn's on a folder of phone-like photos (PhotoFolderBench.cs)
+//   --transfer [--photos DIR] [--take N]  instead of the benchmark: ML.NET's DnnFeaturizeImage(ResNet18) + L-BFGS vs MlNetCnn's ResNet18 backbone, frozen and fine-tuned, on a photo folder (TransferBench.cs)
 //   --scalar-race [--seconds N] [--rounds N] [--scenario NAME]  instead of the benchmark: TorchSharp's temporary-Scalar race (ScalarRaceProbe.cs)
 //   --precision [--quick] [--repeats N] [--sides 64,244] [--bf16-isa ISA]  instead of the benchmark: Fit in Float32 and BFloat16 vs PyTorch FP32 and autocast (PrecisionBench.cs)
 //   --levers --train DIR --valid DIR --variants "base;epochs:30+ema:0.998;…" [--markdown FILE]  instead of the benchmark: training levers on small data, with mirror test-time averaging measured offline (LeverBench.cs)
@@ -34,6 +35,8 @@ if (args.Contains(ScoringBench.Flag))
     return ScoringBench.Run(args);
 if (args.Contains(PhotoFolderBench.Flag))
     return PhotoFolderBench.Run(args);
+if (args.Contains(TransferBench.Flag))
+    return TransferBench.Run(args);
 if (args.Contains(LeakProbe.Flag))
     return LeakProbe.Run(args);
 if (args.Contains(LeverBench.Flag))

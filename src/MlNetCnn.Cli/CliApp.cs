@@ -23,17 +23,12 @@ public static class CliApp
     /// <param name="stdout">Where results go.</param>
     /// <param name="stderr">Where warnings and the error line go.</param>
     /// <param name="cancellation">Stops training between batches (Ctrl+C).</param>
-    /// <param name="ownsProcess">
-    /// Whether the command is the whole process (the executable passes true): then <c>train --precision BFloat16|Auto</c>
-    /// lets oneDNN use its bfloat16 kernels for the process (<see cref="Native.TorchRuntime.AllowBFloat16Kernels"/>).
-    /// A host that runs commands in-process keeps its own.
-    /// </param>
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellation = default, bool ownsProcess = false)
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(stdout);
         ArgumentNullException.ThrowIfNull(stderr);
-        var console = new CliConsole(stdout, stderr, cancellation) { OwnsProcess = ownsProcess };
+        var console = new CliConsole(stdout, stderr, cancellation);
         var verbose = new Option<bool>("--verbose") { Description = "On error, print the stack trace too.", Recursive = true };
         var root = new RootCommand("Train, evaluate and use a TorchSharp CNN as an ML.NET binary image classifier.")
         {

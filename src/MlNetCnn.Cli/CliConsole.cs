@@ -20,9 +20,6 @@ internal sealed class CliConsole
         });
     }
 
-    /// <summary>Whether the command is the process (the mlnetcnn executable), and so may make process-wide native choices.</summary>
-    public bool OwnsProcess { get; init; }
-
     /// <summary>Standard output.</summary>
     public TextWriter Out { get; }
 

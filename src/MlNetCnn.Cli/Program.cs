@@ -7,4 +7,4 @@ Console.CancelKeyPress += (_, e) =>
     e.Cancel = true;
     cancellation.Cancel();
 };
-return CliApp.Run(args, Console.Out, Console.Error, cancellation.Token, ownsProcess: true);
+return CliApp.Run(args, Console.Out, Console.Error, cancellation.Token);

@@ -5,9 +5,12 @@ using Microsoft.ML.Runtime;
 using MlNetCnn.Data;
 using MlNetCnn.Native;
 using MlNetCnn.Network;
+using MlNetCnn.NetworkKinds;
 using MlNetCnn.Scoring;
 using TorchSharp;
 using MlNetCnn.Diagnostics;
+using MlNetCnn.Tasks;
+using MlNetCnn.Precisions;
 
 namespace MlNetCnn;
 
@@ -47,11 +50,11 @@ public sealed class CnnEstimator : IEstimator<CnnTransformer>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
-        ColumnChecks.Check(inputSchema, options);
+        var task = CnnTask.Of(options);
+        ColumnChecks.Check(inputSchema, options, task);
         var columns = inputSchema.ToDictionary(c => c.Name);
-        columns[CnnTransformer.ScoreColumnName] = new SchemaShape.Column(CnnTransformer.ScoreColumnName, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.Single, false);
-        columns[CnnTransformer.ProbabilityColumnName] = new SchemaShape.Column(CnnTransformer.ProbabilityColumnName, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.Single, false);
-        columns[CnnTransformer.PredictedLabelColumnName] = new SchemaShape.Column(CnnTransformer.PredictedLabelColumnName, SchemaShape.Column.VectorKind.Scalar, BooleanDataViewType.Instance, false);
+        foreach (var column in task.OutputShape())
+            columns[column.Name] = column;
         return new SchemaShape(columns.Values);
     }
 
@@ -88,15 +91,15 @@ public sealed class CnnEstimator : IEstimator<CnnTransformer>
         if (maxBatches < 2)
             throw new ArgumentOutOfRangeException(nameof(maxBatches), maxBatches, "The range test needs at least 2 batches.");
         var seed = options.Seed ?? FinderDefaultSeed;
-        var spec = NetworkSpec.Of(options);
+        var kind = NetworkKind.Of(options);
         var (heap, heapSaid) = TrainingHeap.Enter();
         using var heapScope = heap;
-        var train = ScanTraining(input, seed, spec);
+        var train = ScanTraining(input, seed, kind, out var lifted);
         train.CheckRows(options);
         using var channel = host.Start("FindLearningRate");
-        if (heapSaid is not null)
-            channel.Info(heapSaid);
-        var result = new LearningRateFinder(options, seed, spec).Run(train, startRate, endRate, maxBatches);
+        foreach (var said in new[] { heapSaid, lifted }.OfType<string>())
+            channel.Info(said);
+        var result = new LearningRateFinder(options, seed, kind).Run(train, startRate, endRate, maxBatches);
         channel.Info(DescribeSearch(result));
         return result;
     }
@@ -108,10 +111,10 @@ public sealed class CnnEstimator : IEstimator<CnnTransformer>
         if (!options.HasValidation && (options.EarlyStoppingPatience is not null || options.ThresholdSelection != ThresholdSelection.Fixed))
             throw new ArgumentException("Early stopping and threshold selection measure a validation set: give ValidationSet or ValidationFraction.", nameof(options));
         var seed = options.Seed ?? host.Rand.Next();
-        var spec = NetworkSpec.Of(options);
+        var kind = NetworkKind.Of(options);
         var (heap, heapSaid) = TrainingHeap.Enter();
         using var heapScope = heap;
-        var train = ScanTraining(input, seed, spec);
+        var train = ScanTraining(input, seed, kind, out var lifted);
         var validation = ValidationData.Prepare(options, train);
         // Reported once, before the checks, so that a callback can judge what was left out in its own terms.
         var unreadable = train.UnreadableWith(validation);
@@ -122,26 +125,26 @@ public sealed class CnnEstimator : IEstimator<CnnTransformer>
         var geometry = train.Geometry;
 
         using var channel = host.Start("Training");
-        channel.Info($"Training {spec.Description} on {train.TrainCount} images of {geometry} ({train.TrainPositives} positive)" +
+        channel.Info($"Training {kind.Description} on {train.TrainCount} images of {geometry} ({train.TrainPositives} positive)" +
             (validation is null ? "" : $", validating on {validation.Count} ({validation.Positives} positive)") +
-            $", seed {seed}, {torch.get_num_threads()} threads, images {train.DescribeSource(options.BatchSize)}.");
-        if (heapSaid is not null)
-            channel.Info(heapSaid);
+            $", seed {seed}, {DescribeThreads()}, images {train.DescribeSource(options.BatchSize)}.");
+        foreach (var said in new[] { heapSaid, lifted }.OfType<string>())
+            channel.Info(said);
         var trainOptions = options;
         LearningRateFinderResult? search = null;
         if (options.AutoLearningRate)
         {
-            search = new LearningRateFinder(options, seed, spec).Run(train, FinderStartRate, FinderEndRate, FinderMaxBatches);
+            search = new LearningRateFinder(options, seed, kind).Run(train, FinderStartRate, FinderEndRate, FinderMaxBatches);
             trainOptions = options.Clone();
             trainOptions.LearningRate = Math.Max(search.SuggestedLearningRate, options.MinimumLearningRate);
             channel.Info(DescribeSearch(search) + $" Training at {trainOptions.LearningRate:G3} (AutoLearningRate).");
         }
-        var result = new CnnTrainer(channel, trainOptions, seed, spec, clock).Fit(train, validation);
+        var result = new CnnTrainer(channel, trainOptions, seed, kind, clock).Fit(train, validation);
         TrainedNetwork trained;
         using (var network = result.Network)
-            trained = TrainedNetwork.Capture(spec, network);
+            trained = kind.Capture(network);
         // A network without an ONNX form (TorchScript, a user's factory) scores with LibTorch, and says so in the zip.
-        var engine = trained.HasOnnxForm ? options.ScoringEngine : ScoringEngine.LibTorch;
+        var engine = CnnScorer.EngineFor(trained, options.ScoringEngine);
         var scorer = new CnnScorer(host, geometry, trained, engine, options.ScoringThreads);
         if (options.UsesTimeBudget)
             channel.Info(string.Create(System.Globalization.CultureInfo.InvariantCulture,
@@ -152,16 +155,31 @@ public sealed class CnnEstimator : IEstimator<CnnTransformer>
         };
     }
 
-    /// <summary>The schema checks and the first pass over the training rows that Fit and FindLearningRate share.</summary>
-    private TrainingData ScanTraining(IDataView input, int seed, NetworkSpec spec)
+    /// <summary>
+    /// The schema checks and the first pass over the training rows that Fit and FindLearningRate share. Before any
+    /// kernel runs, lifts oneDNN's cap where the precision asked for needs it (<paramref name="lifted"/> says so; see
+    /// <see cref="PrecisionChoice.LiftCapFor"/>).
+    /// </summary>
+    private TrainingData ScanTraining(IDataView input, int seed, NetworkKind kind, out string? lifted)
     {
         ArgumentNullException.ThrowIfNull(input);
         TorchRuntime.EnsureLoaded();
+        // A custom network's input check runs it; the built-in network's is arithmetic, so the cap can still be lifted.
+        if (kind.Shape is null)
+            OneDnnGuard.NoteKernelsUsed();
+        var geometry = TrainingData.CheckInput(input.Schema, options, kind);
+        lifted = PrecisionChoice.LiftCapFor(options.Precision, kind.Shape, geometry);
         OneDnnGuard.NoteKernelsUsed();
-        var geometry = TrainingData.CheckInput(input.Schema, options, spec);
-        if (options.Threads is { } threads)
-            torch.set_num_threads(threads);
+        Cores.UseForLibTorch(options.Threads);
         return TrainingData.FromInput(input, geometry, options, seed);
+    }
+
+    /// <summary>libtorch's intra-op threads for the log, and where the count comes from.</summary>
+    private string DescribeThreads()
+    {
+        var threads = torch.get_num_threads();
+        var source = options.Threads is not null ? "Threads" : threads == Cores.Available ? Cores.AvailableReason : $"the process's count; {Cores.AvailableReason}";
+        return $"{threads} thread{(threads == 1 ? "" : "s")} ({source})";
     }
 
     private static string DescribeSearch(LearningRateFinderResult r) =>

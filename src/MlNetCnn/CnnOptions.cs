@@ -1,10 +1,16 @@
+using System.ComponentModel;
 using Microsoft.ML;
 using MlNetCnn.Diagnostics;
 using MlNetCnn.Network;
 
 namespace MlNetCnn;
 
-/// <summary>Settings of <see cref="CnnEstimator"/>. Every default is a named constant that other overloads reuse.</summary>
+/// <summary>
+/// Settings of <see cref="CnnEstimator"/>. Every default is a named constant that other overloads reuse. Each settable
+/// property is also a flag of the command line's <c>train</c>, a key of its <c>--config</c> file and a line of its
+/// <c>--help</c>, derived from the property's name, its <c>[Category]</c> and its summary (without the "Default …"
+/// sentence): a new setting needs no edit of the command line.
+/// </summary>
 public sealed class CnnOptions
 {
     /// <summary>Default of <see cref="LabelColumnName"/>.</summary>
@@ -37,33 +43,41 @@ public sealed class CnnOptions
     public const Precision DefaultPrecision = MlNetCnn.Precision.Float32;
 
     /// <summary>Name of the Boolean label column; true is the positive class. Default "Label".</summary>
+    [Category("data")]
     public string LabelColumnName { get; set; } = DefaultLabelColumnName;
 
     /// <summary>Name of the image column: a known-size Single vector of C×H×W values, as ExtractPixels makes it. Default "Features".</summary>
+    [Category("data")]
     public string FeatureColumnName { get; set; } = DefaultFeatureColumnName;
 
     /// <summary>Colour channels per image, for a feature column without image dimensions; null reads them from the column.</summary>
+    [Category("images")]
     public int? ImageChannels { get; set; }
 
     /// <summary>Image height in pixels, for a feature column without image dimensions; null reads it from the column.</summary>
+    [Category("images")]
     public int? ImageHeight { get; set; }
 
     /// <summary>Image width in pixels, for a feature column without image dimensions; null reads it from the column.</summary>
+    [Category("images")]
     public int? ImageWidth { get; set; }
 
     /// <summary>
     /// What Label true stands for, e.g. "ankle boot": saved in the model (<see cref="CnnTransformer.PositiveClassName"/>)
     /// so that predictions can name their class. Set both class names or neither. Default null (unnamed).
     /// </summary>
+    [Category("data")]
     public string? PositiveClassName { get; set; }
 
     /// <summary>What Label false stands for; see <see cref="PositiveClassName"/>. Default null (unnamed).</summary>
+    [Category("data")]
     public string? NegativeClassName { get; set; }
 
     /// <summary>
     /// Passes over the training data. Default 10. Set, it wins over <see cref="TrainingTime"/>: the run trains exactly
     /// these epochs, as without a budget.
     /// </summary>
+    [Category("optimiser")]
     public int Epochs
     {
         get => epochs ?? DefaultEpochs;
@@ -84,15 +98,18 @@ public sealed class CnnOptions
     /// run stops before the budget is overrun and says so. Not used when <see cref="Epochs"/> is set. Null (the
     /// default): train <see cref="Epochs"/> epochs.
     /// </summary>
+    [Category("optimiser")]
     public TimeSpan? TrainingTime { get; set; }
 
     /// <summary>Whether the epochs come from <see cref="TrainingTime"/>: a budget is set and <see cref="Epochs"/> is not.</summary>
     internal bool UsesTimeBudget => TrainingTime is not null && !EpochsGiven;
 
     /// <summary>Images per training step and per scoring forward pass. At least 2 (batch norm needs two rows). Default 32.</summary>
+    [Category("optimiser")]
     public int BatchSize { get; set; } = DefaultBatchSize;
 
     /// <summary>Adam's learning rate. Default 0.001. Ignored with <see cref="AutoLearningRate"/>.</summary>
+    [Category("optimiser")]
     public double LearningRate { get; set; } = DefaultLearningRate;
 
     /// <summary>
@@ -103,99 +120,128 @@ public sealed class CnnOptions
     /// <see cref="CnnTransformer.LearningRateSearch"/> keeps the test (saved with the model). Costs up to
     /// <see cref="CnnEstimator.FinderMaxBatches"/> training steps. Default false.
     /// </summary>
+    [Category("optimiser")]
     public bool AutoLearningRate { get; set; }
 
-    /// <summary>Seed of weight initialisation and shuffling; null takes one from the <see cref="MLContext"/>.</summary>
+    /// <summary>Seed of weight initialisation, shuffling, augmentation and the held-out share; null for one from the <see cref="MLContext"/>.</summary>
+    [Category("run")]
     public int? Seed { get; set; }
 
     /// <summary>PredictedLabel is Probability ≥ Threshold. In [0, 1]. Default 0.5.</summary>
+    [Category("validation")]
     public float Threshold { get; set; } = DefaultThreshold;
 
     /// <summary>Rows to measure after every epoch (label and feature columns as the estimator sees them); null for none.</summary>
+    [Category("validation")]
     public IDataView? ValidationSet { get; set; }
 
     /// <summary>When no <see cref="ValidationSet"/> is given: the share of training rows held out for validation, stratified by label and seeded. 0 for none.</summary>
+    [Category("data")]
     public double ValidationFraction { get; set; }
 
     /// <summary>Epochs without improvement of <see cref="EarlyStoppingMetric"/> before training stops and the best epoch's weights are restored; null for no early stopping.</summary>
+    [Category("validation")]
     public int? EarlyStoppingPatience { get; set; }
 
     /// <summary>The validation metric early stopping and reduce-on-plateau watch. Default: loss.</summary>
+    [Category("validation")]
     public ValidationMetric EarlyStoppingMetric { get; set; } = ValidationMetric.Loss;
 
     /// <summary>The smallest change of the watched metric that counts as an improvement. Default 0.0001.</summary>
+    [Category("validation")]
     public double EarlyStoppingMinDelta { get; set; } = DefaultEarlyStoppingMinDelta;
 
     /// <summary>How the learning rate changes per epoch. Default: constant.</summary>
+    [Category("optimiser")]
     public LearningRateSchedule LearningRateSchedule { get; set; } = LearningRateSchedule.Constant;
 
     /// <summary>Step schedule: epochs between reductions. Default 5.</summary>
+    [Category("optimiser")]
     public int StepEpochs { get; set; } = DefaultStepEpochs;
 
     /// <summary>Step schedule: the factor of each reduction. Default 0.1.</summary>
+    [Category("optimiser")]
     public double StepGamma { get; set; } = DefaultStepGamma;
 
     /// <summary>Reduce-on-plateau: epochs without improvement before a reduction. Default 2.</summary>
+    [Category("optimiser")]
     public int PlateauPatience { get; set; } = DefaultPlateauPatience;
 
     /// <summary>Reduce-on-plateau: the factor of each reduction. Default 0.1.</summary>
+    [Category("optimiser")]
     public double PlateauFactor { get; set; } = DefaultPlateauFactor;
 
     /// <summary>The floor of every schedule (and the end point of cosine). Default 0.</summary>
+    [Category("optimiser")]
     public double MinimumLearningRate { get; set; }
 
     /// <summary>Adam's L2 weight decay. Default 0.</summary>
+    [Category("optimiser")]
     public double WeightDecay { get; set; }
 
     /// <summary>Weight of positive rows in the loss (BCE pos_weight); null for 1, unless <see cref="BalanceClasses"/>.</summary>
+    [Category("augmentation")]
     public double? PositiveClassWeight { get; set; }
 
     /// <summary>Sets the positive weight to negatives ÷ positives of the training data, so both classes count equally. Default false.</summary>
+    [Category("augmentation")]
     public bool BalanceClasses { get; set; }
 
     /// <summary>Training only: mirror each image left–right with probability ½. Seeded. Default false.</summary>
+    [Category("augmentation")]
     public bool RandomHorizontalFlip { get; set; }
 
     /// <summary>Training only: shift each image by up to this many pixels in each direction, filling with zeros (pad-and-crop). Seeded. 0 for none.</summary>
+    [Category("augmentation")]
     public int RandomShiftPixels { get; set; }
 
     /// <summary>How to choose the threshold after training, on the validation set. Default: keep <see cref="Threshold"/>.</summary>
+    [Category("validation")]
     public ThresholdSelection ThresholdSelection { get; set; } = ThresholdSelection.Fixed;
 
     /// <summary>Before the full run, check that the loss can fall on one small batch (alarm CNN008). Default true.</summary>
+    [Category("validation")]
     public bool CheckLearnable { get; set; } = true;
 
     /// <summary>Alarm codes (e.g. "CNN002") that stop training as errors instead of warnings.</summary>
+    [Category("validation")]
     public ISet<string> AlarmsAsErrors { get; set; } = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>A folder where each epoch's training state is saved; null for none.</summary>
+    [Category("run")]
     public string? CheckpointFolder { get; set; }
 
     /// <summary>Continue from the newest complete checkpoint in <see cref="CheckpointFolder"/>, when there is one. Default false.</summary>
+    [Category("run")]
     public bool ResumeFromCheckpoint { get; set; }
 
     /// <summary>Receives a report after every training batch and every epoch; null for none. Called on the training thread.</summary>
+    [Category("run")]
     public IProgress<TrainingProgress>? Progress { get; set; }
 
     /// <summary>
     /// Hooks into the training loop (<see cref="ITrainingCallback"/>), called in this order after the schedule:
     /// <c>new CnnOptions { Callbacks = { new MyCallback() } }</c>. Empty by default.
     /// </summary>
+    [Category("run")]
     public IList<ITrainingCallback> Callbacks { get; private set; } = new List<ITrainingCallback>();
 
     /// <summary>
     /// Stops training between batches. Fit then throws <see cref="OperationCanceledException"/> and returns no model;
     /// with a <see cref="CheckpointFolder"/>, the last completed epoch is there to resume from.
     /// </summary>
+    [Category("run")]
     public CancellationToken CancellationToken { get; set; }
 
     /// <summary>
     /// Keep every decoded training image in memory (faster epochs for small sets). Default false: each epoch reads the
     /// images again, in chunks that fit a fixed memory budget, decoding on a background thread while the network trains.
     /// </summary>
+    [Category("run")]
     public bool CacheImages { get; set; }
 
     /// <summary>When not caching: memory for decoded images in flight (three chunks of whole batches), in bytes. Default 384 MiB.</summary>
+    [Category("run")]
     public long StreamingMemoryBytes { get; set; } = DefaultStreamingMemoryBytes;
 
     /// <summary>
@@ -203,23 +249,34 @@ public sealed class CnnOptions
     /// file upstream — are left out and listed once for the run (<see cref="CnnTransformer.UnreadableRows"/>, alarm CNN009)
     /// instead of failing Fit. Default false: the first such row fails Fit with an error naming it.
     /// </summary>
+    [Category("data")]
     public bool SkipUnreadableRows { get; set; }
 
-    /// <summary>libtorch's intra-op threads, set for the whole process when Fit starts; null leaves libtorch's default (all cores).</summary>
+    /// <summary>
+    /// libtorch's intra-op threads, set for the whole process when Fit starts. Null: the process's count, which is
+    /// libtorch's default (the CPUs of the affinity mask) unless the process set one (<c>OMP_NUM_THREADS</c>,
+    /// <c>torch.set_num_threads</c>), lowered to the cores the process may run on (<see cref="Environment.ProcessorCount"/>)
+    /// where a cgroup CPU quota allows fewer.
+    /// </summary>
+    [Category("run")]
     public int? Threads { get; set; }
 
     /// <summary>
     /// The runtime the trained model scores with (saved with it): ONNX Runtime by default, on a graph built in memory
     /// from the weights; LibTorch to score with TorchSharp. A loaded model changes it with <see cref="CnnTransformer.WithScoringEngine"/>.
     /// </summary>
+    [Category("run")]
     public ScoringEngine ScoringEngine { get; set; } = ScoringEngine.OnnxRuntime;
 
     /// <summary>
-    /// Intra-op threads the trained model scores with (saved with it); null for the engine's default (ONNX Runtime: one
-    /// per physical core; LibTorch: the process's setting). ONNX Runtime's threads are the session's own and sleep when
-    /// idle; libtorch has one thread count per process, so with LibTorch a given count is set for the whole process
-    /// (training included) when the engine starts.
+    /// Intra-op threads the trained model scores with (saved with it); null for the default: the cores the process may
+    /// run on (<see cref="Environment.ProcessorCount"/>: its affinity mask, lowered to a cgroup CPU quota), for both
+    /// engines (with LibTorch, a count the process set itself is kept, as for <see cref="Threads"/>).
+    /// <see cref="CnnTransformer.ActiveScoringThreads"/> says what is used. ONNX Runtime's threads are the session's
+    /// own and sleep when idle; libtorch has one thread count per process, so with LibTorch a given count is set for
+    /// the whole process (training included) when the engine starts.
     /// </summary>
+    [Category("run")]
     public int? ScoringThreads { get; set; }
 
     /// <summary>
@@ -230,9 +287,11 @@ public sealed class CnnOptions
     /// scores in it with <see cref="ScoringEngine.LibTorch"/> where the scoring machine's bfloat16 is native and right,
     /// else in float32; ONNX Runtime scores in float32 (<see cref="CnnTransformer.ActiveScoringPrecision"/>). Default Float32.
     /// </summary>
+    [Category("run")]
     public Precision Precision { get; set; } = DefaultPrecision;
 
     /// <summary>Layer sizes. Default: the question's network (<see cref="NetworkShape.Default"/>). Not used when <see cref="CustomNetwork"/> is set.</summary>
+    [Category("network")]
     public NetworkShape Network { get; set; } = NetworkShape.Default;
 
     /// <summary>
@@ -242,11 +301,67 @@ public sealed class CnnOptions
     /// (validation, alarms, schedules, early stopping, checkpoints, threshold choice, callbacks) applies as to the
     /// built-in network; a network without an ONNX form scores with LibTorch.
     /// </summary>
+    [Category("network")]
     public CustomNetwork? CustomNetwork { get; set; }
+
+    /// <summary>
+    /// A pretrained network to start from (transfer learning), e.g. <see cref="PretrainedBackbone.ResNet18"/>: its
+    /// classifier is replaced by this task's head (global average pooling, <see cref="HeadDropout"/>, one linear layer),
+    /// it is frozen for <see cref="FrozenEpochs"/> (its parameters do not move, its batch norms stay in evaluation mode,
+    /// and without augmentation each image's features are computed once and reused), then trained as
+    /// <see cref="FineTuning"/> says. Images are normalised as the backbone's file says; give them at its input size
+    /// (ResNet18: 3×224×224, or smaller). Null (the default) trains <see cref="Network"/> or <see cref="CustomNetwork"/> from scratch.
+    /// </summary>
+    [Category("network")]
+    public PretrainedBackbone? Backbone { get; set; }
+
+    /// <summary>How the backbone trains after its frozen epochs: Frozen (never), LastStages or All (the default).</summary>
+    [Category("network")]
+    public FineTuning FineTuning { get; set; } = DefaultFineTuning;
+
+    /// <summary>Epochs the backbone stays frozen while the head learns first (fastai's and Lightning's way). Default 1; ignored when <see cref="FineTuning"/> is Frozen (it stays frozen).</summary>
+    [Category("network")]
+    public int FrozenEpochs { get; set; } = DefaultFrozenEpochs;
+
+    /// <summary>With <see cref="FineTuning.LastStages"/>: how many of the backbone's last stages train after the frozen epochs. Default 1.</summary>
+    [Category("network")]
+    public int UnfrozenStages { get; set; } = DefaultUnfrozenStages;
+
+    /// <summary>The backbone's learning rate over the head's (<see cref="LearningRate"/> and its schedule) once it trains. Default 0.1.</summary>
+    [Category("network")]
+    public double BackboneLearningRateFactor { get; set; } = DefaultBackboneLearningRateFactor;
+
+    /// <summary>Dropout before the head's linear layer, as a probability in [0, 1). Default 0.</summary>
+    [Category("network")]
+    public double HeadDropout { get; set; }
+
+    /// <summary>See <see cref="FineTuning"/>.</summary>
+    public const FineTuning DefaultFineTuning = MlNetCnn.FineTuning.All;
+
+    /// <summary>See <see cref="FrozenEpochs"/>.</summary>
+    public const int DefaultFrozenEpochs = 1;
+
+    /// <summary>See <see cref="UnfrozenStages"/>.</summary>
+    public const int DefaultUnfrozenStages = 1;
+
+    /// <summary>See <see cref="BackboneLearningRateFactor"/>.</summary>
+    public const double DefaultBackboneLearningRateFactor = 0.1;
 
     /// <summary>Throws, naming the setting and its value, when a setting is out of range.</summary>
     public void Validate()
     {
+        if (Backbone is not null && CustomNetwork is not null)
+            throw new ArgumentException($"Set Backbone or CustomNetwork, not both: the backbone is the network ({Backbone.Name}), with this task's head.", nameof(Backbone));
+        if (FrozenEpochs < 0)
+            throw new ArgumentOutOfRangeException(nameof(FrozenEpochs), FrozenEpochs, "FrozenEpochs must be 0 or more.");
+        if (UnfrozenStages < 1)
+            throw new ArgumentOutOfRangeException(nameof(UnfrozenStages), UnfrozenStages, "UnfrozenStages must be at least 1.");
+        if (!(BackboneLearningRateFactor >= 0) || double.IsInfinity(BackboneLearningRateFactor))
+            throw new ArgumentOutOfRangeException(nameof(BackboneLearningRateFactor), BackboneLearningRateFactor, "BackboneLearningRateFactor must be 0 or a positive finite number.");
+        if (!(HeadDropout >= 0 && HeadDropout < 1))
+            throw new ArgumentOutOfRangeException(nameof(HeadDropout), HeadDropout, "HeadDropout must be in [0, 1).");
+        if (!Enum.IsDefined(FineTuning))
+            throw new ArgumentOutOfRangeException(nameof(FineTuning), FineTuning, $"FineTuning must be one of {string.Join(", ", Enum.GetNames<FineTuning>())}.");
         if (string.IsNullOrWhiteSpace(LabelColumnName))
             throw new ArgumentException("LabelColumnName must name a column.", nameof(LabelColumnName));
         if (string.IsNullOrWhiteSpace(FeatureColumnName))
@@ -255,9 +370,6 @@ public sealed class CnnOptions
             throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "Epochs must be at least 1.");
         if (TrainingTime is { } time && !(time > TimeSpan.Zero && time <= MaxTrainingTime))
             throw new ArgumentOutOfRangeException(nameof(TrainingTime), TrainingTime, $"TrainingTime must be positive and at most {MaxTrainingTime.TotalDays:F0} days when given.");
-        if (UsesTimeBudget && ResumeFromCheckpoint)
-            throw new ArgumentException("ResumeFromCheckpoint continues a run of known length, but TrainingTime fixes the epochs only once the first epoch is timed. " +
-                "Set Epochs to the number the first run fixed (its log says \"fixed N epochs\"), or leave TrainingTime unset.", nameof(ResumeFromCheckpoint));
         if (BatchSize < 2)
             throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "BatchSize must be at least 2: batch normalisation needs two rows per step.");
         if (!(LearningRate > 0) || double.IsInfinity(LearningRate))
@@ -311,6 +423,9 @@ public sealed class CnnOptions
             throw new ArgumentOutOfRangeException(nameof(RandomShiftPixels), RandomShiftPixels, "RandomShiftPixels must be 0 or more.");
         if (ResumeFromCheckpoint && string.IsNullOrWhiteSpace(CheckpointFolder))
             throw new ArgumentException("ResumeFromCheckpoint needs a CheckpointFolder.", nameof(ResumeFromCheckpoint));
+        if (UsesTimeBudget && ResumeFromCheckpoint)
+            throw new ArgumentException("ResumeFromCheckpoint continues a run of known length, but TrainingTime fixes the epochs only once the first epoch is timed. " +
+                "Set Epochs to the number the first run fixed (its log says \"fixed N epochs\"), or leave TrainingTime unset.", nameof(ResumeFromCheckpoint));
         ArgumentNullException.ThrowIfNull(AlarmsAsErrors, nameof(AlarmsAsErrors));
         if (Callbacks.Any(c => c is null))
             throw new ArgumentException($"Callbacks holds a null entry (position {Callbacks.IndexOf(null!)}); add callback objects only.", nameof(Callbacks));

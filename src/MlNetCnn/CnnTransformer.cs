@@ -53,6 +53,9 @@ public sealed class CnnTransformer : ITransformer, IDisposable
 
     internal CnnScorer Scorer { get; }
 
+    /// <summary>What the network predicts: its output columns and how each is derived.</summary>
+    internal Tasks.CnnTask Task => Scorer.Task;
+
     /// <summary>The feature column the network reads.</summary>
     public string FeatureColumnName { get; }
 
@@ -66,7 +69,7 @@ public sealed class CnnTransformer : ITransformer, IDisposable
     public string NetworkDescription => Scorer.Network.Description;
 
     /// <summary>Whether the network is a <see cref="CnnOptions.CustomNetwork"/> (it then scores with LibTorch unless it has an ONNX form, as MlNetCnn's residual network does).</summary>
-    public bool HasCustomNetwork => Scorer.Network is not TrainedNetwork.BuiltIn;
+    public bool HasCustomNetwork => !Scorer.Network.IsBuiltIn;
 
     /// <summary>PredictedLabel is Probability ≥ Threshold.</summary>
     public float Threshold { get; }
@@ -120,8 +123,16 @@ public sealed class CnnTransformer : ITransformer, IDisposable
     /// <summary>The scoring engine asked for (saved with the model); see <see cref="ActiveScoringEngine"/> for the one in use.</summary>
     public ScoringEngine ScoringEngine => Scorer.Requested;
 
-    /// <summary>Scoring threads asked for (saved with the model); null for the engine's default.</summary>
+    /// <summary>Scoring threads asked for (saved with the model); null for the default (see <see cref="ActiveScoringThreads"/>).</summary>
     public int? ScoringThreads => Scorer.Threads;
+
+    /// <summary>
+    /// The intra-op threads scoring runs on: <see cref="ScoringThreads"/> when given, else the cores this process may
+    /// run on (<see cref="System.Environment.ProcessorCount"/>: the affinity mask, lowered to a cgroup CPU quota), for both
+    /// engines. With LibTorch, whose count is the process's, a count the process chose itself is kept. Also logged
+    /// once through MLContext.Log. Starts the engine if it has not started yet.
+    /// </summary>
+    public int ActiveScoringThreads => Scorer.ActiveThreads;
 
     /// <summary>
     /// The engine that scores: <see cref="ScoringEngine"/>, or LibTorch where ONNX Runtime could not start (a warning
@@ -174,7 +185,7 @@ public sealed class CnnTransformer : ITransformer, IDisposable
     public CnnTransformer WithScoringEngine(ScoringEngine engine, int? threads = null)
     {
         CnnOptions.CheckScoring(engine, threads);
-        if (engine == ScoringEngine.OnnxRuntime && !Scorer.Network.HasOnnxForm)
+        if (CnnScorer.EngineFor(Scorer.Network, engine) != engine)
             throw new NotSupportedException($"This model's network ({NetworkDescription}) has no ONNX form, so it scores with LibTorch only.");
         return With(new CnnScorer(Host, Geometry, Scorer.Network, engine, threads, ScoringPrecision));
     }
@@ -213,7 +224,7 @@ public sealed class CnnTransformer : ITransformer, IDisposable
     public void ExportWeights(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        if (Scorer.Network is TrainedNetwork.Scripted)
+        if (Scorer.Network.TorchScriptArchive is not null)
             throw new InvalidOperationException("This model's network is a TorchScript module: write it, weights and code, with ExportTorchScript (torch.jit.load reads it in PyTorch and TorchSharp).");
         AtomicFile.Write(path, stream => stream.Write(Scorer.Network.StateBytes));
     }
@@ -223,9 +234,9 @@ public sealed class CnnTransformer : ITransformer, IDisposable
     public void ExportTorchScript(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        if (Scorer.Network is not TrainedNetwork.Scripted scripted)
-            throw new InvalidOperationException($"This model's network ({NetworkDescription}) is not a TorchScript module; write its weights with ExportWeights or the model with ExportOnnx.");
-        AtomicFile.Write(path, stream => stream.Write(scripted.Archive));
+        var archive = Scorer.Network.TorchScriptArchive
+            ?? throw new InvalidOperationException($"This model's network ({NetworkDescription}) is not a TorchScript module; write its weights with ExportWeights or the model with ExportOnnx.");
+        AtomicFile.Write(path, stream => stream.Write(archive));
     }
 
     /// <summary>
@@ -281,11 +292,12 @@ public sealed class CnnTransformer : ITransformer, IDisposable
 
     bool ITransformer.IsRowToRowMapper => true;
 
-    /// <summary>The input schema plus Score, Probability and PredictedLabel; throws when the feature column does not fit.</summary>
+    /// <summary>The input schema plus the task's columns (binary: Score, Probability and PredictedLabel); throws when the feature column does not fit.</summary>
     public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
-        return OutputColumns.Build(inputSchema, CheckInput(inputSchema));
+        CheckInput(inputSchema);
+        return OutputColumns.Build(inputSchema, Task);
     }
 
     /// <summary>Scores <paramref name="input"/> lazily, <see cref="BatchSize"/> rows per forward pass.</summary>

@@ -5,7 +5,7 @@
 // Usage: MlNetCnn.ScoringProbe MODEL.zip --features FILE
 // Loads a model whose last step is a CnnTransformer, scores the images in FILE (little-endian float32 values, C×H×W
 // per image, in the model's geometry) twice, and prints "first: s s ...", "second: s s ...", "precision: P" (the
-// active scoring precision), "reason: ..." and "native: ...".
+// active scoring precision), "reason: ...", "threads: N" (the active scoring threads) and "native: ...".
 using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -31,6 +31,7 @@ if (args.Length == 3 && args[1] == "--features")
     Console.WriteLine("second: " + Scores());
     Console.WriteLine("precision: " + cnn.ActiveScoringPrecision);
     Console.WriteLine("reason: " + cnn.ScoringPrecisionReason);
+    Console.WriteLine("threads: " + cnn.ActiveScoringThreads);
 }
 else
 {

@@ -30,7 +30,7 @@ internal static class CommonOptions
     /// <summary><c>--scoring-threads N</c>: the scoring engine's intra-op threads.</summary>
     public static Option<int?> ScoringThreads() => new("--scoring-threads")
     {
-        Description = "Intra-op threads of the scoring engine (not given: the model's setting, else the engine's default).",
+        Description = "Intra-op threads of the scoring engine (not given: the model's setting, else the cores this process may run on).",
     };
 
     /// <summary>

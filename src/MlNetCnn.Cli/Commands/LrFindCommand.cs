@@ -3,26 +3,29 @@ using System.Globalization;
 using Microsoft.ML;
 using MlNetCnn.Cli.Data;
 using MlNetCnn.Cli.Reporting;
+using MlNetCnn.Cli.Settings;
 
 namespace MlNetCnn.Cli.Commands;
 
 /// <summary>
 /// <c>lr-find</c>: the learning-rate range test (<see cref="CnnEstimator.FindLearningRate"/>) on a labelled training
-/// folder, with train's image steps and default network (<see cref="TrainSettings"/>); prints the suggested rate and writes <c>lr-find.png</c>.
+/// folder, with train's settings (<see cref="TrainSettings"/>: its image step, network and defaults); a few of them are
+/// flags here, as train's. Prints the suggested rate and writes <c>lr-find.png</c>.
 /// </summary>
 internal sealed class LrFindCommand
 {
     /// <summary>Name of the plot written into <c>--out</c>.</summary>
     public const string PlotFileName = "lr-find.png";
 
+    // The settings of train that are flags of lr-find.
+    private static readonly string[] Keys =
+    [
+        nameof(TrainCommandSettings.Train), nameof(TrainCommandSettings.Positive), nameof(TrainCommandSettings.Out),
+        nameof(TrainCommandSettings.ImageSize), nameof(TrainCommandSettings.CustomNetwork), nameof(CnnOptions.BatchSize), nameof(CnnOptions.Seed),
+    ];
+
     private readonly CliConsole console;
-    private readonly Option<string> train = new("--train") { Description = "Training folder: labels.csv or two class subfolders.", DefaultValueFactory = _ => TrainSettings.DefaultTrainFolder };
-    private readonly Option<string?> positive = CommonOptions.Positive();
-    private readonly Option<int> imageSize = new("--image-size") { Description = "Images are resized to this many pixels a side.", DefaultValueFactory = _ => CnnImageOptions.DefaultImageSize };
-    private readonly Option<int> batchSize = new("--batch-size") { Description = "Images per step of the range test.", DefaultValueFactory = _ => TrainSettings.DefaultBatchSize };
-    private readonly Option<int> seed = new("--seed") { Description = "Seed of the network's weights and of the batches.", DefaultValueFactory = _ => TrainCommand.DefaultSeed };
-    private readonly Option<string> output = new("--out") { Description = $"Folder for {PlotFileName}.", DefaultValueFactory = _ => TrainCommand.DefaultOutFolder };
-    private readonly Option<string?> network = new("--network") { Description = $"As train's --network: {TrainSettings.BuiltInNetworkName} (default), {TrainSettings.ResidualNetworkName}[:CHANNELS] or {TrainSettings.TorchScriptPrefix}FILE.pt." };
+    private readonly SettingFlags flags = new(TrainSettings.Catalog, Keys);
 
     /// <summary>A command that writes through <paramref name="console"/>.</summary>
     public LrFindCommand(CliConsole console) => this.console = console;
@@ -31,48 +34,49 @@ internal sealed class LrFindCommand
     public Command Build()
     {
         var command = new Command("lr-find",
-            $"Run the learning-rate range test on a training folder; print the suggested learning rate and write {PlotFileName}.")
+            $"Run the learning-rate range test on a training folder (train's settings); print the suggested learning rate and write {PlotFileName}.");
+        foreach (var option in flags.Options)
+            command.Options.Add(option);
+        command.SetAction(parse =>
         {
-            train, positive, imageSize, batchSize, seed, output, network,
-        };
-        command.SetAction(parse => Run(parse.GetValue(train)!, parse.GetValue(positive), parse.GetValue(imageSize), parse.GetValue(batchSize),
-            parse.GetValue(seed), parse.GetValue(output)!, TrainSettings.ParseNetwork(parse.GetValue(network))));
+            var settings = new TrainSettings();
+            foreach (var (setting, value) in flags.Given(parse))
+                settings.Set(setting, value);
+            return Run(settings);
+        });
         return command;
     }
 
-    private int Run(string trainPath, string? positiveName, int size, int batch, int seedValue, string outFolder, CustomNetwork? custom)
+    private int Run(TrainSettings s)
     {
-        if (batch < 2)
-            throw new CliException($"--batch-size {batch} must be at least 2 (batch normalisation needs two images per step).");
-        var shape = new TrainSettings().Network;
-        if (custom is null && size < shape.MinimumImageSide)
-            throw new CliException($"--image-size {size} is too small for the network ({shape}): it needs at least {shape.MinimumImageSide}.");
-        var folder = LabelledFolder.Load(trainPath, positiveName, "training", skipBadImages: false);
+        var own = s.Command();
+        var options = s.Checked(s.ToCnnOptions, o => o.Validate());
+        var imageOptions = s.Checked(s.ImageOptions, o => o.Validate());
+        var trainPath = own.Train ?? TrainTable.DefaultTrainFolder;
+        var folder = LabelledFolder.Load(trainPath, own.Positive, "training", skipBadImages: false);
+        var outFolder = own.Out;
         CommonOptions.CheckOutFolder(outFolder);
-        console.Out.WriteLine($"Range test on {folder}: images {size}×{size} grey, batch {batch}, seed {seedValue}, " +
-            string.Create(CultureInfo.InvariantCulture, $"rates {CnnEstimator.FinderStartRate:G3} to {CnnEstimator.FinderEndRate:G3} over at most {CnnEstimator.FinderMaxBatches} batches."));
+        var (size, batch, seedValue) = (own.ImageSize, options.BatchSize, options.Seed);
 
         var ml = new MLContext(seedValue);
         var rows = ImagePipeline.Load(ml, folder.Rows);
-        var features = ImagePipeline.Create(ml, size).Fit(rows).Transform(rows);
-        var options = new CnnOptions
-        {
-            LabelColumnName = nameof(ImageRow.Label),
-            FeatureColumnName = ImagePipeline.FeaturesColumn,
-            BatchSize = batch,
-            Network = shape,
-            CustomNetwork = custom,
-            Seed = seedValue,
-            CancellationToken = console.Cancellation,
-        };
+        var images = ImagePipeline.Create(ml, imageOptions).Fit(rows);
+        if (options.CustomNetwork is null)
+            s.Checked(() => options.Network, shape => shape.CheckFits(images.Geometry), nameof(TrainCommandSettings.ImageSize));
+        console.Out.WriteLine($"Range test on {folder}: images {images.Describe()}, batch {batch}, seed {seedValue}, " +
+            string.Create(CultureInfo.InvariantCulture, $"rates {CnnEstimator.FinderStartRate:G3} to {CnnEstimator.FinderEndRate:G3} over at most {CnnEstimator.FinderMaxBatches} batches."));
+        var features = images.Transform(rows);
+        // The range test runs on every image of --train (train holds out a share only to measure on it).
+        options.ValidationFraction = 0;
+        options.CancellationToken = console.Cancellation;
         Diagnostics.LearningRateFinderResult result;
         try
         {
             result = new CnnEstimator(ml, options).FindLearningRate(features);
         }
-        catch (ArgumentException e) when (e.ParamName == nameof(CnnOptions.CustomNetwork))
+        catch (ArgumentException e) when (TrainSettings.Catalog.Answering(e.ParamName) is not null)
         {
-            throw new CliException($"--network {custom}: {e.Message.Split(" (Parameter")[0]}", e);
+            throw s.Refusal(e);
         }
 
         var plot = Path.Combine(outFolder, PlotFileName);

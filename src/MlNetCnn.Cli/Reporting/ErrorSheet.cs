@@ -47,40 +47,38 @@ internal static class ErrorSheet
         using (var canvas = new SKCanvas(sheet))
         {
             canvas.Clear(SKColors.White);
-            using var title = Text(14, SKColors.Black);
-            using var small = Text(10.5f, SKColors.Black);
-            using var red = Text(10.5f, new SKColor(0xb0, 0x1c, 0x1c));
-            using var nearest = new SKPaint { FilterQuality = SKFilterQuality.None };
+            using var typeface = SKTypeface.FromFamilyName(Plots.Font);
+            using var titleFont = new SKFont(typeface, 14);
+            using var font = new SKFont(typeface, 10.5f);
+            using var black = Ink(SKColors.Black);
+            using var red = Ink(new SKColor(0xb0, 0x1c, 0x1c));
+            // The network's pixels, enlarged without smoothing.
+            var nearest = new SKSamplingOptions(SKFilterMode.Nearest);
             var heading = wrong.Count == 0
                 ? string.Create(CultureInfo.InvariantCulture, $"No wrong predictions among {evaluation.Labels.Length} images (threshold {evaluation.Threshold:0.###}).")
                 : string.Create(CultureInfo.InvariantCulture,
                     $"The {wrong.Count} most confidently wrong of {total} wrong predictions among {evaluation.Labels.Length} images (threshold {evaluation.Threshold:0.###}), as the network saw them.");
-            canvas.DrawText(Plots.Shorten(heading, 120), 8, 22, title);
+            canvas.DrawText(Plots.Shorten(heading, 120), 8, 22, SKTextAlign.Left, titleFont, black);
             for (var k = 0; k < wrong.Count; k++)
             {
                 var i = wrong[k];
                 var x = k % Columns * Tile;
                 var y = Header + k / Columns * (Tile + TextLines * LineHeight);
                 using var picture = pictures[k];
-                canvas.DrawBitmap(picture, new SKRect(x + (Tile - Picture) / 2, y, x + (Tile + Picture) / 2, y + Picture), nearest);
+                using var image = SKImage.FromBitmap(picture);
+                canvas.DrawImage(image, new SKRect(x + (Tile - Picture) / 2, y, x + (Tile + Picture) / 2, y + Picture), nearest);
                 var name = Path.GetFileName(evaluation.Folder.Rows[i].ImagePath);
-                canvas.DrawText(Plots.Shorten(name, 18), x + 4, y + Picture + LineHeight, small);
-                canvas.DrawText(Plots.Shorten($"true: {evaluation.Folder.ClassOf(evaluation.Labels[i])}", 18), x + 4, y + Picture + 2 * LineHeight, small);
+                canvas.DrawText(Plots.Shorten(name, 18), x + 4, y + Picture + LineHeight, SKTextAlign.Left, font, black);
+                canvas.DrawText(Plots.Shorten($"true: {evaluation.Folder.ClassOf(evaluation.Labels[i])}", 18), x + 4, y + Picture + 2 * LineHeight, SKTextAlign.Left, font, black);
                 canvas.DrawText(Plots.Shorten(string.Create(CultureInfo.InvariantCulture,
-                    $"said: {evaluation.Folder.ClassOf(evaluation.Predicted[i])} p={evaluation.Probabilities[i]:0.000}"), 20), x + 4, y + Picture + 3 * LineHeight, red);
+                    $"said: {evaluation.Folder.ClassOf(evaluation.Predicted[i])} p={evaluation.Probabilities[i]:0.000}"), 20), x + 4, y + Picture + 3 * LineHeight, SKTextAlign.Left, font, red);
             }
         }
         using var data = sheet.Encode(SKEncodedImageFormat.Png, 100);
         AtomicFile.Write(path, stream => data.SaveTo(stream), createFolder: true);
     }
 
-    private static SKPaint Text(float size, SKColor color) => new()
-    {
-        Color = color,
-        TextSize = size,
-        IsAntialias = true,
-        Typeface = SKTypeface.FromFamilyName(Plots.Font),
-    };
+    private static SKPaint Ink(SKColor color) => new() { Color = color, IsAntialias = true };
 
     // The network's input for each row (the model's image steps applied), as a bitmap: grey, or colour from R, G, B planes.
     private static SKBitmap[] Seen(MLContext ml, ITransformer model, ImageRow[] rows, ImageGeometry geometry)

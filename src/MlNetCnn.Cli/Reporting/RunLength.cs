@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using MlNetCnn.Cli.Commands;
+using MlNetCnn.Cli.Settings;
 
 namespace MlNetCnn.Cli.Reporting;
 

@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using MlNetCnn.Tasks;
 
 namespace MlNetCnn.Data;
 
@@ -37,21 +38,16 @@ internal static class ColumnChecks
             "state them with CnnOptions.ImageChannels, ImageHeight and ImageWidth.");
     }
 
-    /// <summary>Throws unless the label column exists and is Boolean.</summary>
-    public static void CheckLabel(DataViewSchema schema, string labelColumnName)
-    {
-        var column = Find(schema, labelColumnName, "label");
-        if (column.Type != BooleanDataViewType.Instance)
-            throw new ArgumentOutOfRangeException(nameof(schema), LabelTypeMessage(column.Name, Describe(column.Type)));
-    }
+    /// <summary>Throws unless the label column exists and is of a type <paramref name="task"/> takes.</summary>
+    public static void CheckLabel(DataViewSchema schema, string labelColumnName, CnnTask task) =>
+        task.CheckLabel(Find(schema, labelColumnName, "label"));
 
     /// <summary>The estimator-time form of the checks, on a <see cref="SchemaShape"/> (which knows no vector sizes).</summary>
-    public static void Check(SchemaShape shape, CnnOptions options)
+    public static void Check(SchemaShape shape, CnnOptions options, CnnTask task)
     {
         if (!shape.TryFindColumn(options.LabelColumnName, out var label))
             throw new ArgumentOutOfRangeException(nameof(shape), Missing(options.LabelColumnName, "label", shape.Select(c => c.Name)));
-        if (label.Kind != SchemaShape.Column.VectorKind.Scalar || label.ItemType != BooleanDataViewType.Instance)
-            throw new ArgumentOutOfRangeException(nameof(shape), LabelTypeMessage(label.Name, $"{label.Kind} of {label.ItemType}"));
+        task.CheckLabel(label);
 
         if (!shape.TryFindColumn(options.FeatureColumnName, out var features))
             throw new ArgumentOutOfRangeException(nameof(shape), Missing(options.FeatureColumnName, "feature", shape.Select(c => c.Name)));
@@ -67,11 +63,8 @@ internal static class ColumnChecks
         $"The input has no {role} column '{name}'. Columns present: {string.Join(", ", available.Distinct().Select(n => $"'{n}'"))}. " +
         $"Name the right one with CnnOptions.{(role == "label" ? "LabelColumnName" : "FeatureColumnName")}.";
 
-    private static string LabelTypeMessage(string name, string actual) =>
-        $"Column '{name}' is {actual}; CnnEstimator needs Boolean (true = positive class). " +
-        "Load it as bool, or convert it, e.g. mlContext.Transforms.CustomMapping or a TextLoader column of DataKind.Boolean.";
-
-    private static string Describe(DataViewType type) => type switch
+    /// <summary>A column type as messages name it.</summary>
+    public static string Describe(DataViewType type) => type switch
     {
         VectorDataViewType { IsKnownSize: false } v => $"a variable-size vector of {v.ItemType}",
         VectorDataViewType v => $"a vector of {v.Size} {v.ItemType}",

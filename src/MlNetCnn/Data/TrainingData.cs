@@ -1,3 +1,4 @@
+using MlNetCnn.Tasks;
 namespace MlNetCnn.Data;
 
 /// <summary>
@@ -61,9 +62,9 @@ internal sealed class TrainingData
     public bool Label(int position) => labels[position];
 
     /// <summary>Checks <paramref name="schema"/>'s label and feature columns and that the network fits the images; returns their geometry.</summary>
-    public static ImageGeometry CheckInput(Microsoft.ML.DataViewSchema schema, CnnOptions options, Network.NetworkSpec network)
+    public static ImageGeometry CheckInput(Microsoft.ML.DataViewSchema schema, CnnOptions options, NetworkKinds.NetworkKind network)
     {
-        ColumnChecks.CheckLabel(schema, options.LabelColumnName);
+        ColumnChecks.CheckLabel(schema, options.LabelColumnName, CnnTask.Of(options));
         var geometry = ColumnChecks.FeatureGeometry(schema, options);
         network.CheckFits(geometry);
         return geometry;

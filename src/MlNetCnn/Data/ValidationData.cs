@@ -1,3 +1,4 @@
+using MlNetCnn.Tasks;
 using MlNetCnn.Network;
 
 namespace MlNetCnn.Data;
@@ -52,7 +53,7 @@ internal sealed class ValidationData
                 ? Cached(train.Rows(train.ValidationPositions, cancellation))
                 : Streamed(train.Reader, held.Contains, held.Count, train.ValidationPositions.Count(train.Label));
         }
-        ColumnChecks.CheckLabel(set.Schema, options.LabelColumnName);
+        ColumnChecks.CheckLabel(set.Schema, options.LabelColumnName, CnnTask.Of(options));
         var geometry = ColumnChecks.FeatureGeometry(set.Schema, options);
         if (geometry != train.Geometry)
             throw new ArgumentOutOfRangeException(nameof(options), $"The validation set holds images of {geometry}; the training data holds {train.Geometry}.");

@@ -1,10 +1,12 @@
+using System.ComponentModel;
 using System.Drawing;
 
 namespace MlNetCnn;
 
 /// <summary>
 /// Settings of <see cref="CnnImageEstimator"/>: how image files become the network's input. Every default is a named
-/// constant; the command line's defaults are the same ones.
+/// constant; the command line's defaults are the same ones. As with <see cref="CnnOptions"/>, each settable property
+/// is a flag of the command line's <c>train</c> (Width and Height together: <c>--image-size</c>).
 /// </summary>
 public sealed class CnnImageOptions
 {
@@ -23,30 +25,38 @@ public sealed class CnnImageOptions
     public static Color DefaultBackground => Color.White;
 
     /// <summary>The text column with each image's file path (relative to <see cref="ImageFolder"/> when that is set). Default "ImagePath".</summary>
+    [Category("data")]
     public string InputColumnName { get; set; } = DefaultInputColumnName;
 
     /// <summary>The column made: a Single vector of channels × height × width values in [0, 1], as ExtractPixels makes it. Default "Features".</summary>
+    [Category("data")]
     public string OutputColumnName { get; set; } = CnnOptions.DefaultFeatureColumnName;
 
     /// <summary>The folder relative paths are read from; null for paths as given (relative to the working folder).</summary>
+    [Category("data")]
     public string? ImageFolder { get; set; }
 
     /// <summary>Width of the network's input, in pixels. Default 36.</summary>
+    [Category("images")]
     public int Width { get; set; } = DefaultImageSize;
 
     /// <summary>Height of the network's input, in pixels. Default 36.</summary>
+    [Category("images")]
     public int Height { get; set; } = DefaultImageSize;
 
     /// <summary>How a picture of another aspect ratio is brought to <see cref="Width"/>×<see cref="Height"/>. Default: stretch.</summary>
+    [Category("images")]
     public ImageResizeMode Resize { get; set; } = DefaultResize;
 
     /// <summary>Colour (three channels) or grey (one); Auto decides from the training images. Default: auto.</summary>
+    [Category("images")]
     public ImageColorMode ColorMode { get; set; } = DefaultColorMode;
 
     /// <summary>
     /// What transparent pixels are composited on, and what fills the margins under <see cref="ImageResizeMode.Pad"/>.
     /// Must be opaque. Default white.
     /// </summary>
+    [Category("images")]
     public Color Background { get; set; } = DefaultBackground;
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting that is out of range.</summary>

@@ -2,7 +2,8 @@ namespace MlNetCnn.Native;
 
 /// <summary>
 /// Keeps libtorch's oneDNN off its AVX-512 kernels on machines that hide their cache sizes from the guest, unless the
-/// process lifts the cap for bfloat16 (<see cref="TorchRuntime.AllowBFloat16Kernels"/>) before oneDNN's first kernel.
+/// process lifts the cap for bfloat16 before oneDNN's first kernel: by <see cref="TorchRuntime.AllowBFloat16Kernels"/>,
+/// or by asking a Fit for BFloat16 or Auto first (<see cref="Precisions.PrecisionChoice.LiftCapFor"/>).
 /// </summary>
 /// <remarks>
 /// Seen on a 2-vCPU AMD EPYC (Zen 5) virtual machine with no <c>/sys/devices/system/cpu/cpu0/cache</c>: oneDNN's
@@ -34,6 +35,12 @@ internal static class OneDnnGuard
     /// <summary>Whether this process lifted MlNetCnn's cap for bfloat16: every float32 layer must then be checked too.</summary>
     public static bool Lifted => Process.Lifted;
 
+    /// <summary>Whether MlNetCnn's cap is in place and not lifted: only it keeps oneDNN off a bfloat16 CPU's bfloat16 kernels.</summary>
+    public static bool CapIsOurs => Process.CapIsOurs;
+
+    /// <summary>Whether MlNetCnn has run libtorch kernels in this process: the cap can no longer be lifted.</summary>
+    public static bool KernelsUsed => Process.KernelsUsed;
+
     /// <summary>Applies the cap where it is needed; must run before oneDNN's first kernel.</summary>
     public static void Apply()
     {
@@ -49,6 +56,14 @@ internal static class OneDnnGuard
     /// <summary>Lifts MlNetCnn's cap for this process, see <see cref="CapState.Lift"/>.</summary>
     public static bool Lift(bool cpuHasBFloat16) => Process.Lift(cpuHasBFloat16);
 
+    /// <summary>
+    /// Takes MlNetCnn's cap as the process's own, as if the process had set <see cref="Variable"/> itself: it is never
+    /// lifted, by a Fit or by <see cref="TorchRuntime.AllowBFloat16Kernels"/>, and BFloat16 runs under it (slowly).
+    /// For the test process, which trains BFloat16 where it is not native to test its mechanics, and custom networks,
+    /// which a lifted process refuses; child processes test the lift.
+    /// </summary>
+    internal static void AdoptCap() => Process.Adopt();
+
     /// <summary>What a process did with MlNetCnn's cap: whether it set it, ran kernels under it, lifted it.</summary>
     /// <param name="set">Sets an environment variable for native code.</param>
     internal sealed class CapState(Action<string, string> set)
@@ -59,6 +74,33 @@ internal static class OneDnnGuard
 
         /// <summary>Whether the cap was lifted.</summary>
         public bool Lifted { get; private set; }
+
+        /// <summary>Whether MlNetCnn's cap is in place and not lifted.</summary>
+        public bool CapIsOurs
+        {
+            get
+            {
+                lock (gate)
+                    return cappedByUs && !Lifted;
+            }
+        }
+
+        /// <summary>Whether kernels ran (or were about to) under the cap.</summary>
+        public bool KernelsUsed
+        {
+            get
+            {
+                lock (gate)
+                    return kernelsUsed;
+            }
+        }
+
+        /// <summary>Takes the cap as the process's own: nothing of MlNetCnn's to lift from now on.</summary>
+        public void Adopt()
+        {
+            lock (gate)
+                cappedByUs = false;
+        }
 
         /// <summary>Notes that MlNetCnn set the cap (the process had none of its own).</summary>
         public void NoteCapped()

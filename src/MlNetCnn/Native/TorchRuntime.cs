@@ -75,7 +75,8 @@ public static class TorchRuntime
     /// Lets oneDNN use its bfloat16 kernels in a process where MlNetCnn keeps it at AVX2 (Linux machines that hide their
     /// cache sizes, such as some virtual machines), so that <see cref="Precision.BFloat16"/> and <see cref="Precision.Auto"/>
     /// run on the CPU's bfloat16 instructions. oneDNN fixes its cap at its first kernel: call this before the process's
-    /// first Fit, FindLearningRate or LibTorch scoring. From then on, every Fit of the built-in network also checks its
+    /// first Fit, FindLearningRate or LibTorch scoring. (A first Fit that asks for BFloat16 or Auto lifts it by itself;
+    /// call this where something else runs a network first.) From then on, every Fit of the built-in network also checks its
     /// float32 layers against float64 (on such a machine the lifted level's float32 kernels compute some channel counts
     /// wrong), and a custom network, whose layers cannot be checked, is refused.
     /// </summary>

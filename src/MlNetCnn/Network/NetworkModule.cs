@@ -1,11 +1,12 @@
+using MlNetCnn.Tasks;
 using static TorchSharp.torch;
 
 namespace MlNetCnn.Network;
 
 /// <summary>
 /// A network in libtorch as training and scoring use it: the module (parameters, buffers, train/eval mode, state)
-/// and a forward that returns <c>[N]</c> logits. A user's <c>[N, 1]</c> becomes <c>[N]</c>; any other shape is an
-/// error that shows it (training's input check finds it first).
+/// and a forward that returns the task's outputs (binary: <c>[N]</c> logits; a user's <c>[N, 1]</c> becomes <c>[N]</c>);
+/// any other shape is an error that shows it (training's input check finds it first).
 /// </summary>
 /// <remarks>
 /// Not itself a TorchSharp module: TorchSharp 0.107 cannot dispose a module that holds a TorchScript module as a
@@ -33,20 +34,11 @@ internal sealed class NetworkModule : IDisposable
     /// <summary>The module's own output, as it is.</summary>
     public Tensor ForwardRaw(Tensor input) => forward(input);
 
-    /// <summary>Whether <paramref name="shape"/> is one logit per image of a batch of <paramref name="batch"/>: <c>[N]</c> or <c>[N, 1]</c>.</summary>
-    public static bool IsLogits(long[] shape, long batch) =>
-        (shape.Length == 1 && shape[0] == batch) || (shape.Length == 2 && shape[0] == batch && shape[1] == 1);
+    /// <summary>What the network is trained to predict: it shapes and checks the output.</summary>
+    public CnnTask Task { get; init; } = CnnTask.Binary;
 
-    /// <summary>One logit per image: <c>[N]</c>.</summary>
-    public Tensor Forward(Tensor input)
-    {
-        var output = forward(input);
-        var batch = input.shape[0];
-        if (IsLogits(output.shape, batch))
-            return output.ndim == 2 ? output.squeeze(1) : output;
-        var shape = string.Join(", ", output.shape);
-        throw new InvalidOperationException($"The network returned a [{shape}] tensor for a batch of {batch} images; a binary classifier returns [{batch}] or [{batch}, 1] logits (one per image, no sigmoid).");
-    }
+    /// <summary>The task's outputs for the batch (binary: one logit per image, <c>[N]</c>); throws, showing the shape, when the module returns another.</summary>
+    public Tensor Forward(Tensor input) => Task.ShapeOutputs(forward(input), input.shape[0]);
 
     /// <summary>
     /// Puts the module in training mode, except the parts that are frozen: a module whose own parameters all have

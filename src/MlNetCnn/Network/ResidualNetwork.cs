@@ -4,8 +4,6 @@ using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
-[assembly: MlNetCnn.CnnNetworkFactory(MlNetCnn.CustomNetwork.ResidualFactoryName, typeof(MlNetCnn.Network.ResidualNetworkFactory))]
-
 namespace MlNetCnn.Network;
 
 /// <summary>
@@ -145,10 +143,4 @@ internal sealed class ResidualNetwork : Module<Tensor, Tensor>
             base.Dispose(disposing);
         }
     }
-}
-
-/// <summary>The factory of <see cref="ResidualNetwork"/>, registered as <see cref="CustomNetwork.ResidualFactoryName"/>.</summary>
-internal sealed class ResidualNetworkFactory : ICnnNetworkFactory
-{
-    public Module<Tensor, Tensor> Create(ImageGeometry geometry, string settings) => new ResidualNetwork(geometry, ResidualNetwork.ParseStages(settings));
 }

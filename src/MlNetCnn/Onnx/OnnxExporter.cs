@@ -1,4 +1,5 @@
 using MlNetCnn.Network;
+using MlNetCnn.Tasks;
 
 namespace MlNetCnn.Onnx;
 
@@ -19,7 +20,7 @@ internal static class OnnxExporter
     public const string MetadataPrefix = "mlnetcnn.";
 
     /// <summary>Builds the model; <paramref name="metadata"/> goes into its metadata_props.</summary>
-    public static ProtoMessage Build(NetworkShape shape, ImageGeometry geometry, NetworkWeights weights, float threshold, IEnumerable<KeyValuePair<string, string>> metadata)
+    public static ProtoMessage Build(NetworkShape shape, ImageGeometry geometry, NetworkWeights weights, CnnTask task, float threshold, IEnumerable<KeyValuePair<string, string>> metadata)
     {
         weights.CheckFits(shape, geometry);
         var graph = new OnnxGraph("MlNetCnn");
@@ -29,7 +30,7 @@ internal static class OnnxExporter
         foreach (var layer in NetworkLayout.Layers(shape, geometry))
             x = AddLayer(graph, layer, x, weights);
 
-        return Finish(graph, x, threshold, $"MlNetCnn binary image classifier: {shape} on images of {geometry}.", metadata);
+        return Finish(graph, x, task, threshold, $"MlNetCnn {task.Name} image classifier: {shape} on images of {geometry}.", metadata);
     }
 
     /// <summary>
@@ -37,7 +38,7 @@ internal static class OnnxExporter
     /// and a 1×1 stride-2 shortcut where a stage halves the resolution), BatchNormalization, Relu, Add,
     /// GlobalAveragePool and Gemm.
     /// </summary>
-    public static ProtoMessage BuildResidual(IReadOnlyList<int> stages, ImageGeometry geometry, NetworkWeights weights, float threshold, IEnumerable<KeyValuePair<string, string>> metadata)
+    public static ProtoMessage BuildResidual(IReadOnlyList<int> stages, ImageGeometry geometry, NetworkWeights weights, CnnTask task, float threshold, IEnumerable<KeyValuePair<string, string>> metadata)
     {
         ResidualNetwork.CheckFits(geometry);
         var graph = new OnnxGraph("MlNetCnn");
@@ -70,21 +71,26 @@ internal static class OnnxExporter
         var logit = graph.Node("Gemm", "head", new[] { flat, Weight("head.weight"), Weight("head.bias") }, ("transB", 1L));
         if (weights.Tensors.FirstOrDefault(t => !graph.HasValue(t.Name)) is { } unused)
             throw new InvalidDataException($"The residual network's weights hold a tensor '{unused.Name}' that its layout does not use.");
-        return Finish(graph, logit, threshold, $"MlNetCnn binary image classifier: residual network [{string.Join(", ", stages)}] on images of {geometry}.", metadata);
+        return Finish(graph, logit, task, threshold, $"MlNetCnn {task.Name} image classifier: residual network [{string.Join(", ", stages)}] on images of {geometry}.", metadata);
     }
 
-    /// <summary>Adds Score (the [N, 1] logit squeezed), Probability and PredictedLabel to <paramref name="graph"/>, and wraps it in a model.</summary>
-    private static ProtoMessage Finish(OnnxGraph graph, string x, float threshold, string doc, IEnumerable<KeyValuePair<string, string>> metadata)
+    /// <summary>
+    /// Builds the model of a network whose body <paramref name="body"/> writes into the graph from the input's name,
+    /// returning its <c>[N, K]</c> logits; the input, the task's tail and the metadata as for the built-in network.
+    /// </summary>
+    public static ProtoMessage Build(ImageGeometry geometry, CnnTask task, float threshold, string description, IEnumerable<KeyValuePair<string, string>> metadata,
+        Func<OnnxGraph, string, string> body)
     {
-        var score = graph.Node("Squeeze", CnnTransformer.ScoreColumnName, new[] { x, graph.Initializer("squeeze_axes", new long[] { 1 }, new long[] { 1 }) });
-        var probability = graph.Node("Sigmoid", CnnTransformer.ProbabilityColumnName, new[] { score });
-        graph.Node("GreaterOrEqual", CnnTransformer.PredictedLabelColumnName, new[] { probability, graph.Initializer("threshold", Array.Empty<long>(), new[] { threshold }) });
+        var graph = new OnnxGraph("MlNetCnn");
+        graph.Input(InputName, OnnxGraph.Float, new long?[] { null, geometry.Channels, geometry.Height, geometry.Width }, BatchDimension);
+        var logits = body(graph, InputName);
+        return Finish(graph, logits, task, threshold, $"MlNetCnn {task.Name} image classifier: {description} on images of {geometry}.", metadata);
+    }
 
-        var batch = new long?[] { null };
-        graph.Output(CnnTransformer.ScoreColumnName, OnnxGraph.Float, batch, BatchDimension, "The raw logit.");
-        graph.Output(CnnTransformer.ProbabilityColumnName, OnnxGraph.Float, batch, BatchDimension, "sigmoid(Score).");
-        graph.Output(CnnTransformer.PredictedLabelColumnName, OnnxGraph.Bool, batch, BatchDimension, $"Probability >= {threshold:R}.");
-
+    /// <summary>Adds the task's output columns after the network's <c>[N, K]</c> logits <paramref name="x"/>, and wraps the graph in a model.</summary>
+    private static ProtoMessage Finish(OnnxGraph graph, string x, CnnTask task, float threshold, string doc, IEnumerable<KeyValuePair<string, string>> metadata)
+    {
+        task.AddOnnxTail(graph, x, threshold, BatchDimension);
         var version = typeof(OnnxExporter).Assembly.GetName().Version?.ToString() ?? "";
         return graph.Model("MlNetCnn", version, doc, metadata);
     }

@@ -3,7 +3,9 @@ using Microsoft.ML;
 using Microsoft.ML.Runtime;
 using MlNetCnn.Diagnostics;
 using MlNetCnn.Network;
+using MlNetCnn.NetworkKinds;
 using MlNetCnn.Scoring;
+using MlNetCnn.Tasks;
 
 namespace MlNetCnn.Persistence;
 
@@ -19,7 +21,7 @@ internal static class CnnModelFormat
     public const string ModelSignature = "MLNETCNN";
 
     /// <summary>The binary stream that holds the network's weights, in TorchSharp's own format.</summary>
-    public const string WeightsStream = "CnnWeights";
+    public const string WeightsStream = TrainedNetwork.WeightsStream;
 
     /// <summary>The binary stream that holds the training history (format 0x00010002 on).</summary>
     public const string HistoryStream = "CnnHistory";
@@ -37,7 +39,10 @@ internal static class CnnModelFormat
     public const string NetworkStream = "CnnNetwork";
 
     /// <summary>The binary stream that holds a trained TorchScript network's archive (format 0x00010008 on), in place of CnnWeights.</summary>
-    public const string TorchScriptStream = "CnnTorchScript";
+    public const string TorchScriptStream = TorchScriptKind.ArchiveStream;
+
+    /// <summary>The binary stream that says what the network predicts (format 0x0001000A on; absent: binary classification).</summary>
+    public const string TaskStream = "CnnTask";
 
     /// <summary>The binary stream that holds the training precision and the scoring precision asked for (format 0x00010009 on; absent: Float32 and Auto).</summary>
     public const string PrecisionStream = "CnnPrecision";
@@ -74,26 +79,24 @@ internal static class CnnModelFormat
     //             a custom network's stays readable from 0x00010008. Readers stop after the two values, so a later
     //             format may append to the stream.
     private const uint VersionWithPrecision = 0x00010009;
-    private const uint VersionWritten = VersionWithPrecision;
+    // 0x0001000A: adds stream CnnTask (the task id: 1 binary classification). The body is unchanged and a binary model
+    //             is what every earlier reader assumed, so readers of 0x00010002 still read a binary model; a model of
+    //             another task will be readable from 0x0001000A only. Readers stop after the id, so a later format may
+    //             append the task's own settings to the stream.
+    private const uint VersionWithTask = 0x0001000A;
+    private const uint VersionWritten = VersionWithTask;
     private const uint VersionReadable = VersionWithHistory;
     private const uint VersionWeCanReadBack = 0x00010001;
 
-    // Bounds for values read back: anything outside them is damage, not a model.
+    // Bounds for values read back: anything outside them is damage, not a model. Each network kind bounds its own state.
     private const int MaxDimension = 1 << 16;
     private const int MaxLayers = 64;
     private const int MaxBatchSize = 1 << 16;
-    // A network larger than this is damage: 2^30 parameters is 4 GiB of weights.
-    private const long MaxParameters = 1L << 30;
-    // Besides parameters the weights stream holds batch-norm statistics (no more values than parameters) and names.
-    private const long WeightsStreamSlack = 1 << 20;
     private const int HashSize = 32;
-    // A custom network's state stream larger than this is damage (the built-in network's is bounded by its shape).
-    private const long MaxCustomStateBytes = 1L << 31;
-    // CnnNetwork's kinds.
-    private const int TorchScriptKind = 1;
-    private const int FactoryKind = 2;
+    // Stream CnnNetwork is read whole before its kind reads it; no kind needs it larger than a custom network's state.
+    private const long MaxNetworkStreamBytes = 1L << 31;
 
-    /// <summary>The format this build writes, as text (0x00010009).</summary>
+    /// <summary>The format this build writes, as text (0x0001000A).</summary>
     public static string VersionText => $"0x{VersionWritten:X8}";
 
     private static VersionInfo GetVersionInfo(uint readable = VersionReadable) => new(
@@ -121,12 +124,14 @@ internal static class CnnModelFormat
     // stream CnnClasses (0x00010006 on; absent: the classes have no names):
     //   string (BinaryWriter, UTF-8): positive class name; string: negative class name
     // stream CnnUnreadable (0x00010007 on): the rows left out, see HistoryFormat.WriteUnreadable
-    // stream CnnNetwork (0x00010008 on, custom networks only): int kind (1 TorchScript, 2 factory); for a factory:
+    // stream CnnNetwork (0x00010008 on, custom networks only): int kind (its number in NetworkKind.Registered:
+    //   1 TorchScript, 2 factory), then what the kind writes (TrainedNetwork.WriteDetails). For a factory (FactoryKind):
     //   string: registered name; string: settings; string: full name of the assembly that registers it
     // stream CnnTorchScript (0x00010008 on, TorchScript networks only, in place of CnnWeights): the trained module's
     //   archive as torch.jit.save writes it
     // stream CnnPrecision (0x00010009 on; absent: Float32, Auto): int: the precision training computed in (0 Float32,
     //   1 BFloat16; Float32 for a custom network); int: the scoring precision asked for (0 Float32, 1 BFloat16, 2 Auto)
+    // stream CnnTask (0x0001000A on; absent: binary): int: the task id (1 binary classification, see CnnTask.FromId)
 
     public static void Save(CnnTransformer transformer, ModelSaveContext ctx)
     {
@@ -154,22 +159,13 @@ internal static class CnnModelFormat
             HistoryFormat.Write(writer, transformer.History, transformer.CountWithoutRows);
             HistoryFormat.WriteSearch(writer, transformer.LearningRateSearch);
         });
-        ctx.SaveBinaryStream(network is TrainedNetwork.Scripted ? TorchScriptStream : WeightsStream, writer => writer.Write(weights));
-        if (network is TrainedNetwork.Scripted or TrainedNetwork.Factory)
+        ctx.SaveBinaryStream(network.StateStream, writer => writer.Write(weights));
+        if (network.Number is { } number)
         {
             ctx.SaveBinaryStream(NetworkStream, writer =>
             {
-                if (network is TrainedNetwork.Factory factory)
-                {
-                    writer.Write(FactoryKind);
-                    writer.Write(factory.Name);
-                    writer.Write(factory.Settings);
-                    writer.Write(factory.AssemblyName);
-                }
-                else
-                {
-                    writer.Write(TorchScriptKind);
-                }
+                writer.Write(number);
+                network.WriteDetails(writer);
             });
         }
         ctx.SaveBinaryStream(ScoringStream, writer =>
@@ -191,6 +187,7 @@ internal static class CnnModelFormat
             writer.Write((int)transformer.TrainingPrecision);
             writer.Write((int)transformer.ScoringPrecision);
         });
+        ctx.SaveBinaryStream(TaskStream, writer => writer.Write(transformer.Task.Id));
     }
 
     public static CnnTransformer Load(IHostEnvironment env, ModelLoadContext ctx)
@@ -245,14 +242,17 @@ internal static class CnnModelFormat
         var (trainedPrecision, scoringPrecision) = (Precision.Float32, Precision.Auto);
         if (ctx.Header.ModelVerWritten >= VersionWithPrecision)
             ctx.TryLoadBinaryStream(PrecisionStream, reader => (trainedPrecision, scoringPrecision) = ReadPrecision(reader, custom));
+        var task = CnnTask.Binary;
+        if (ctx.Header.ModelVerWritten >= VersionWithTask)
+            ctx.TryLoadBinaryStream(TaskStream, reader => task = ReadTask(reader));
         var trained = custom
-            ? ReadCustomNetwork(ctx, weightsHash)
-            : ReadBuiltInNetwork(ctx, new NetworkShape(convolution, kernel, pool, hidden), geometry, batchSize, weightsHash, trainedPrecision);
+            ? ReadCustomNetwork(ctx, details => new SavedParts(ctx, geometry, null, batchSize, trainedPrecision, weightsHash, details))
+            : BuiltInKind.Read(new SavedParts(ctx, geometry, new NetworkShape(convolution, kernel, pool, hidden), batchSize, trainedPrecision, weightsHash, null));
         CnnScorer scorer;
         try
         {
             // The scorer checks that the built-in network's weights are exactly its declared tensors.
-            scorer = new CnnScorer(env.Register(nameof(CnnTransformer)), geometry, trained, engine, threads, scoringPrecision);
+            scorer = new CnnScorer(env.Register(nameof(CnnTransformer)), geometry, trained, engine, threads, scoringPrecision, task);
         }
         catch (InvalidDataException e)
         {
@@ -271,65 +271,50 @@ internal static class CnnModelFormat
         };
     }
 
-    private static TrainedNetwork ReadBuiltInNetwork(ModelLoadContext ctx, NetworkShape shape, ImageGeometry geometry, int batchSize, byte[]? weightsHash, Precision trainedPrecision)
+    /// <summary>A custom network: stream CnnNetwork's number says its kind, which reads the rest.</summary>
+    private static TrainedNetwork ReadCustomNetwork(ModelLoadContext ctx, Func<BinaryReader, SavedNetwork> saved)
     {
-        long parameters;
+        const string what = "its kind";
+        var stream = ReadStream(ctx, "network", NetworkStream, what, reader => ReadAtMost(reader.BaseStream, MaxNetworkStreamBytes, NetworkStream));
+        using var details = new BinaryReader(new MemoryStream(stream));
         try
         {
-            parameters = checked(shape.Describe(geometry).Sum(l => l.Parameters));
+            var number = details.ReadInt32();
+            var kind = NetworkKind.Registered.FirstOrDefault(k => k.Number == number)
+                ?? throw Damaged($"its network kind {number} is not one this MlNetCnn knows ({string.Join(", ", NetworkKind.Registered.Select(k => $"{k.Number} {k.Name}"))})");
+            return kind.Read(saved(details));
         }
-        catch (Exception e) when (e is ArgumentException or OverflowException)
+        catch (EndOfStreamException e)
         {
-            throw Damaged($"its network ({shape}) does not fit its images ({geometry}): {e.Message}");
+            throw Damaged($"the network stream '{NetworkStream}' ends before {what}", e);
         }
-        if (parameters > MaxParameters || (long)batchSize * geometry.Size > Array.MaxLength)
-            throw Damaged($"its network ({shape}) on images of {geometry} with batches of {batchSize} is larger than any model this library makes");
-
-        // Read the weights whole (no more than such a network can need) and check them before building anything.
-        byte[]? weights = null;
-        var limit = 8 * parameters + WeightsStreamSlack;
-        if (!ctx.TryLoadBinaryStream(WeightsStream, reader => weights = ReadAtMost(reader.BaseStream, limit, WeightsStream)) || weights is null)
-            throw Damaged($"the weights stream '{WeightsStream}' is missing");
-        if (weightsHash is not null && !SHA256.HashData(weights).AsSpan().SequenceEqual(weightsHash))
-            throw Damaged($"the weights stream '{WeightsStream}' does not match its checksum");
-
-        return new TrainedNetwork.BuiltIn(shape, ReadWeights(weights), trainedPrecision);
     }
 
-    private static TrainedNetwork ReadCustomNetwork(ModelLoadContext ctx, byte[]? stateHash)
+    /// <summary>What a network kind reads of this model.</summary>
+    private sealed class SavedParts(ModelLoadContext ctx, ImageGeometry geometry, NetworkShape? shape, int batchSize, Precision trainedPrecision, byte[]? stateHash,
+        BinaryReader? details) : SavedNetwork
     {
-        var (kind, factory) = ReadStream(ctx, "network", NetworkStream, "its kind", reader =>
-        {
-            var kind = reader.ReadInt32();
-            if (kind == TorchScriptKind)
-                return (kind, ((string, string, string)?)null);
-            if (kind != FactoryKind)
-                throw Damaged($"its network kind {kind} is not one this MlNetCnn knows ({TorchScriptKind} TorchScript, {FactoryKind} factory)");
-            return (kind, (reader.ReadString(), reader.ReadString(), reader.ReadString()));
-        });
-        var streamName = kind == TorchScriptKind ? TorchScriptStream : WeightsStream;
-        byte[]? state = null;
-        if (!ctx.TryLoadBinaryStream(streamName, reader => state = ReadAtMost(reader.BaseStream, MaxCustomStateBytes, streamName)) || state is null)
-            throw Damaged($"the network's state stream '{streamName}' is missing");
-        if (stateHash is null || !SHA256.HashData(state).AsSpan().SequenceEqual(stateHash))
-            throw Damaged($"the network's state stream '{streamName}' does not match its checksum");
-        if (factory is not var (name, settings, assemblyName))
-            return new TrainedNetwork.Scripted(state);
-        // Found now, so that a model whose factory is not deployed fails to load rather than at its first score.
-        NetworkFactories.Find(name, assemblyName);
-        return new TrainedNetwork.Factory(name, settings, assemblyName, ReadWeights(state));
-    }
+        public override ImageGeometry Geometry => geometry;
 
-    private static NetworkWeights ReadWeights(byte[] bytes)
-    {
-        try
+        public override NetworkShape? Shape => shape;
+
+        public override int BatchSize => batchSize;
+
+        public override Precision TrainedPrecision => trainedPrecision;
+
+        public override BinaryReader Details => details ?? new BinaryReader(Stream.Null);
+
+        public override byte[] State(string stream, long limit, string called)
         {
-            return NetworkWeights.Read(bytes);
+            byte[]? state = null;
+            if (!ctx.TryLoadBinaryStream(stream, reader => state = ReadAtMost(reader.BaseStream, limit, stream)) || state is null)
+                throw Damaged($"{called} is missing");
+            if (stateHash is not null && !SHA256.HashData(state).AsSpan().SequenceEqual(stateHash))
+                throw Damaged($"{called} does not match its checksum");
+            return state;
         }
-        catch (InvalidDataException e)
-        {
-            throw Damaged($"its weights could not be read ({e.Message})", e);
-        }
+
+        public override InvalidDataException Damaged(string what, Exception? inner = null) => CnnModelFormat.Damaged(what, inner);
     }
 
     /// <summary>Reads the <paramref name="kind"/> stream <paramref name="name"/> with <paramref name="read"/>; one that is missing or ends before <paramref name="what"/> is damage.</summary>
@@ -359,6 +344,22 @@ internal static class CnnModelFormat
         if (threads < 0 || threads > CnnOptions.MaxScoringThreads)
             throw Damaged($"scoring threads {threads} is not in [0, {CnnOptions.MaxScoringThreads}]");
         return (engine, threads == 0 ? null : threads);
+    }
+
+    private static CnnTask ReadTask(BinaryReader reader)
+    {
+        try
+        {
+            return CnnTask.FromId(reader.ReadInt32());
+        }
+        catch (InvalidDataException e)
+        {
+            throw Damaged($"the task stream '{TaskStream}' is not readable: {e.Message}", e);
+        }
+        catch (EndOfStreamException e)
+        {
+            throw Damaged($"the task stream '{TaskStream}' ends before its task id", e);
+        }
     }
 
     private static (Precision Trained, Precision Scoring) ReadPrecision(BinaryReader reader, bool custom)

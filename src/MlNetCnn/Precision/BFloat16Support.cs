@@ -31,8 +31,12 @@ internal static class BFloat16Support
     /// <summary>What was found: whether bfloat16 is native here, and the facts that decided it, for the log.</summary>
     public readonly record struct Verdict(bool Native, string Reason);
 
-    /// <summary>This machine's verdict: /proc/cpuinfo and the process's oneDNN cap.</summary>
-    public static Verdict Current() => Judge(ReadCpuInfo(), OneDnnCap());
+    /// <summary>This machine's verdict: /proc/cpuinfo and the process's oneDNN cap (saying so where MlNetCnn lifted its own).</summary>
+    public static Verdict Current()
+    {
+        var verdict = Judge(ReadCpuInfo(), OneDnnCap());
+        return verdict.Native && OneDnnGuard.Lifted ? verdict with { Reason = $"{verdict.Reason}, lifted from MlNetCnn's cap at {OneDnnGuard.Capped} for this process" } : verdict;
+    }
 
     /// <summary>Whether the CPU has bfloat16 instructions oneDNN has kernels for, whatever oneDNN's cap.</summary>
     public static bool CpuHasBFloat16() => NativeFlags.Any(Flags(ReadCpuInfo()).Contains);

@@ -26,7 +26,33 @@ internal static class KernelCheck
     private const int ProbeBatch = 2;
     private const int ProbeSeed = 20240517;
 
+    /// <summary>
+    /// The channel counts oneDNN's kernels at the lifted level were measured right for: multiples of this, and an
+    /// image's 1 or 3 channels as the first convolution's input.
+    /// </summary>
+    public const int RightChannelMultiple = 16;
+
     private static readonly ConcurrentDictionary<(string Layer, ScalarType Type), string?> Verdicts = new();
+
+    /// <summary>
+    /// Null when every convolution of <paramref name="shape"/> has the channel counts oneDNN's kernels at the lifted
+    /// level were measured right for (<see cref="RightChannelMultiple"/>); else the first that has not, named. Judged
+    /// from the shape alone, before any kernel runs: once the level is lifted for the process it cannot go back, and
+    /// there such counts come out wrong in float32 too (see <see cref="Native.OneDnnGuard"/>).
+    /// </summary>
+    public static string? UnmeasuredChannels(NetworkShape shape, ImageGeometry geometry)
+    {
+        var inChannels = geometry.Channels;
+        for (var i = 0; i < shape.ConvolutionChannels.Count; i++)
+        {
+            var outChannels = shape.ConvolutionChannels[i];
+            var inputRight = inChannels % RightChannelMultiple == 0 || (i == 0 && inChannels is 1 or 3);
+            if (!inputRight || outChannels % RightChannelMultiple != 0)
+                return $"features.block{i + 1}.conv, Conv2d({inChannels}→{outChannels})";
+            inChannels = outChannels;
+        }
+        return null;
+    }
 
     /// <summary>
     /// Null when every layer of <paramref name="shape"/> for <paramref name="geometry"/> computes right in the type it

@@ -4,7 +4,7 @@ using MlNetCnn.Data;
 
 namespace MlNetCnn.Scoring;
 
-/// <summary>Scores one row at a time, as prediction engines ask; the logit is computed once per row position.</summary>
+/// <summary>Scores one row at a time, as prediction engines ask; the outputs are computed once per row position.</summary>
 internal sealed class CnnRowMapper : IRowToRowMapper
 {
     private readonly CnnTransformer parent;
@@ -15,7 +15,7 @@ internal sealed class CnnRowMapper : IRowToRowMapper
         this.parent = parent;
         this.featureColumn = featureColumn;
         InputSchema = inputSchema;
-        OutputSchema = OutputColumns.Build(inputSchema, featureColumn);
+        OutputSchema = OutputColumns.Build(inputSchema, parent.Task);
     }
 
     public DataViewSchema InputSchema { get; }
@@ -36,17 +36,17 @@ internal sealed class CnnRowMapper : IRowToRowMapper
     }
 
     public DataViewRow GetRow(DataViewRow input, IEnumerable<DataViewSchema.Column> activeColumns) =>
-        new Row(this, input, OutputColumns.Active(activeColumns, InputSchema.Count));
+        new Row(this, input, OutputColumns.Active(activeColumns, InputSchema.Count, parent.Task));
 
     private sealed class Row : DataViewRow
     {
         private readonly CnnRowMapper mapper;
         private readonly DataViewRow input;
         private readonly bool[] active;
-        private readonly Delegate[] getters = new Delegate[OutputColumns.Count];
+        private readonly Delegate[] getters;
         private readonly ValueGetter<VBuffer<float>>? features;
         private readonly float[] pixels;
-        private readonly float[] logit = new float[1];
+        private readonly float[] outputs;
         private VBuffer<float> buffer;
         private long scoredPosition = -1;
 
@@ -58,8 +58,8 @@ internal sealed class CnnRowMapper : IRowToRowMapper
             pixels = new float[mapper.parent.Geometry.Size];
             if (active.Any(a => a))
                 features = input.GetGetter<VBuffer<float>>(mapper.featureColumn);
-            for (var i = 0; i < OutputColumns.Count; i++)
-                getters[i] = OutputColumns.Getter(i, Logit, mapper.parent.Threshold);
+            outputs = new float[mapper.parent.Task.OutputsPerImage];
+            getters = OutputColumns.Getters(mapper.parent.Task, Outputs, mapper.parent.Threshold);
         }
 
         public override DataViewSchema Schema => mapper.OutputSchema;
@@ -76,7 +76,7 @@ internal sealed class CnnRowMapper : IRowToRowMapper
         public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column) =>
             OutputColumns.GetGetter<TValue>(column, mapper.InputSchema, input, active, getters);
 
-        private float Logit()
+        private float[] Outputs()
         {
             if (scoredPosition != input.Position)
             {
@@ -89,10 +89,10 @@ internal sealed class CnnRowMapper : IRowToRowMapper
                     throw RowDescription.Unreadable(input.Position, RowDescription.Of(input, RowDescription.TextColumns(mapper.InputSchema)), mapper.featureColumn.Name, e);
                 }
                 FeatureValues.CopyChecked(buffer, pixels, input.Position, mapper.parent.Geometry);
-                mapper.parent.Scorer.Score(pixels, logit);
+                mapper.parent.Scorer.Score(pixels, outputs);
                 scoredPosition = input.Position;
             }
-            return logit[0];
+            return outputs;
         }
     }
 }

@@ -10,7 +10,7 @@ namespace MlNetCnn.Scoring;
 /// </summary>
 /// <remarks>
 /// A cursor walks the input twice in step: the main cursor serves the pass-through columns; a second cursor, over
-/// the feature column only, runs ahead one batch and fills the logits. Both see the input in the same order, since
+/// the feature column only, runs ahead one batch and fills the outputs. Both see the input in the same order, since
 /// neither is shuffled, so row i of one is row i of the other. Upstream work for the feature column (decoding,
 /// resizing) is done once unless the consumer also asks for the feature column itself.
 /// </remarks>
@@ -25,7 +25,7 @@ internal sealed class CnnScoredDataView : IDataView
         this.parent = parent;
         this.input = input;
         this.featureColumn = featureColumn;
-        Schema = OutputColumns.Build(input.Schema, featureColumn);
+        Schema = OutputColumns.Build(input.Schema, parent.Task);
     }
 
     public bool CanShuffle => false;
@@ -38,7 +38,7 @@ internal sealed class CnnScoredDataView : IDataView
     {
         var needed = columnsNeeded.ToList();
         var inputCount = input.Schema.Count;
-        var active = OutputColumns.Active(needed, inputCount);
+        var active = OutputColumns.Active(needed, inputCount, parent.Task);
         var passThrough = needed.Where(c => c.Index < inputCount).Select(c => input.Schema[c.Index]).ToList();
         var main = input.GetRowCursor(passThrough);
         DataViewRowCursor? ahead = null;
@@ -66,9 +66,12 @@ internal sealed class CnnScoredDataView : IDataView
         private readonly DataViewRowCursor? ahead;
         private readonly ValueGetter<VBuffer<float>>? features;
         private readonly bool[] active;
-        private readonly Delegate[] getters = new Delegate[OutputColumns.Count];
+        private readonly Delegate[] getters;
         private readonly float[] pixels;
-        private readonly float[] logits;
+        // The batch's outputs, the task's width per row; the current row's are copied into `current` for the getters.
+        private readonly float[] outputs;
+        private readonly float[] current;
+        private readonly int width;
         private VBuffer<float> buffer;
         private int batchCount;
         private int indexInBatch = -1;
@@ -81,12 +84,13 @@ internal sealed class CnnScoredDataView : IDataView
             this.ahead = ahead;
             this.active = active;
             var batchSize = view.parent.BatchSize;
-            logits = new float[batchSize];
+            width = view.parent.Task.OutputsPerImage;
+            outputs = new float[batchSize * width];
+            current = new float[width];
             pixels = ahead is null ? Array.Empty<float>() : new float[batchSize * view.parent.Geometry.Size];
             if (ahead is not null)
                 features = ahead.GetGetter<VBuffer<float>>(view.featureColumn);
-            for (var i = 0; i < OutputColumns.Count; i++)
-                getters[i] = OutputColumns.Getter(i, CurrentLogit, view.parent.Threshold);
+            getters = OutputColumns.Getters(view.parent.Task, CurrentOutputs, view.parent.Threshold);
         }
 
         public override DataViewSchema Schema => view.Schema;
@@ -121,7 +125,7 @@ internal sealed class CnnScoredDataView : IDataView
         {
             var size = view.parent.Geometry.Size;
             var count = 0;
-            while (count < logits.Length)
+            while (count < view.parent.BatchSize)
             {
                 var position = ahead!.Position + 1;
                 try
@@ -137,12 +141,16 @@ internal sealed class CnnScoredDataView : IDataView
                 FeatureValues.CopyChecked(buffer, pixels.AsSpan(count * size, size), ahead.Position, view.parent.Geometry);
                 count++;
             }
-            view.parent.Scorer.Score(pixels.AsSpan(0, count * size), logits.AsSpan(0, count));
+            view.parent.Scorer.Score(pixels.AsSpan(0, count * size), outputs.AsSpan(0, count * width));
             batchCount = count;
             indexInBatch = 0;
         }
 
-        private float CurrentLogit() => logits[indexInBatch];
+        private float[] CurrentOutputs()
+        {
+            outputs.AsSpan(indexInBatch * width, width).CopyTo(current);
+            return current;
+        }
 
         protected override void Dispose(bool disposing)
         {

@@ -1,10 +1,12 @@
 using Microsoft.ML.Runtime;
 using MlNetCnn.Native;
 using MlNetCnn.Network;
+using MlNetCnn.NetworkKinds;
 using MlNetCnn.Onnx;
 using MlNetCnn.Training;
 using static TorchSharp.torch;
 using MlNetCnn.Precisions;
+using MlNetCnn.Tasks;
 
 namespace MlNetCnn.Scoring;
 
@@ -24,11 +26,12 @@ internal sealed class CnnScorer : IDisposable
     private int engines;
     private bool warnedOfFallback;
     private bool saidPrecision;
+    private bool saidThreads;
 
-    public CnnScorer(IHost host, ImageGeometry geometry, TrainedNetwork network, ScoringEngine requested, int? threads, Precision requestedPrecision = Precision.Auto)
+    public CnnScorer(IHost host, ImageGeometry geometry, TrainedNetwork network, ScoringEngine requested, int? threads, Precision requestedPrecision = Precision.Auto, CnnTask? task = null)
     {
-        if (network is TrainedNetwork.BuiltIn builtIn)
-            builtIn.Weights.CheckFits(builtIn.Shape, geometry);
+        Task = task ?? CnnTask.Binary;
+        network.CheckState(geometry);
         this.host = host;
         Network = network;
         Geometry = geometry;
@@ -41,18 +44,21 @@ internal sealed class CnnScorer : IDisposable
     private sealed record Running(IScoringEngine Engine, PrecisionChoice Precision);
 
     /// <summary>Makes the ONNX Runtime engine; tests replace it to see what happens when ONNX Runtime cannot start.</summary>
-    internal static Func<byte[], ImageGeometry, int, IScoringEngine> OnnxRuntimeFactory { get; set; } =
-        (model, geometry, threads) => new OnnxRuntimeEngine(model, geometry, threads);
+    internal static Func<byte[], ImageGeometry, int, int, IScoringEngine> OnnxRuntimeFactory { get; set; } =
+        (model, geometry, threads, outputsPerImage) => new OnnxRuntimeEngine(model, geometry, threads, outputsPerImage);
 
     /// <summary>The trained network.</summary>
     public TrainedNetwork Network { get; }
+
+    /// <summary>What it predicts: the width of its outputs and the ONNX tail.</summary>
+    public CnnTask Task { get; }
 
     public ImageGeometry Geometry { get; }
 
     /// <summary>The engine asked for.</summary>
     public ScoringEngine Requested { get; }
 
-    /// <summary>Scoring threads asked for; null for the engine's default.</summary>
+    /// <summary>Scoring threads asked for; null for the default, the cores this process may run on (<see cref="Cores"/>).</summary>
     public int? Threads { get; }
 
     /// <summary>The scoring precision asked for: Auto follows the network's training precision.</summary>
@@ -78,6 +84,23 @@ internal sealed class CnnScorer : IDisposable
         }
     }
 
+    /// <summary>The intra-op threads the active engine scores with. Makes the engine if need be.</summary>
+    public int ActiveThreads
+    {
+        get
+        {
+            gate.EnterReadLock();
+            try
+            {
+                return Engine().Engine.Threads;
+            }
+            finally
+            {
+                gate.ExitReadLock();
+            }
+        }
+    }
+
     /// <summary>What the active engine computes in, and why (see <see cref="PrecisionChoice.ForScoring"/>). Makes the engine if need be.</summary>
     public PrecisionChoice ActivePrecision
     {
@@ -95,13 +118,13 @@ internal sealed class CnnScorer : IDisposable
         }
     }
 
-    /// <summary>Writes one logit per row of <paramref name="features"/> (rows of C×H×W values) into <paramref name="logits"/>.</summary>
-    public void Score(ReadOnlySpan<float> features, Span<float> logits)
+    /// <summary>Writes each row's outputs (<see cref="Task"/>'s width) of <paramref name="features"/> (rows of C×H×W values) into <paramref name="outputs"/>.</summary>
+    public void Score(ReadOnlySpan<float> features, Span<float> outputs)
     {
         gate.EnterReadLock();
         try
         {
-            Engine().Engine.Score(features, logits);
+            Engine().Engine.Score(features, outputs);
         }
         finally
         {
@@ -111,7 +134,14 @@ internal sealed class CnnScorer : IDisposable
 
     /// <summary>The ONNX model of this network with <paramref name="threshold"/> and <paramref name="metadata"/>.</summary>
     public ProtoMessage Onnx(float threshold, IEnumerable<KeyValuePair<string, string>> metadata) =>
-        Network.Onnx(Geometry, threshold, metadata);
+        Network.Onnx.Write(Geometry, Task, threshold, metadata);
+
+    /// <summary>
+    /// The engine <paramref name="network"/> scores with when <paramref name="requested"/> is asked for: ONNX Runtime
+    /// scores the network's ONNX form, so a network without one (a TorchScript or user factory network) scores with LibTorch.
+    /// </summary>
+    public static ScoringEngine EngineFor(TrainedNetwork network, ScoringEngine requested) =>
+        requested == ScoringEngine.OnnxRuntime && !network.Onnx.Exists ? ScoringEngine.LibTorch : requested;
 
     /// <summary>Whether the engine's native state exists now (it is made on first use and freed by Dispose).</summary>
     public bool HasEngine => Volatile.Read(ref engine) is not null;
@@ -128,6 +158,7 @@ internal sealed class CnnScorer : IDisposable
             if (engine is null)
             {
                 var fresh = Make();
+                SayThreads(fresh.Engine);
                 Interlocked.Increment(ref engines);
                 Volatile.Write(ref engine, fresh);
             }
@@ -137,12 +168,12 @@ internal sealed class CnnScorer : IDisposable
 
     private Running Make()
     {
-        if (Requested == ScoringEngine.OnnxRuntime && Network.HasOnnxForm)
+        if (EngineFor(Network, Requested) == ScoringEngine.OnnxRuntime)
         {
             try
             {
                 var model = Onnx(0.5f, Array.Empty<KeyValuePair<string, string>>()).ToArray();
-                return new(OnnxRuntimeFactory(model, Geometry, Threads ?? 0), ChoosePrecision(ScoringEngine.OnnxRuntime));
+                return new(OnnxRuntimeFactory(model, Geometry, Cores.ForOnnxRuntime(Threads), Task.OutputsPerImage), ChoosePrecision(ScoringEngine.OnnxRuntime));
             }
             catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException or TypeInitializationException
                                           or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
@@ -160,14 +191,32 @@ internal sealed class CnnScorer : IDisposable
         TorchRuntime.EnsureLoaded();
         OneDnnGuard.NoteKernelsUsed();
         var precision = ChoosePrecision(ScoringEngine.LibTorch);
-        PrecisionChoice.CheckScoringUnderLift(precision, Network is TrainedNetwork.BuiltIn, ScoringEngine.LibTorch, OneDnnGuard.Lifted, () => WrongLayer(ScalarType.Float32));
+        PrecisionChoice.CheckScoringUnderLift(precision, Network.IsBuiltIn, ScoringEngine.LibTorch, OneDnnGuard.Lifted, () => WrongLayer(ScalarType.Float32));
         return new(new LibTorchEngine(Network, Geometry, Threads, precision.ComputeType), precision);
     }
+
+    /// <summary>Says, once, which engine scores on how many threads, and where the count comes from.</summary>
+    private void SayThreads(IScoringEngine made)
+    {
+        if (saidThreads)
+            return;
+        saidThreads = true;
+        using var channel = host.Start("Scoring");
+        channel.Info(DescribeThreads(made.Kind, made.Threads, Threads));
+    }
+
+    /// <summary>The log's sentence for an engine of <paramref name="kind"/> on <paramref name="threads"/> threads, <paramref name="asked"/> or by default.</summary>
+    internal static string DescribeThreads(ScoringEngine kind, int threads, int? asked) =>
+        $"Scoring with {kind} on {threads} intra-op thread{(threads == 1 ? "" : "s")}" + (asked is not null
+            ? " (ScoringThreads)."
+            : kind == ScoringEngine.OnnxRuntime || threads == Cores.Available
+                ? $" ({Cores.AvailableReason}; ScoringThreads overrides)."
+                : $" (the process's libtorch count; {Cores.AvailableReason}; ScoringThreads overrides).");
 
     /// <summary>The precision <paramref name="kind"/> scores in here; says why, once, where bfloat16 was in play.</summary>
     private PrecisionChoice ChoosePrecision(ScoringEngine kind)
     {
-        var choice = PrecisionChoice.ForScoring(RequestedPrecision, Network.TrainedPrecision, Network is TrainedNetwork.BuiltIn, kind,
+        var choice = PrecisionChoice.ForScoring(RequestedPrecision, Network.TrainedPrecision, Network.IsBuiltIn, kind,
             BFloat16Support.Current, () => WrongLayer(ScalarType.BFloat16));
         if (!saidPrecision && (choice.Precision == Precision.BFloat16 || Network.TrainedPrecision == Precision.BFloat16 || RequestedPrecision == Precision.BFloat16))
         {

@@ -1,5 +1,6 @@
 using MlNetCnn.Native;
 using MlNetCnn.Network;
+using MlNetCnn.NetworkKinds;
 using TorchSharp;
 using MlNetCnn.Precisions;
 
@@ -14,7 +15,7 @@ internal sealed class LibTorchEngine : IScoringEngine
 
     /// <param name="trained">The network and its trained state.</param>
     /// <param name="geometry">The images it takes.</param>
-    /// <param name="threads">libtorch's intra-op threads, set for the process; null leaves them as they are.</param>
+    /// <param name="threads">libtorch's intra-op threads, set for the process; null keeps the process's count, or the cores it may run on (<see cref="Cores.UseForLibTorch"/>).</param>
     /// <param name="computeType">
     /// What the built-in network's convolutions and dense layers compute in: float32, or bfloat16 through the mixed
     /// path training used (<see cref="MixedPrecision"/>). A custom network computes in float32 only.
@@ -22,8 +23,7 @@ internal sealed class LibTorchEngine : IScoringEngine
     public LibTorchEngine(TrainedNetwork trained, ImageGeometry geometry, int? threads, torch.ScalarType computeType = torch.ScalarType.Float32)
     {
         TorchRuntime.EnsureLoaded();
-        if (threads is { } n)
-            torch.set_num_threads(n);
+        Threads = Cores.UseForLibTorch(threads);
         network = trained.Load(geometry);
         if (computeType != torch.ScalarType.Float32)
         {
@@ -39,10 +39,12 @@ internal sealed class LibTorchEngine : IScoringEngine
 
     public ScoringEngine Kind => ScoringEngine.LibTorch;
 
-    public void Score(ReadOnlySpan<float> features, Span<float> logits)
+    public int Threads { get; }
+
+    public void Score(ReadOnlySpan<float> features, Span<float> outputs)
     {
         lock (gate)
-            Inference.Forward(network, geometry, features, logits);
+            Inference.Forward(network, geometry, features, outputs);
     }
 
     public void Dispose()

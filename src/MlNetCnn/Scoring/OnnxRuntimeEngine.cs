@@ -12,14 +12,22 @@ internal sealed class OnnxRuntimeEngine : IScoringEngine
 
     private readonly InferenceSession session;
     private readonly ImageGeometry geometry;
+    private readonly int outputsPerImage;
     private readonly RunOptions runOptions = new();
 
     /// <param name="model">The ONNX model's bytes.</param>
     /// <param name="geometry">The images the model takes.</param>
-    /// <param name="threads">Intra-op threads; 0 is ONNX Runtime's default (one per physical core).</param>
-    public OnnxRuntimeEngine(byte[] model, ImageGeometry geometry, int threads)
+    /// <param name="threads">
+    /// Intra-op threads (MlNetCnn's default: the cores the process may run on, <see cref="Native.Cores"/>; ONNX
+    /// Runtime's own, one per physical core as it reads the topology, gave one thread on a 2-vCPU VM).
+    /// </param>
+    /// <param name="outputsPerImage">Values of the Score output per image: 1 is a <c>[N]</c> output, more a <c>[N, K]</c> one.</param>
+    public OnnxRuntimeEngine(byte[] model, ImageGeometry geometry, int threads, int outputsPerImage = 1)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
         this.geometry = geometry;
+        this.outputsPerImage = outputsPerImage;
+        Threads = threads;
         using var options = SessionOptionsFor(threads);
         try
         {
@@ -53,21 +61,23 @@ internal sealed class OnnxRuntimeEngine : IScoringEngine
 
     public ScoringEngine Kind => ScoringEngine.OnnxRuntime;
 
-    public unsafe void Score(ReadOnlySpan<float> features, Span<float> logits)
+    public int Threads { get; }
+
+    public unsafe void Score(ReadOnlySpan<float> features, Span<float> outputs)
     {
-        var count = logits.Length;
-        if (features.Length != (long)count * geometry.Size)
+        var count = outputs.Length / outputsPerImage;
+        if (features.Length != (long)count * geometry.Size || outputs.Length != count * outputsPerImage)
             throw new ArgumentException($"{features.Length} feature values are not {count} images of {geometry}.");
         if (count == 0)
             return;
         fixed (float* input = features)
-        fixed (float* output = logits)
+        fixed (float* output = outputs)
         {
             // Both tensors are views of the caller's memory: no copy in, none out.
             using var inputValue = OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, TensorElementType.Float,
                 new long[] { count, geometry.Channels, geometry.Height, geometry.Width }, (IntPtr)input, (long)features.Length * sizeof(float));
             using var outputValue = OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, TensorElementType.Float,
-                new long[] { count }, (IntPtr)output, (long)count * sizeof(float));
+                outputsPerImage == 1 ? new long[] { count } : new long[] { count, outputsPerImage }, (IntPtr)output, (long)outputs.Length * sizeof(float));
             session.Run(runOptions, InputNames, new[] { inputValue }, OutputNames, new[] { outputValue });
         }
     }

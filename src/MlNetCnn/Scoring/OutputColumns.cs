@@ -1,53 +1,37 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using MlNetCnn.Diagnostics;
+using MlNetCnn.Tasks;
 
 namespace MlNetCnn.Scoring;
 
-/// <summary>The three columns a <see cref="CnnTransformer"/> adds, and how each is derived from the logit.</summary>
+/// <summary>The columns a <see cref="CnnTransformer"/> adds after its input's (the task says which), and how a cursor serves them.</summary>
 internal static class OutputColumns
 {
-    public const int Count = 3;
-    public const int Score = 0;
-    public const int Probability = 1;
-    public const int PredictedLabel = 2;
-
-    // ML.NET's own binary classifiers mark their outputs this way; evaluators and tools read the marks.
-    private const string ScoreColumnKind = "ScoreColumnKind";
-    private const string ScoreValueKind = "ScoreValueKind";
-    private const string BinaryClassification = "BinaryClassification";
-
-    /// <summary>The input schema's columns, then Score, Probability and PredictedLabel (hiding same-named inputs).</summary>
-    public static DataViewSchema Build(DataViewSchema input, DataViewSchema.Column featureColumn)
+    /// <summary>The input schema's columns, then the task's output columns (hiding same-named inputs).</summary>
+    public static DataViewSchema Build(DataViewSchema input, CnnTask task)
     {
         var builder = new DataViewSchema.Builder();
         builder.AddColumns(input);
-        builder.AddColumn(CnnTransformer.ScoreColumnName, NumberDataViewType.Single, Marks("Score"));
-        builder.AddColumn(CnnTransformer.ProbabilityColumnName, NumberDataViewType.Single, Marks("Probability"));
-        builder.AddColumn(CnnTransformer.PredictedLabelColumnName, BooleanDataViewType.Instance, Marks("PredictedLabel"));
+        task.AddOutputColumns(builder);
         return builder.ToSchema();
     }
 
-    /// <summary>Which of the three output columns <paramref name="columns"/> asks for, by output-column offset.</summary>
-    public static bool[] Active(IEnumerable<DataViewSchema.Column> columns, int inputCount)
+    /// <summary>Which of the task's output columns <paramref name="columns"/> asks for, by output-column offset.</summary>
+    public static bool[] Active(IEnumerable<DataViewSchema.Column> columns, int inputCount, CnnTask task)
     {
-        var active = new bool[Count];
+        var count = task.OutputColumnNames.Count;
+        var active = new bool[count];
         foreach (var column in columns)
         {
-            if (column.Index >= inputCount && column.Index < inputCount + Count)
+            if (column.Index >= inputCount && column.Index < inputCount + count)
                 active[column.Index - inputCount] = true;
         }
         return active;
     }
 
-    /// <summary>A getter for output column <paramref name="offset"/> that reads the current row's logit.</summary>
-    public static Delegate Getter(int offset, Func<float> logit, float threshold) => offset switch
-    {
-        Score => (ValueGetter<float>)((ref float value) => value = logit()),
-        Probability => (ValueGetter<float>)((ref float value) => value = BinaryMetrics.Sigmoid(logit())),
-        PredictedLabel => (ValueGetter<bool>)((ref bool value) => value = BinaryMetrics.Sigmoid(logit()) >= threshold),
-        _ => throw new ArgumentOutOfRangeException(nameof(offset)),
-    };
+    /// <summary>Getters for every output column of <paramref name="task"/>, each reading the current row's outputs.</summary>
+    public static Delegate[] Getters(CnnTask task, Func<float[]> outputs, float threshold) =>
+        Enumerable.Range(0, task.OutputColumnNames.Count).Select(i => task.Getter(i, outputs, threshold)).ToArray();
 
     /// <summary>Whether <paramref name="column"/> of the output is active: an input column as <paramref name="source"/> says, an output column as <paramref name="active"/> says.</summary>
     public static bool IsActive(DataViewSchema.Column column, DataViewSchema input, DataViewRow source, bool[] active) =>
@@ -62,13 +46,5 @@ internal static class OutputColumns
             throw new InvalidOperationException($"Column '{column.Name}' was not requested.");
         return getters[column.Index - input.Count] as ValueGetter<T> ?? throw new InvalidOperationException(
             $"Column '{column.Name}' is {column.Type}; a getter of {typeof(T).Name} was asked for.");
-    }
-
-    private static DataViewSchema.Annotations Marks(string valueKind)
-    {
-        var annotations = new DataViewSchema.Annotations.Builder();
-        annotations.Add(ScoreColumnKind, TextDataViewType.Instance, (ref ReadOnlyMemory<char> v) => v = BinaryClassification.AsMemory());
-        annotations.Add(ScoreValueKind, TextDataViewType.Instance, (ref ReadOnlyMemory<char> v) => v = valueKind.AsMemory());
-        return annotations.ToAnnotations();
     }
 }

@@ -3,6 +3,7 @@ using Microsoft.ML.Runtime;
 using MlNetCnn.Data;
 using MlNetCnn.Diagnostics;
 using MlNetCnn.Network;
+using MlNetCnn.NetworkKinds;
 using TorchSharp;
 using static TorchSharp.torch;
 using MlNetCnn.Precisions;
@@ -16,7 +17,7 @@ namespace MlNetCnn.Training;
 /// </summary>
 internal sealed class CnnTrainer
 {
-    // The learnability check (CNN008): a few rows of each class, at most NetworkSpec.LearnabilitySteps steps (it stops
+    // The learnability check (CNN008): a few rows of each class, at most NetworkKind.LearnabilitySteps steps (it stops
     // as soon as the loss has halved, usually within a few), at the user's learning rate or Adam's usual one if that is larger: the check
     // asks whether the data can be fitted at all, and a small learning rate must not fail it.
     private const int ProbeRowsPerClass = 8;
@@ -30,15 +31,15 @@ internal sealed class CnnTrainer
     private readonly List<EpochRecord> history = new();
     private PrecisionChoice precision = new(Precision.Float32, "Precision Float32.");
 
-    private readonly NetworkSpec spec;
+    private readonly NetworkKind kind;
     private ImageGeometry geometry;
 
-    public CnnTrainer(IChannel channel, CnnOptions options, int seed, NetworkSpec? spec = null, Stopwatch? fitClock = null)
+    public CnnTrainer(IChannel channel, CnnOptions options, int seed, NetworkKind? kind = null, Stopwatch? fitClock = null)
     {
         this.channel = channel;
         this.options = options;
         this.seed = seed;
-        this.spec = spec ?? NetworkSpec.Of(options);
+        this.kind = kind ?? NetworkKind.Of(options);
         this.fitClock = fitClock ?? Stopwatch.StartNew();
     }
 
@@ -50,7 +51,7 @@ internal sealed class CnnTrainer
     {
         geometry = train.Geometry;
         var inputAlarms = CheckInputs(train, validation);
-        using var rig = TrainingRig.Build(spec, options, seed, train);
+        using var rig = TrainingRig.Build(kind, options, seed, train);
         precision = rig.Precision;
         if (options.Precision != Precision.Float32)
             channel.Info(precision.Reason);
@@ -66,7 +67,7 @@ internal sealed class CnnTrainer
         var plan = new LearningRatePlan(options, validation is not null);
         var earlyStopping = new EarlyStoppingCallback(options, channel.Info);
         var store = options.CheckpointFolder is { } folder ? new CheckpointStore(folder, precision.Precision) : null;
-        var fingerprint = train.CheckpointFingerprint(spec.Identity, seed, options.BatchSize);
+        var fingerprint = train.CheckpointFingerprint(kind.Identity, seed, options.BatchSize);
         var unreadable = train.UnreadableWith(validation);
         var firstEpoch = 1;
 
@@ -83,7 +84,7 @@ internal sealed class CnnTrainer
             CheckLearnable(rig, train);
         }
 
-        var untrainedLoss = UntrainedLoss(train);
+        var untrainedLoss = network.Task.UntrainedLoss(options, train);
         var augmenter = new Augmenter(options.RandomHorizontalFlip, options.RandomShiftPixels);
         var step = rig.NewStep(optimizer);
         var order = (int[])train.TrainPositions.Clone();
@@ -103,6 +104,7 @@ internal sealed class CnnTrainer
             earlyStopping,
             .. store is null ? Array.Empty<ITrainingCallback>() : [new CheckpointCallback(store, seed, fingerprint, plan, earlyStopping, optimizer, unreadable)],
             threshold,
+            .. kind.TrainingCallbacks(),
             .. options.Callbacks,
             .. options.Progress is { } progress ? [new ProgressCallback(progress)] : Array.Empty<ITrainingCallback>(),
         ];
@@ -177,7 +179,7 @@ internal sealed class CnnTrainer
     /// </summary>
     private void RefreshBatchNorm(NetworkModule network, TrainingData train)
     {
-        if (!spec.RefreshesBatchNorm || train.TrainCount < 2)
+        if (!kind.RefreshesBatchNorm || train.TrainCount < 2)
             return;
         var g = train.Geometry;
         if (refreshSample is null)
@@ -213,7 +215,7 @@ internal sealed class CnnTrainer
     private BinaryMetrics Measure(NetworkModule network, ValidationData validation)
     {
         var (logits, labels) = validation.Score(network, geometry, options.BatchSize, options.CancellationToken);
-        return BinaryMetrics.Compute(logits, labels, options.Threshold);
+        return network.Task.Measure(logits, labels, options.Threshold);
     }
 
     private IReadOnlyList<Alarm> CheckInputs(TrainingData train, ValidationData? validation)
@@ -247,7 +249,7 @@ internal sealed class CnnTrainer
         using (var optimizer = rig.NewOptimizer(Math.Max(options.LearningRate, ProbeMinimumLearningRate), weightDecay: 0))
         {
             var trainStep = rig.NewStep(optimizer);
-            for (var step = 1; step <= spec.LearnabilitySteps; step++)
+            for (var step = 1; step <= kind.LearnabilitySteps; step++)
             {
                 var value = trainStep.Run(pixels, targets, rows.Length, default, update: loss => step == 1 || !(loss < first * ProbeRequiredFall));
                 if (!float.IsFinite(value))
@@ -267,7 +269,7 @@ internal sealed class CnnTrainer
             throw Stop(unstable);
         if (!(last < first * ProbeRequiredFall))
             throw Stop(monitor.Make(AlarmCodes.NotLearnable, 0,
-                $"not learnable: on one batch of {rows.Length} training images, {spec.LearnabilitySteps - 1} steps brought the loss only from {first:F3} to {last:F3}. " +
+                $"not learnable: on one batch of {rows.Length} training images, {kind.LearnabilitySteps - 1} steps brought the loss only from {first:F3} to {last:F3}. " +
                 "The network cannot fit even these: the labels may not depend on the images (identical or blank images, shuffled labels), " +
                 "or the learning rate is far off. Check the data before the full run (or set CheckLearnable = false).", AlarmSeverity.Error));
     }
@@ -303,7 +305,7 @@ internal sealed class CnnTrainer
             if (!float.IsFinite(value))
                 throw Stop(monitor.Make(AlarmCodes.Diverged, epoch,
                     $"diverged: the loss became {value} at epoch {epoch}, batch {done} of {batches}. " + DivergenceAdvice(), AlarmSeverity.Error));
-            correct += CountCorrect(logits.AsSpan(0, count), batch.Labels);
+            correct += step.Task.CountCorrect(logits.AsSpan(0, count), batch.Labels, options.Threshold);
             windowSum += (double)value * count;
             windowImages += count;
             if (windowImages >= AlarmMonitor.MinimumImagesPerLossWindow || (done == batches && peak.Images == 0))
@@ -321,26 +323,6 @@ internal sealed class CnnTrainer
             optimizer.LearningRate = context.LearningRate;
         }
         return new EpochPass(lossSum / Math.Max(images, 1), images, (double)correct / Math.Max(images, 1), peak);
-    }
-
-    /// <summary>Rows whose predicted label (sigmoid(logit) ≥ threshold, as the transformer decides) equals the target.</summary>
-    private int CountCorrect(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets)
-    {
-        var correct = 0;
-        for (var i = 0; i < logits.Length; i++)
-        {
-            if (BinaryMetrics.Sigmoid(logits[i]) >= options.Threshold == targets[i] > 0.5f)
-                correct++;
-        }
-        return correct;
-    }
-
-    /// <summary>An untrained network's loss per training image: ln 2 for predicting ½, each positive weighted as the loss weighs it.</summary>
-    private double UntrainedLoss(TrainingData train)
-    {
-        var weight = options.BalanceClasses ? (double)(train.TrainCount - train.TrainPositives) / train.TrainPositives : options.PositiveClassWeight ?? 1;
-        var positiveShare = (double)train.TrainPositives / train.TrainCount;
-        return AlarmMonitor.UntrainedLoss * (1 + (weight - 1) * positiveShare);
     }
 
     /// <summary>CNN010's fix: the learning rate by name and value, and a rate to try.</summary>
@@ -361,7 +343,7 @@ internal sealed class CnnTrainer
         if (options.ThresholdSelection == ThresholdSelection.Fixed || validation is null)
             return options.Threshold;
         var (logits, labels) = validation.Score(network, geometry, options.BatchSize, options.CancellationToken);
-        var threshold = ThresholdSelector.Choose(logits, labels, options.ThresholdSelection, options.Threshold);
+        var threshold = network.Task.ChooseThreshold(logits, labels, options.ThresholdSelection, options.Threshold);
         channel.Info($"Threshold chosen on validation by {options.ThresholdSelection}: {threshold:G6}.");
         return threshold;
     }

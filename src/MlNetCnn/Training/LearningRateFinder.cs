@@ -2,6 +2,7 @@ using System.Diagnostics;
 using MlNetCnn.Data;
 using MlNetCnn.Diagnostics;
 using MlNetCnn.Network;
+using MlNetCnn.NetworkKinds;
 using static TorchSharp.torch;
 using MlNetCnn.Precisions;
 
@@ -34,16 +35,16 @@ internal sealed class LearningRateFinder
 
     private readonly CnnOptions options;
     private readonly int seed;
-    private readonly NetworkSpec spec;
+    private readonly NetworkKind kind;
 
     /// <param name="options">The run's options.</param>
     /// <param name="seed">The run's seed.</param>
-    /// <param name="spec">The network the options name, when the caller has it already.</param>
-    public LearningRateFinder(CnnOptions options, int seed, NetworkSpec? spec = null)
+    /// <param name="kind">The network the options name, when the caller has it already.</param>
+    public LearningRateFinder(CnnOptions options, int seed, NetworkKind? kind = null)
     {
         this.options = options;
         this.seed = seed;
-        this.spec = spec ?? NetworkSpec.Of(options);
+        this.kind = kind ?? NetworkKind.Of(options);
     }
 
     /// <summary>Runs the test on the training rows of <paramref name="train"/>.</summary>
@@ -62,7 +63,7 @@ internal sealed class LearningRateFinder
         var points = new List<LearningRatePoint>(maxBatches);
         var stoppedEarly = false;
 
-        using var rig = TrainingRig.Build(spec, options, seed, train);
+        using var rig = TrainingRig.Build(kind, options, seed, train);
         using var optimizer = rig.NewOptimizer(startRate, options.WeightDecay);
         var step = rig.NewStep(optimizer);
         double average = 0, lowest = double.PositiveInfinity;

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace MlNetCnn.Training;
 
 /// <summary>
-/// The one training step, as the textbook writes it: zero the gradients, forward, BCE-with-logits loss, and — when the
+/// The one training step, as the textbook writes it: zero the gradients, forward, the task's loss, and — when the
 /// caller agrees after seeing the loss — backward and Adam's step. Used by the epochs, the learnability check and the
 /// learning-rate range test alike.
 /// </summary>
@@ -12,16 +12,19 @@ internal sealed class TrainStep
 {
     private readonly NetworkModule network;
     private readonly AdamOptimizer optimizer;
-    private readonly Tensor? positiveWeight;
+    private readonly Tensor? classWeights;
     private readonly ImageGeometry geometry;
 
-    public TrainStep(NetworkModule network, AdamOptimizer optimizer, Tensor? positiveWeight, ImageGeometry geometry)
+    public TrainStep(NetworkModule network, AdamOptimizer optimizer, Tensor? classWeights, ImageGeometry geometry)
     {
         this.network = network;
         this.optimizer = optimizer;
-        this.positiveWeight = positiveWeight;
+        this.classWeights = classWeights;
         this.geometry = geometry;
     }
+
+    /// <summary>What the network is trained to predict.</summary>
+    public Tasks.CnnTask Task => network.Task;
 
     /// <summary>
     /// One step on the first <paramref name="count"/> images and labels, in training mode (frozen parts in evaluation mode: NetworkModule.Train). Returns the batch's mean
@@ -35,7 +38,7 @@ internal sealed class TrainStep
         optimizer.ZeroGrad();
         var g = geometry;
         var output = network.Forward(TensorBridge.FromSpan(images[..(count * g.Size)], count, g.Channels, g.Height, g.Width));
-        var loss = nn.functional.binary_cross_entropy_with_logits(output, TensorBridge.FromSpan(labels[..count], count), pos_weights: positiveWeight);
+        var loss = network.Task.Loss(output, TensorBridge.FromSpan(labels[..count], count), classWeights);
         var value = loss.item<float>();
         if (!logits.IsEmpty)
             TensorBridge.CopyTo(output.detach(), logits[..count]);

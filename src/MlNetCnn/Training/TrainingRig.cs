@@ -1,5 +1,6 @@
 using MlNetCnn.Data;
 using MlNetCnn.Network;
+using MlNetCnn.NetworkKinds;
 using MlNetCnn.Precisions;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -8,19 +9,19 @@ namespace MlNetCnn.Training;
 
 /// <summary>
 /// Network, precision, optimiser and step, built in one place for Fit, the learnability check and the learning-rate
-/// range test: a network seeded from the run's seed alone, its precision resolved and set, the task's class weight, and
+/// range test: a network seeded from the run's seed alone, its precision resolved and set, the task's class weights, and
 /// optimisers and steps over it on demand.
 /// </summary>
 internal sealed class TrainingRig : IDisposable
 {
-    private readonly Tensor? positiveWeight;
+    private readonly Tensor? classWeights;
     private readonly ImageGeometry geometry;
 
-    private TrainingRig(NetworkModule network, PrecisionChoice precision, Tensor? positiveWeight, ImageGeometry geometry)
+    private TrainingRig(NetworkModule network, PrecisionChoice precision, Tensor? classWeights, ImageGeometry geometry)
     {
         Network = network;
         Precision = precision;
-        this.positiveWeight = positiveWeight;
+        this.classWeights = classWeights;
         this.geometry = geometry;
     }
 
@@ -31,16 +32,16 @@ internal sealed class TrainingRig : IDisposable
     public PrecisionChoice Precision { get; }
 
     /// <summary>
-    /// A new network for <paramref name="train"/>'s images, made from <paramref name="spec"/> with weights that depend on
+    /// A new network for <paramref name="train"/>'s images, made from <paramref name="kind"/> with weights that depend on
     /// <paramref name="seed"/> alone, in the precision <paramref name="options"/> ask for (refused here when it cannot be had).
     /// </summary>
-    public static TrainingRig Build(NetworkSpec spec, CnnOptions options, int seed, TrainingData train)
+    public static TrainingRig Build(NetworkKind kind, CnnOptions options, int seed, TrainingData train)
     {
-        var network = CreateNetwork(seed, spec, train.Geometry);
+        var network = CreateNetwork(seed, kind, train.Geometry);
         try
         {
-            var precision = PrecisionChoice.Apply(options.Precision, network, spec.Description);
-            return new TrainingRig(network, precision, PositiveWeight(options, train), train.Geometry);
+            var precision = PrecisionChoice.Apply(options.Precision, network, kind.Description);
+            return new TrainingRig(network, precision, network.Task.ClassWeights(options, train), train.Geometry);
         }
         catch
         {
@@ -54,7 +55,7 @@ internal sealed class TrainingRig : IDisposable
         new(Network.Module.named_parameters(), learningRate, weightDecay);
 
     /// <summary>The training step of this network with <paramref name="optimizer"/>.</summary>
-    public TrainStep NewStep(AdamOptimizer optimizer) => new(Network, optimizer, positiveWeight, geometry);
+    public TrainStep NewStep(AdamOptimizer optimizer) => new(Network, optimizer, classWeights, geometry);
 
     /// <summary>Hands the network to the caller: disposing the rig then leaves it alone.</summary>
     public NetworkModule TakeNetwork()
@@ -67,25 +68,18 @@ internal sealed class TrainingRig : IDisposable
 
     public void Dispose()
     {
-        positiveWeight?.Dispose();
+        classWeights?.Dispose();
         if (!taken)
             Network.Dispose();
     }
 
-    /// <summary>BCE's pos_weight as the options ask for it (given, or negatives ÷ positives); null for none.</summary>
-    internal static Tensor? PositiveWeight(CnnOptions options, TrainingData train)
-    {
-        var weight = options.BalanceClasses ? (double)(train.TrainCount - train.TrainPositives) / train.TrainPositives : options.PositiveClassWeight;
-        return weight is { } w ? tensor(new[] { (float)w }) : null;
-    }
-
     /// <summary>A new network whose weights depend on <paramref name="seed"/> alone (a TorchScript module's come from its file).</summary>
-    internal static NetworkModule CreateNetwork(int seed, NetworkSpec spec, ImageGeometry geometry)
+    internal static NetworkModule CreateNetwork(int seed, NetworkKind kind, ImageGeometry geometry)
     {
         lock (TorchGate.Seeding)
         {
             using var generator = torch.manual_seed(seed);
-            return spec.Create(geometry);
+            return kind.Create(geometry);
         }
     }
 }

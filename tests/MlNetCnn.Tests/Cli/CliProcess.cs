@@ -9,11 +9,13 @@ public sealed class CliProcess : IDisposable
     private readonly Task<string> stdout;
     private readonly Task<string> stderr;
 
-    private CliProcess(string[] args, IEnumerable<string>? unset = null)
+    private CliProcess(string[] args, IEnumerable<string>? unset = null, IReadOnlyDictionary<string, string>? set = null)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var name in unset ?? [])
             start.Environment.Remove(name);
+        foreach (var (name, value) in set ?? new Dictionary<string, string>())
+            start.Environment[name] = value;
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "MlNetCnn.Cli.dll"));
         foreach (var arg in args)
             start.ArgumentList.Add(arg);
@@ -27,6 +29,9 @@ public sealed class CliProcess : IDisposable
 
     /// <summary>Starts <c>mlnetcnn</c> with <paramref name="args"/>, without the variables <paramref name="unset"/> this process has.</summary>
     public static CliProcess StartWithout(IEnumerable<string> unset, params string[] args) => new(args, unset);
+
+    /// <summary>Starts <c>mlnetcnn</c> with <paramref name="args"/>, without the variables <paramref name="unset"/> and with <paramref name="set"/>.</summary>
+    public static CliProcess StartWith(IEnumerable<string> unset, IReadOnlyDictionary<string, string> set, params string[] args) => new(args, unset, set);
 
     /// <summary>Whether the process has ended.</summary>
     public bool HasExited => process.HasExited;

@@ -37,8 +37,8 @@ public sealed class LrFindCommandTests
         using var temp = new CliTempFolder();
         var train = TinyImageFolder.Write(temp["train"], perClass: 4, seed: 1);
 
-        CliRun.Of("lr-find", "--train", train, "--batch-size", "1", "--out", temp["a"]).FailedWith("--batch-size 1 must be at least 2");
-        CliRun.Of("lr-find", "--train", train, "--image-size", "20", "--out", temp["b"]).FailedWith("--image-size 20 is too small for the network");
+        CliRun.Of("lr-find", "--train", train, "--batch-size", "1", "--out", temp["a"]).FailedWith("--batch-size 1: BatchSize must be at least 2");
+        CliRun.Of("lr-find", "--train", train, "--image-size", "20", "--out", temp["b"]).FailedWith("--image-size 20: Images of 1×20×20 are too small for this network");
         CliRun.Of("lr-find", "--train", temp["missing"], "--out", temp["c"]).FailedWith("does not exist");
     }
 }

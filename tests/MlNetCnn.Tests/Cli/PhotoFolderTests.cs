@@ -248,7 +248,7 @@ public sealed class PhotoFolderTests : IClassFixture<PhotoFolderTests.Trained>
     [Theory]
     [InlineData("--epochs", "0", "--epochs 0: Epochs must be at least 1.")]
     [InlineData("--weight-decay", "-1", "--weight-decay -1: WeightDecay must be 0 or a positive finite number.")]
-    [InlineData("--valid-fraction", "1.5", "--valid-fraction 1.5 must be between 0 and 1")]
+    [InlineData("--valid-fraction", "1.5", "--valid-fraction 1.5: ValidationFraction must be in [0, 1).")]
     [InlineData("--alarms-as-errors", "CNN999", "--alarms-as-errors CNN999: Unknown alarm code(s) CNN999")]
     [InlineData("--background", "mauve-ish", "--background 'mauve-ish' is not a colour")]
     public void A_bad_setting_is_refused_under_its_flag_by_the_librarys_own_check(string flag, string value, string message) =>

@@ -118,7 +118,7 @@ public sealed class TrainCommandTests
     {
         using var temp = new CliTempFolder();
         CliRun.Of("train", "--train", fixture.Train, "--valid", fixture.Valid, "--out", temp.Path, "--image-size", "20")
-            .FailedWith("--image-size 20 is too small for the network");
+            .FailedWith("--image-size 20: Images of 1×20×20 are too small for this network");
         Assert.Empty(Directory.GetFileSystemEntries(temp.Path));
     }
 
@@ -152,8 +152,8 @@ public sealed class TrainCommandTests
         Assert.Equal(json.RootElement.GetProperty("history").GetArrayLength(), json.RootElement.GetProperty("training").GetProperty("timeBudget").GetProperty("epochsTrained").GetInt32());
 
         var help = CliRun.Of("train", "--help").Succeeded().Out;
-        foreach (var text in new[] { "(default 16,32,64)", "(default 2m)", "(default 64)", "(default 0.001)", "Default Cosine", "default on, --flip false turns it off",
-            "(default 36)", "default 1, 0 for none", "(default 10; off for none)", "(default Accuracy)" })
+        foreach (var text in new[] { "Default 16,32,64.", "Default 2m.", "Default 64.", "Default 0.001.", "Default Cosine.", "Default on: --flip false turns it off.", "Default 36.",
+            "Default: as many as fit in --time", "Or 'off' for none.", "Default Accuracy." })
             Assert.Contains(text, help);
     }
 

@@ -49,14 +49,16 @@ public sealed partial class TrainingHeapTests
     public void Under_the_policy_a_large_block_comes_from_the_heap_and_after_it_from_a_new_mapping_again()
     {
         Assert.True(TrainingHeap.Restore());
-        Assert.Equal(1, NewMappings(LargeBlock)); // the control: glibc's defaults map such a block afresh
+        // The control: glibc's defaults map such blocks afresh once the heap's free holes of that size are used up (a
+        // test before may leave one or two: a pretrained backbone's fit did), so of eight, some are mapped.
+        Assert.True(NewMappings(LargeBlock, count: 8) >= 1);
 
         Assert.True(TrainingHeap.SetPolicy());
         Assert.Equal(0, NewMappings(LargeBlock, count: 3));
 
         // The heap now holds a free block or two of that size, which glibc reuses first; more than it holds are mapped again.
         Assert.True(TrainingHeap.Restore());
-        Assert.True(NewMappings(LargeBlock, count: 4) >= 2);
+        Assert.True(NewMappings(LargeBlock, count: 8) >= 2);
     }
 
     [Fact]

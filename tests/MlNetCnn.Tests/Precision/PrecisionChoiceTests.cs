@@ -179,4 +179,35 @@ public sealed class PrecisionChoiceTests
         PrecisionChoice.CheckScoringUnderLift(new(Precision.BFloat16, "Scoring in BFloat16."), builtIn: true, ScoringEngine.LibTorch, lifted: true,
             () => throw new InvalidOperationException("not to be run"));
     }
+
+    [Fact]
+    public void Where_only_MlNetCnns_cap_stands_in_the_way_and_no_network_ran_BFloat16_and_Auto_lift_it()
+    {
+        Assert.True(PrecisionChoice.DecideLift(Precision.BFloat16, kernelsUsed: false, unmeasuredLayer: null));
+        Assert.True(PrecisionChoice.DecideLift(Precision.Auto, kernelsUsed: false, unmeasuredLayer: null));
+    }
+
+    [Fact]
+    public void Once_a_network_ran_under_the_cap_BFloat16_is_refused_saying_what_to_call_first_and_Auto_keeps_float32()
+    {
+        var error = Assert.Throws<ArgumentException>(() => PrecisionChoice.DecideLift(Precision.BFloat16, kernelsUsed: true, unmeasuredLayer: null));
+
+        Assert.Equal(nameof(CnnOptions.Precision), error.ParamName);
+        Assert.Contains("Call TorchRuntime.AllowBFloat16Kernels() at start-up", error.Message);
+        Assert.Contains("ONEDNN_MAX_CPU_ISA=AVX512_CORE_BF16", error.Message);
+        Assert.False(PrecisionChoice.DecideLift(Precision.Auto, kernelsUsed: true, unmeasuredLayer: null));
+    }
+
+    [Fact]
+    public void A_network_with_channel_counts_the_lifted_level_computes_wrong_keeps_the_cap()
+    {
+        const string Layer = "features.block1.conv, Conv2d(3→20)";
+
+        var error = Assert.Throws<ArgumentException>(() => PrecisionChoice.DecideLift(Precision.BFloat16, kernelsUsed: false, Layer));
+
+        Assert.Equal(nameof(CnnOptions.Precision), error.ParamName);
+        Assert.Contains(Layer, error.Message);
+        Assert.Contains("multiples of 16", error.Message);
+        Assert.False(PrecisionChoice.DecideLift(Precision.Auto, kernelsUsed: false, Layer));
+    }
 }

@@ -89,7 +89,7 @@ public sealed class ScoringEngineTests : IClassFixture<ShippedImagesModel>
         using var loaded = Assert.IsType<CnnTransformer>(ml.Model.Load(path, out _));
 
         var original = CnnScorer.OnnxRuntimeFactory;
-        CnnScorer.OnnxRuntimeFactory = (_, _, _) => throw new DllNotFoundException("Unable to load shared library 'onnxruntime'");
+        CnnScorer.OnnxRuntimeFactory = (_, _, _, _) => throw new DllNotFoundException("Unable to load shared library 'onnxruntime'");
         float[] scores;
         try
         {

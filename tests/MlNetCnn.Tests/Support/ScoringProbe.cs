@@ -20,15 +20,25 @@ public static class ScoringProbe
     /// </summary>
     public static (float[] First, float[] Second, string Precision, string Reason) RunOnFeatures(string model, float[] features, IReadOnlyDictionary<string, string> environment)
     {
+        var line = LinesOnFeatures(model, features, environment);
+        float[] Scores(string key) => line(key).Split(' ').Select(s => float.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+        return (Scores("first"), Scores("second"), line("precision"), line("reason"));
+    }
+
+    /// <summary>The intra-op threads a fresh process, whose environment adds <paramref name="environment"/>, scored <paramref name="features"/> with.</summary>
+    public static int ActiveThreadsOnFeatures(string model, float[] features, IReadOnlyDictionary<string, string> environment) =>
+        int.Parse(LinesOnFeatures(model, features, environment)("threads"), CultureInfo.InvariantCulture);
+
+    // Runs the probe's --features mode; what it printed, by key.
+    private static Func<string, string> LinesOnFeatures(string model, float[] features, IReadOnlyDictionary<string, string> environment)
+    {
         var file = Path.Combine(Path.GetDirectoryName(model)!, "features.bin");
         var bytes = new byte[features.Length * sizeof(float)];
         Buffer.BlockCopy(features, 0, bytes, 0, bytes.Length);
         File.WriteAllBytes(file, bytes);
         var lines = RunProbe(model, new[] { "--features", file }, environment);
-        string Line(string key) => lines.SingleOrDefault(l => l.StartsWith(key + ": ", StringComparison.Ordinal))?[(key.Length + 2)..]
+        return key => lines.SingleOrDefault(l => l.StartsWith(key + ": ", StringComparison.Ordinal))?[(key.Length + 2)..]
             ?? throw new InvalidOperationException($"The probe printed no '{key}' line:\n{string.Join("\n", lines)}");
-        float[] Scores(string key) => Line(key).Split(' ').Select(s => float.Parse(s, CultureInfo.InvariantCulture)).ToArray();
-        return (Scores("first"), Scores("second"), Line("precision"), Line("reason"));
     }
 
     private static string[] RunProbe(string model, IEnumerable<string> arguments, IReadOnlyDictionary<string, string> environment)

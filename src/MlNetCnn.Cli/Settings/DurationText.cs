@@ -1,14 +1,13 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 
-namespace MlNetCnn.Cli.Commands;
+namespace MlNetCnn.Cli.Settings;
 
 /// <summary>
 /// Durations as people write them: <c>90s</c>, <c>2m</c>, <c>1m30s</c>, <c>1h</c>, <c>2.5m</c>, a bare number of
-/// seconds, or .NET's <c>00:02:00</c>; and back, for the summary line (<c>1 min 58 s</c>) and for settings files (<c>2m</c>).
+/// seconds, or .NET's <c>00:02:00</c>; and back, for the summary line (<c>1 min 58 s</c>) and for config files and
+/// <c>--help</c> (<c>2m</c>). A <see cref="TimeSpan"/> setting is written this way (<see cref="ValueForm"/>).
 /// </summary>
 internal static partial class DurationText
 {
@@ -76,26 +75,4 @@ internal static partial class DurationText
 
     [GeneratedRegex(@"(?<value>\d+(?:\.\d+)?)\s*(?<unit>h|min|m|sec|s)", RegexOptions.IgnoreCase)]
     private static partial Regex Unit();
-
-    /// <summary>Reads a duration setting from a settings file as text (<c>"2m"</c>) or seconds (<c>120</c>); writes it as text.</summary>
-    public sealed class JsonConverter : JsonConverter<TimeSpan?>
-    {
-        public override bool HandleNull => true;
-
-        public override TimeSpan? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.TokenType switch
-        {
-            JsonTokenType.Null => null,
-            JsonTokenType.Number => TimeSpan.FromSeconds(reader.GetDouble()),
-            JsonTokenType.String => TryParse(reader.GetString()) ?? throw new JsonException($"'{reader.GetString()}' is not a duration: give e.g. \"90s\", \"2m\" or \"1m30s\""),
-            _ => throw new JsonException("a duration is a string such as \"2m\" or a number of seconds"),
-        };
-
-        public override void Write(Utf8JsonWriter writer, TimeSpan? value, JsonSerializerOptions options)
-        {
-            if (value is { } time)
-                writer.WriteStringValue(Compact(time));
-            else
-                writer.WriteNullValue();
-        }
-    }
 }
