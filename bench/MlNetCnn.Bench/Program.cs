@@ -21,6 +21,7 @@ using TorchSharp;
 //   --transfer [--photos DIR] [--take N]  instead of the benchmark: ML.NET's DnnFeaturizeImage(ResNet18) + L-BFGS vs MlNetCnn's ResNet18 backbone, frozen and fine-tuned, on a photo folder (TransferBench.cs)
 //   --scalar-race [--seconds N] [--rounds N] [--scenario NAME]  instead of the benchmark: TorchSharp's temporary-Scalar race (ScalarRaceProbe.cs)
 //   --precision [--quick] [--repeats N] [--sides 64,244] [--bf16-isa ISA]  instead of the benchmark: Fit in Float32 and BFloat16 vs PyTorch FP32 and autocast (PrecisionBench.cs)
+//   --levers --train DIR --valid DIR --variants "base;epochs:30+ema:0.998;…" [--markdown FILE]  instead of the benchmark: training levers on small data, with mirror test-time averaging measured offline (LeverBench.cs)
 //   --precision-accuracy [--epochs N] [--seeds 1,2,3]    instead of the benchmark: Float32 vs BFloat16 test accuracy on two Fashion-MNIST pairs (PrecisionBench.cs)
 if (args.Length > 0 && args[0] == MemoryProbe.ChildFlag)
     return MemoryProbe.Child(args);
@@ -38,6 +39,8 @@ if (args.Contains(TransferBench.Flag))
     return TransferBench.Run(args);
 if (args.Contains(LeakProbe.Flag))
     return LeakProbe.Run(args);
+if (args.Contains(LeverBench.Flag))
+    return LeverBench.Run(args);
 if (args.Contains(PrecisionBench.Flag) || args.Contains(PrecisionBench.AccuracyFlag) || args.Contains(PrecisionBench.ChildFlag))
     return PrecisionBench.Run(args);
 
