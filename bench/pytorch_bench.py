@@ -2,7 +2,8 @@
 """PyTorch side of the MlNetCnn benchmark (row (c) and the PyTorch scoring row of (d)).
 
 The C# bench (bench/MlNetCnn.Bench) writes the image tensors as raw little-endian float32 files and runs this
-script with the same network, batch size, optimizer, epochs and thread count. It prints one JSON object.
+script with the same network, batch size, optimizer, epochs and thread count (or, without --threads, PyTorch's own
+thread count, as it starts). It prints one JSON object.
 With --autocast, forward passes (training and scoring) run under torch.autocast('cpu', dtype=torch.bfloat16): PyTorch's
 mixed precision (bfloat16 convolutions and linear layers, float32 weights, optimiser state and loss).
 Needs Debian's python3-torch only (no numpy): run it with /usr/bin/python3.
@@ -123,7 +124,7 @@ def main():
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--threads", type=int, required=True, help="intra-op threads; 0 keeps PyTorch's default")
+    p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads; absent or 0, PyTorch's own count (as it starts)")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--warmup-steps", type=int, default=2)
     p.add_argument("--score-count", type=int, default=None, help="rows to score (default: all)")
@@ -133,7 +134,7 @@ def main():
     p.add_argument("--autocast", action="store_true", help="train and score under torch.autocast('cpu', dtype=torch.bfloat16)")
     a = p.parse_args()
 
-    if a.threads > 0:
+    if a.threads:
         torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     size = a.count * a.channels * a.side * a.side

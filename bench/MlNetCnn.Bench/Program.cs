@@ -21,6 +21,7 @@ using TorchSharp;
 //   --transfer [--photos DIR] [--take N]  instead of the benchmark: ML.NET's DnnFeaturizeImage(ResNet18) + L-BFGS vs MlNetCnn's ResNet18 backbone, frozen and fine-tuned, on a photo folder (TransferBench.cs)
 //   --scalar-race [--seconds N] [--rounds N] [--scenario NAME]  instead of the benchmark: TorchSharp's temporary-Scalar race (ScalarRaceProbe.cs)
 //   --precision [--quick] [--repeats N] [--sides 64,244] [--bf16-isa ISA]  instead of the benchmark: Fit in Float32 and BFloat16 vs PyTorch FP32 and autocast (PrecisionBench.cs)
+//   --levers --train DIR --valid DIR --variants "base;epochs:30+ema:0.998;…" [--markdown FILE]  instead of the benchmark: training levers on small data, with mirror test-time averaging measured offline (LeverBench.cs)
 //   --precision-accuracy [--epochs N] [--seeds 1,2,3]    instead of the benchmark: Float32 vs BFloat16 test accuracy on two Fashion-MNIST pairs (PrecisionBench.cs)
 if (args.Length > 0 && args[0] == MemoryProbe.ChildFlag)
     return MemoryProbe.Child(args);
@@ -38,6 +39,8 @@ if (args.Contains(TransferBench.Flag))
     return TransferBench.Run(args);
 if (args.Contains(LeakProbe.Flag))
     return LeakProbe.Run(args);
+if (args.Contains(LeverBench.Flag))
+    return LeverBench.Run(args);
 if (args.Contains(PrecisionBench.Flag) || args.Contains(PrecisionBench.AccuracyFlag) || args.Contains(PrecisionBench.ChildFlag))
     return PrecisionBench.Run(args);
 
@@ -50,18 +53,21 @@ if (args.Contains("--memory"))
     return 0;
 }
 TorchRuntime.EnsureLoaded();
+// libtorch's own thread count, before the bench sets its own: the defaults rows run at it, as a user's process would.
+var libTorchDefault = torch.get_num_threads();
 torch.set_num_threads(settings.Threads);
 var total = System.Diagnostics.Stopwatch.StartNew();
 void Log(string message) => Console.Error.WriteLine($"[{total.Elapsed:mm\\:ss}] {message}");
 
 var header = RunHeader.Read(args);
 Log($"commit {header.Commit}; {header.CpuModel}, SIMD {string.Join(" ", header.SimdFlags)}; libtorch kernels {header.TorchCpuCapability ?? "unknown"}; load {header.LoadAverage}");
-Log($"threads {torch.get_num_threads()}, {(settings.Tiny ? "tiny" : settings.Quick ? "quick" : "full")} run");
+Log($"threads {torch.get_num_threads()} (libtorch's own: {libTorchDefault}), {(settings.Tiny ? "tiny" : settings.Quick ? "quick" : "full")} run");
 var peak = new PeakProbe(settings.PeakSides, settings.PeakRepeats);
 Log($"TorchSharp FP32 matmul peak, first round: {peak.Sample():F1} GFLOP/s");
 
 var results = new List<SizeResult>();
 PyTorchResult? pyTorch = null;
+PyTorchResult? pyTorchAsStarted = null;
 foreach (var size in settings.Sizes)
 {
     var result = new SizeResult(size);
@@ -97,16 +103,32 @@ foreach (var size in settings.Sizes)
     result.PipelineFit = (double)trained / Timing.Median(fits.Select(f => f.Seconds).ToList());
     Log($"(b) pipeline Fit, check off {result.PipelineFit:F1} images/s [{string.Join(", ", fits.Select(f => $"{f.Seconds:F2} (read {f.ReadSeconds:F2})"))} s]");
 
-    // ... and the same with the defaults, as a user gets it.
+    // ... and the same with the defaults, as a user gets it: CnnOptions' defaults (the learnability check on, nothing
+    // about scoring set, no bfloat16 lift) and libtorch at its own thread count. Its model scores in the defaults rows of (d).
+    torch.set_num_threads(libTorchDefault);
     var defaultFits = new List<double>();
+    TransformerChain<CnnTransformer>? defaultModel = null;
     for (var i = 0; i < size.Repeats; i++)
     {
-        var (m, timing) = PipelineRuns.FitFromPng(set, size.Epochs, settings.BatchSize, checkLearnable: true);
-        m.LastTransformer.Dispose();
+        defaultModel?.LastTransformer.Dispose();
+        (defaultModel, var timing) = PipelineRuns.FitFromPng(set, size.Epochs, settings.BatchSize, checkLearnable: true);
         defaultFits.Add(timing.Seconds);
     }
     result.PipelineFitDefaults = trained / Timing.Median(defaultFits);
     Log($"(b) pipeline Fit, defaults {result.PipelineFitDefaults:F1} images/s [{string.Join(", ", defaultFits.Select(f => f.ToString("F2")))} s]");
+    {
+        var scored = size.ScoreImages;
+        var defaultsMl = new MLContext(seed: 1);
+        var asFitted = defaultModel!.LastTransformer;
+        var defaultFeatures = set.FeatureView(defaultsMl, scored);
+        PipelineRuns.Consume(asFitted.Transform(set.FeatureView(defaultsMl, Math.Min(scored, settings.BatchSize))));
+        result.TransformMemoryDefaults = scored / Timing.Median(Timing.Repeat(size.Repeats, () => PipelineRuns.Consume(asFitted.Transform(defaultFeatures))));
+        var defaultRows = set.RowsView(defaultsMl, scored);
+        result.TransformPngDefaults = scored / Timing.Median(Timing.Repeat(size.Repeats, () => PipelineRuns.Consume(defaultModel.Transform(defaultRows))));
+        Log($"(d) Transform as Fit returned it: in memory {result.TransformMemoryDefaults:F1}, from PNG {result.TransformPngDefaults:F1} images/s");
+        asFitted.Dispose();
+    }
+    torch.set_num_threads(settings.Threads);
 
     // A profiling row, not a target: run once.
     var (memoryModel, memoryTiming) = PipelineRuns.FitFromMemory(set, size.Epochs, settings.BatchSize);
@@ -122,13 +144,16 @@ foreach (var size in settings.Sizes)
     var n = size.ScoreImages;
     plain.Score(Math.Min(n, settings.BatchSize));
     result.PlainForward = n / Timing.Median(Timing.Repeat(size.Repeats, () => plain.Score(n)));
-    var cnn = model!.LastTransformer;
+    // Tuned: the scoring engine at the bench's thread count, as PyTorch's tuned row is.
+    var tuned = model!.WithScoringEngine(ScoringEngine.OnnxRuntime, settings.Threads);
+    model!.LastTransformer.Dispose();
+    var cnn = tuned.FindCnn();
     var scoringMl = new MLContext(seed: 1);
     var features = set.FeatureView(scoringMl, n);
     PipelineRuns.Consume(cnn.Transform(set.FeatureView(scoringMl, Math.Min(n, settings.BatchSize))));
     result.TransformMemory = n / Timing.Median(Timing.Repeat(size.Repeats, () => PipelineRuns.Consume(cnn.Transform(features))));
     var pngRows = set.RowsView(scoringMl, n);
-    result.TransformPng = n / Timing.Median(Timing.Repeat(size.Repeats, () => PipelineRuns.Consume(model.Transform(pngRows))));
+    result.TransformPng = n / Timing.Median(Timing.Repeat(size.Repeats, () => PipelineRuns.Consume(tuned.Transform(pngRows))));
     Log($"(d) plain forward {result.PlainForward:F1}, Transform in memory {result.TransformMemory:F1}, Transform from PNG {result.TransformPng:F1} images/s");
     cnn.Dispose();
     // The peak again, beside the scoring rows it divides.
@@ -145,6 +170,15 @@ foreach (var size in settings.Sizes)
             pyTorch ??= py;
             Log($"(c) PyTorch train {py.TrainImagesPerSecond:F1}, eval {py.ScoreImagesPerSecond:F1} images/s");
         }
+        // PyTorch as it starts: its own thread count, without the variables MlNetCnn set in this process.
+        var asStarted = PyTorchRunner.Run(settings, size, set, matmul: false, asItStarts: true);
+        if (asStarted is not null)
+        {
+            result.PyTorchTrainAsStarted = asStarted.TrainImagesPerSecond;
+            result.PyTorchScoreAsStarted = asStarted.ScoreImagesPerSecond;
+            pyTorchAsStarted ??= asStarted;
+            Log($"(c) PyTorch as it starts ({asStarted.Threads} threads): train {asStarted.TrainImagesPerSecond:F1}, eval {asStarted.ScoreImagesPerSecond:F1} images/s");
+        }
     }
 }
 
@@ -154,7 +188,7 @@ if (settings.MemoryImages > 0)
     Log($"memory probe: {settings.MemoryEpochs} epochs of Fit at 64×64 over {settings.MemoryImages} images");
     memory = MemoryProbe.Run(64, settings.MemoryImages, settings.MemoryEpochs, settings.Threads);
 }
-var (table, errors) = Report.Build(settings, header, RunHeader.ReadLoadAverage(), results, peak, pyTorch, memory);
+var (table, errors) = Report.Build(settings, header, RunHeader.ReadLoadAverage(), results, peak, pyTorch, pyTorchAsStarted, libTorchDefault, memory);
 Console.WriteLine(table);
 if (settings.ResultsMarkdown is { } path)
     File.WriteAllText(path, table);

@@ -14,7 +14,7 @@ internal static class Report
     public static double ForwardGflop(int side) => NetworkShape.Default.ForwardFlops(new ImageGeometry(ImageSet.Channels, side, side)) / 1e9;
 
     public static (string Markdown, IReadOnlyList<string> Errors) Build(BenchSettings settings, RunHeader header, string loadAtEnd,
-        IReadOnlyList<SizeResult> results, PeakProbe peak, PyTorchResult? pyTorch, MemoryReport? memory)
+        IReadOnlyList<SizeResult> results, PeakProbe peak, PyTorchResult? pyTorch, PyTorchResult? pyTorchAsStarted, int libTorchDefault, MemoryReport? memory)
     {
         var s = new StringBuilder();
         var errors = new List<string>();
@@ -30,7 +30,10 @@ internal static class Report
         }
 
         s.Append(header.ToMarkdown(loadAtEnd));
-        s.AppendLine($"- **Settings:** threads {settings.Threads} (torch.set_num_threads in TorchSharp and PyTorch); batch {settings.BatchSize}; Adam lr {CnnOptions.DefaultLearningRate}; " +
+        s.AppendLine($"- **Settings:** tuned rows: threads {settings.Threads} (torch.set_num_threads in TorchSharp and PyTorch); defaults rows: each side as it starts " +
+            $"(MlNetCnn with CnnOptions' defaults and libtorch's own {libTorchDefault} thread(s); PyTorch without set_num_threads, " +
+            $"{(pyTorchAsStarted is null ? "not run" : $"{pyTorchAsStarted.Threads} thread(s)")}, and without the oneDNN cap and OMP_WAIT_POLICY MlNetCnn sets in its own process); " +
+            $"every timing on both sides a warm-up, then the median of the repeats inside one process; batch {settings.BatchSize}; Adam lr {CnnOptions.DefaultLearningRate}; " +
             $"BCEWithLogits; network NetworkShape.Default; {ImageSet.Channels}-channel images{(settings.Tiny ? "; **--tiny: a check that every row runs, not a measurement**" : "")}");
         s.AppendLine($"- **PyTorch:** {(pyTorch is null ? "not run" : $"{pyTorch.Version} ({pyTorch.Threads} threads), kernels for {pyTorch.CpuCapability ?? "unknown"}, BLAS: {pyTorch.Blas}")}");
         s.AppendLine($"- **FP32 peak** (TorchSharp `torch.matmul`, square sides {string.Join(", ", settings.PeakSides)}, {settings.PeakRepeats} repeat(s) each, " +
@@ -59,23 +62,29 @@ internal static class Report
         Row("forward GFLOP per image", "NetworkShape.ForwardFlops at this geometry (multiply-add = 2)", r => ForwardGflop(r.Size.Side).ToString("F4", CultureInfo.InvariantCulture));
         Row("(a) plain TorchSharp train", "CnnNetwork + Adam over a tensor in memory", r => F(r.PlainTrain));
         Row("(b) pipeline Fit, check off", "LoadImages→Resize→ExtractPixels→CnnEstimator from PNG (images streamed; learnability check off)", r => F(r.PipelineFit));
-        Row("(b) pipeline Fit, defaults", "the same with CnnOptions' defaults: the learnability check on", r => F(r.PipelineFitDefaults));
+        Row("(b) pipeline Fit, defaults", "the same with CnnOptions' defaults (the learnability check on) and libtorch's own thread count", r => F(r.PipelineFitDefaults));
         Row("learnability check", "seconds it adds to one Fit (default on; a fixed cost, not per image)", r => $"{r.CheckSeconds:F2} s");
         Row("(b') CnnEstimator Fit, in memory", "CnnEstimator over extracted float vectors (check off; run once)", r => F(r.MemoryFit));
         Row("(c) PyTorch train", $"same network, batch, Adam, threads{(pyTorch is null ? "" : $"; BLAS: {pyTorch.BlasInfo ?? "unknown"}")}", r => F(r.PyTorchTrain));
+        Row("(c) PyTorch train, as it starts", "the same script without torch.set_num_threads, in the environment the bench was launched with", r => F(r.PyTorchTrainAsStarted));
         Row("(c) PyTorch's FP32 matmul peak", pyTorch is null ? "not run" : $"best `torch.matmul` in PyTorch, same sides ({pyTorch.MatmulSide}² best), GFLOP/s: its BLAS, not its convolutions",
             _ => F(pyTorch?.MatmulGflops));
         Row("image stages alone", "decode+resize+extract, cursor to the end", r => F(r.ImageStages));
         Row("(d) plain forward", "TorchSharp eval + no_grad, batch 32", r => F(r.PlainForward));
-        Row("(d) Transform, in memory", "CnnTransformer.Transform over float vectors, consumed (the default engine: ONNX Runtime)", r => F(r.TransformMemory));
-        Row("(d) Transform, from PNG", "whole fitted pipeline's Transform, consumed (ONNX Runtime)", r => F(r.TransformPng));
+        Row("(d) Transform, in memory", "CnnTransformer.Transform over float vectors, consumed (ONNX Runtime, ScoringThreads = the threads above)", r => F(r.TransformMemory));
+        Row("(d) Transform, from PNG", "whole fitted pipeline's Transform, consumed (the same engine)", r => F(r.TransformPng));
         Row("(d) PyTorch eval", "eval + no_grad, batch 32", r => F(r.PyTorchScore));
+        Row("(d) Transform, defaults", "the defaults Fit's model as Fit returned it (ONNX Runtime, ScoringThreads unset), in memory", r => F(r.TransformMemoryDefaults));
+        Row("(d) Transform from PNG, defaults", "the same model's whole pipeline", r => F(r.TransformPngDefaults));
+        Row("(d) PyTorch eval, as it starts", "eval + no_grad, batch 32, PyTorch's own thread count", r => F(r.PyTorchScoreAsStarted));
         Row("**pipeline / plain**", "check off; target ≥ 0.95", r => R(r.PipelineFit / r.PlainTrain));
         Row("pipeline with defaults / plain", "check on", r => R(r.PipelineFitDefaults / r.PlainTrain));
-        Row("**pipeline / PyTorch**", "check off; target ≥ 1.0", r => R(r.PipelineFit / r.PyTorchTrain));
+        Row("**pipeline / PyTorch, both tuned**", "check off, both at the threads above; target ≥ 1.0", r => R(r.PipelineFit / r.PyTorchTrain));
+        Row("**pipeline / PyTorch, both at defaults**", "MlNetCnn's defaults against PyTorch as it starts", r => R(r.PipelineFitDefaults / r.PyTorchTrainAsStarted));
         Row("**Transform / plain forward**", "in memory; target ≥ 0.9", r => R(r.TransformMemory / r.PlainForward));
         Row("Transform from PNG / plain forward", "includes decoding", r => R(r.TransformPng / r.PlainForward));
-        Row("**Transform / PyTorch**", "in memory; target ≥ 1.2", r => R(r.TransformMemory / r.PyTorchScore));
+        Row("**Transform / PyTorch, both tuned**", "in memory; target ≥ 1.2", r => R(r.TransformMemory / r.PyTorchScore));
+        Row("**Transform / PyTorch, both at defaults**", "in memory; MlNetCnn's model as Fit returned it against PyTorch as it starts", r => R(r.TransformMemoryDefaults / r.PyTorchScoreAsStarted));
         Row("plain TorchSharp / PyTorch", "training", r => R(r.PlainTrain / r.PyTorchTrain));
         Row("scoring % of FP32 peak", "Transform in memory × GFLOP/image ÷ the peak above; target ≥ 40 % at 244; above 100 % fails the run",
             r => Percent(r, "scoring (Transform in memory)", r.TransformMemory));

@@ -18,6 +18,12 @@ internal sealed record RunHeader(DateTime StartedUtc, string Commit, string CpuM
     // (ONEDNN_MAX_CPU_ISA and OMP_WAIT_POLICY are shown whether the user set them or MlNetCnn's defaults did.)
     private static readonly string[] IsaVariables = ["ATEN_CPU_CAPABILITY", "DNNL_MAX_CPU_ISA", "ONEDNN_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS", "OMP_WAIT_POLICY"];
 
+    /// <summary>The environment this process was launched with: /proc/self/environ does not see setenv, so what MlNetCnn sets is not in it.</summary>
+    public static readonly IReadOnlyDictionary<string, string> LaunchEnvironment = File.Exists("/proc/self/environ")
+        ? File.ReadAllText("/proc/self/environ").Split('\0', StringSplitOptions.RemoveEmptyEntries)
+            .Select(e => e.Split('=', 2)).Where(p => p.Length == 2).GroupBy(p => p[0]).ToDictionary(g => g.Key, g => g.First()[1])
+        : new Dictionary<string, string>();
+
     /// <summary>Reads the machine and the checkout; call once TorchSharp's native libraries are loaded.</summary>
     public static RunHeader Read(string[] args)
     {
@@ -34,9 +40,14 @@ internal sealed record RunHeader(DateTime StartedUtc, string Commit, string CpuM
             ReadLoadAverage(), "dotnet run -c Release --project bench/MlNetCnn.Bench" + (args.Length > 0 ? " -- " + string.Join(' ', args) : ""));
     }
 
-    /// <summary>The first three fields of /proc/loadavg (1, 5 and 15 minutes), or "unknown".</summary>
-    public static string ReadLoadAverage() =>
-        File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
+    /// <summary>/proc/loadavg's load (1, 5 and 15 minutes) and its running and total tasks, "0.52 1.10 0.98 (3/412 tasks running)"; or "unknown".</summary>
+    public static string ReadLoadAverage()
+    {
+        if (!File.Exists("/proc/loadavg"))
+            return "unknown";
+        var fields = File.ReadAllText("/proc/loadavg").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return string.Join(" ", fields.Take(3)) + (fields.Length > 3 ? $" ({fields[3]} tasks running)" : "");
+    }
 
     /// <summary>The header block, as Markdown.</summary>
     public string ToMarkdown(string loadAtEnd)
@@ -49,7 +60,8 @@ internal sealed record RunHeader(DateTime StartedUtc, string Commit, string CpuM
         s.AppendLine($"- **CPU:** {CpuModel}, {LogicalCpus} logical CPUs; SIMD flags: {(SimdFlags.Count == 0 ? "none of " + string.Join(", ", SimdFlagNames) : string.Join(", ", SimdFlags))}");
         s.AppendLine($"- **libtorch (TorchSharp):** kernels for {TorchCpuCapability ?? "unknown"} (at::get_cpu_capability), {TorchBlas ?? "BLAS unknown"}; " +
             (IsaOverrides.Count == 0 ? "no instruction-set override in the environment" : "overrides: " + string.Join(", ", IsaOverrides)));
-        s.AppendLine($"- **Load average** (1, 5, 15 min): {LoadAverage} at the start, {loadAtEnd} at the end");
+        s.AppendLine($"- **Load average** (1, 5, 15 min; /proc/loadavg): {LoadAverage} at the start, {loadAtEnd} at the end, on {LogicalCpus} logical CPUs: " +
+            "a 1-minute load above the CPU count means other work shared them");
         return s.ToString();
     }
 

@@ -13,6 +13,10 @@ internal sealed record SizeResult(SizeSettings Size)
     public double TransformMemory { get; set; }
     public double TransformPng { get; set; }
     public double? PyTorchScore { get; set; }
+    public double? PyTorchTrainAsStarted { get; set; }
+    public double? PyTorchScoreAsStarted { get; set; }
+    public double TransformMemoryDefaults { get; set; }
+    public double TransformPngDefaults { get; set; }
     public FitTiming PipelineSplit { get; set; } = new(0, 0);
     public FitTiming MemorySplit { get; set; } = new(0, 0);
     public double PlainTrainSeconds { get; set; }

@@ -107,6 +107,7 @@ public sealed class CnnEstimator : IEstimator<CnnTransformer>
     /// <summary>Reads <paramref name="input"/>, trains the network and returns the trained transformer.</summary>
     public CnnTransformer Fit(IDataView input)
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         if (!options.HasValidation && (options.EarlyStoppingPatience is not null || options.ThresholdSelection != ThresholdSelection.Fixed))
             throw new ArgumentException("Early stopping and threshold selection measure a validation set: give ValidationSet or ValidationFraction.", nameof(options));
         var seed = options.Seed ?? host.Rand.Next();
@@ -138,13 +139,16 @@ public sealed class CnnEstimator : IEstimator<CnnTransformer>
             trainOptions.LearningRate = Math.Max(search.SuggestedLearningRate, options.MinimumLearningRate);
             channel.Info(DescribeSearch(search) + $" Training at {trainOptions.LearningRate:G3} (AutoLearningRate).");
         }
-        var result = new CnnTrainer(channel, trainOptions, seed, kind).Fit(train, validation);
+        var result = new CnnTrainer(channel, trainOptions, seed, kind, clock).Fit(train, validation);
         TrainedNetwork trained;
         using (var network = result.Network)
             trained = kind.Capture(network);
         // A network without an ONNX form (TorchScript, a user's factory) scores with LibTorch, and says so in the zip.
         var engine = CnnScorer.EngineFor(trained, options.ScoringEngine);
         var scorer = new CnnScorer(host, geometry, trained, engine, options.ScoringThreads);
+        if (options.UsesTimeBudget)
+            channel.Info(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"Fit took {clock.Elapsed.TotalSeconds:F1} s of a {options.TrainingTime!.Value.TotalSeconds:0.#} s time budget ({result.History.Count} epochs)."));
         var report = new TrainingReport(result.History, result.BestEpoch, search, unreadable, 0, trained.TrainedPrecision, result.Precision.Reason);
         return new CnnTransformer(host, scorer, options.FeatureColumnName, result.Threshold, options.BatchSize, ClassNames.From(options), report);
     }

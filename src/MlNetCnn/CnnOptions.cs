@@ -37,6 +37,8 @@ public sealed class CnnOptions
     public const int DefaultPlateauPatience = 2;
     /// <summary>Default of <see cref="PlateauFactor"/>.</summary>
     public const double DefaultPlateauFactor = 0.1;
+    /// <summary>Fit ends within this share of <see cref="TrainingTime"/>, either side (unless early stopping ends it sooner): 0.1.</summary>
+    public const double TrainingTimeTolerance = 0.10;
     /// <summary>Default of <see cref="Precision"/>.</summary>
     public const Precision DefaultPrecision = MlNetCnn.Precision.Float32;
 
@@ -71,9 +73,36 @@ public sealed class CnnOptions
     [Category("data")]
     public string? NegativeClassName { get; set; }
 
-    /// <summary>Passes over the training data. Default 10.</summary>
+    /// <summary>
+    /// Passes over the training data. Default 10. Set, it wins over <see cref="TrainingTime"/>: the run trains exactly
+    /// these epochs, as without a budget.
+    /// </summary>
     [Category("optimiser")]
-    public int Epochs { get; set; } = DefaultEpochs;
+    public int Epochs
+    {
+        get => epochs ?? DefaultEpochs;
+        set => epochs = value;
+    }
+
+    private int? epochs;
+
+    /// <summary>Whether <see cref="Epochs"/> was set (to any value, the default's included), so that it wins over <see cref="TrainingTime"/>.</summary>
+    internal bool EpochsGiven => epochs is not null;
+
+    /// <summary>
+    /// A time budget for Fit, from its start to the returned model (reading the images, the checks, every epoch with its
+    /// validation pass, and the final scoring passes): Fit ends within 10 % of it. The first epoch is timed; from its
+    /// speed the epochs that fit are fixed once, the schedule is sized to them, and the log says how many ("fixed 36
+    /// epochs"): a rerun with <see cref="Epochs"/> set to that number gives the same model, bit for bit. Early stopping
+    /// may end the run sooner. Should the later epochs run much slower than the first (a machine that became busy), the
+    /// run stops before the budget is overrun and says so. Not used when <see cref="Epochs"/> is set. Null (the
+    /// default): train <see cref="Epochs"/> epochs.
+    /// </summary>
+    [Category("optimiser")]
+    public TimeSpan? TrainingTime { get; set; }
+
+    /// <summary>Whether the epochs come from <see cref="TrainingTime"/>: a budget is set and <see cref="Epochs"/> is not.</summary>
+    internal bool UsesTimeBudget => TrainingTime is not null && !EpochsGiven;
 
     /// <summary>Images per training step and per scoring forward pass. At least 2 (batch norm needs two rows). Default 32.</summary>
     [Category("optimiser")]
@@ -339,6 +368,8 @@ public sealed class CnnOptions
             throw new ArgumentException("FeatureColumnName must name a column.", nameof(FeatureColumnName));
         if (Epochs < 1)
             throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "Epochs must be at least 1.");
+        if (TrainingTime is { } time && !(time > TimeSpan.Zero && time <= MaxTrainingTime))
+            throw new ArgumentOutOfRangeException(nameof(TrainingTime), TrainingTime, $"TrainingTime must be positive and at most {MaxTrainingTime.TotalDays:F0} days when given.");
         if (BatchSize < 2)
             throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "BatchSize must be at least 2: batch normalisation needs two rows per step.");
         if (!(LearningRate > 0) || double.IsInfinity(LearningRate))
@@ -392,6 +423,9 @@ public sealed class CnnOptions
             throw new ArgumentOutOfRangeException(nameof(RandomShiftPixels), RandomShiftPixels, "RandomShiftPixels must be 0 or more.");
         if (ResumeFromCheckpoint && string.IsNullOrWhiteSpace(CheckpointFolder))
             throw new ArgumentException("ResumeFromCheckpoint needs a CheckpointFolder.", nameof(ResumeFromCheckpoint));
+        if (UsesTimeBudget && ResumeFromCheckpoint)
+            throw new ArgumentException("ResumeFromCheckpoint continues a run of known length, but TrainingTime fixes the epochs only once the first epoch is timed. " +
+                "Set Epochs to the number the first run fixed (its log says \"fixed N epochs\"), or leave TrainingTime unset.", nameof(ResumeFromCheckpoint));
         ArgumentNullException.ThrowIfNull(AlarmsAsErrors, nameof(AlarmsAsErrors));
         if (Callbacks.Any(c => c is null))
             throw new ArgumentException($"Callbacks holds a null entry (position {Callbacks.IndexOf(null!)}); add callback objects only.", nameof(Callbacks));
@@ -410,6 +444,9 @@ public sealed class CnnOptions
         if (threads is < 1 or > MaxScoringThreads)
             throw new ArgumentOutOfRangeException(nameof(ScoringThreads), threads, $"ScoringThreads must be in [1, {MaxScoringThreads}] when given.");
     }
+
+    /// <summary>The longest <see cref="TrainingTime"/> accepted.</summary>
+    internal static readonly TimeSpan MaxTrainingTime = TimeSpan.FromDays(30);
 
     /// <summary>The most scoring threads accepted (and stored in a model).</summary>
     internal const int MaxScoringThreads = 1024;

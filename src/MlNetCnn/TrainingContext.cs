@@ -13,8 +13,10 @@ public sealed class TrainingContext
     private double learningRate;
 
     internal TrainingContext(int epochs, int batchesPerEpoch, double learningRate, List<EpochRecord> history, TrainingNetwork network, TrainingOptimizer optimizer,
-        Precision precision = Precision.Float32, string precisionReason = "Precision Float32.")
+        Precision precision = Precision.Float32, string precisionReason = "Precision Float32.", TimeSpan? timeBudget = null, System.Diagnostics.Stopwatch? fitClock = null)
     {
+        TimeBudget = timeBudget;
+        this.fitClock = fitClock ?? System.Diagnostics.Stopwatch.StartNew();
         Network = network;
         Optimizer = optimizer;
         Precision = precision;
@@ -53,8 +55,22 @@ public sealed class TrainingContext
     /// <summary>The epoch under way, 1-based; 0 before the first.</summary>
     public int Epoch { get; internal set; }
 
-    /// <summary>The epochs the run is set to train (<see cref="CnnOptions.Epochs"/>).</summary>
-    public int Epochs { get; }
+    /// <summary>
+    /// The epochs the run is set to train: <see cref="CnnOptions.Epochs"/>, or under a <see cref="TimeBudget"/> the
+    /// epochs that fit, fixed at the end of epoch 1 (during epoch 1, an estimate from its batches so far).
+    /// </summary>
+    public int Epochs { get; internal set; }
+
+    /// <summary>The run's time budget (<see cref="CnnOptions.TrainingTime"/>) when it sets the epochs; null otherwise.</summary>
+    public TimeSpan? TimeBudget { get; }
+
+    /// <summary>Time since Fit began (reading the images and the checks before epoch 1 included).</summary>
+    public TimeSpan Elapsed => fitClock.Elapsed;
+
+    /// <summary>What is left of <see cref="TimeBudget"/> (zero once it is spent); null without a budget.</summary>
+    public TimeSpan? TimeLeft => TimeBudget is { } budget ? (budget > Elapsed ? budget - Elapsed : TimeSpan.Zero) : null;
+
+    private readonly System.Diagnostics.Stopwatch fitClock;
 
     /// <summary>The batch just trained, 1-based within its epoch; 0 outside <see cref="ITrainingCallback.OnBatchEnd"/>.</summary>
     public int Batch { get; internal set; }
@@ -132,6 +148,16 @@ public sealed class TrainingContext
     /// <summary>Whether a stop was requested.</summary>
     public bool StopRequested { get; private set; }
 
-    /// <summary>Ends training after the current epoch (it is finished, measured and recorded); Fit then returns the model.</summary>
-    public void RequestStop() => StopRequested = true;
+    /// <summary>Why the first stop was requested, as its caller said; null when none was, or none was said.</summary>
+    public string? StopReason { get; private set; }
+
+    /// <summary>
+    /// Ends training after the current epoch (it is finished, measured and recorded); Fit then returns the model.
+    /// <paramref name="reason"/>, when given, is logged and kept in <see cref="StopReason"/> (the first one given).
+    /// </summary>
+    public void RequestStop(string? reason = null)
+    {
+        StopReason ??= reason;
+        StopRequested = true;
+    }
 }

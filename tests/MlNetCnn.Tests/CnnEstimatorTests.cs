@@ -117,7 +117,7 @@ public sealed class CnnEstimatorTests : IClassFixture<TrainedModel>
         Assert.Equal(NumberDataViewType.Single, SchemaShapes.Find(output, CnnTransformer.ScoreColumnName)!.Value.ItemType);
         Assert.Equal(NumberDataViewType.Single, SchemaShapes.Find(output, CnnTransformer.ProbabilityColumnName)!.Value.ItemType);
         Assert.Equal(BooleanDataViewType.Instance, SchemaShapes.Find(output, CnnTransformer.PredictedLabelColumnName)!.Value.ItemType);
-        Assert.NotNull(SchemaShapes.Find(output, "Label"));
+        Assert.Equal(SchemaShapes.Find(input, "Label"), SchemaShapes.Find(output, "Label"));
     }
 
     private sealed class SynchronousProgress<T> : IProgress<T>

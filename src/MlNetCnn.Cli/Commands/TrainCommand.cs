@@ -88,10 +88,12 @@ internal sealed class TrainCommand
         {
             trainFolder = listedTrain.LeaveOut(Reasons(listedTrain, leftOut, RowSet.Training), skipBadImages, "training");
             validFolder = listedValid.LeaveOut(Reasons(listedValid, leftOut, RowSet.Validation), skipBadImages, "validation");
-            Announce(options, trainFolder, validFolder, fittedImages);
+            Announce(s, options, trainFolder, validFolder, fittedImages);
         }));
         if (options.Precision != Precision.Float32)
             options.Callbacks.Add(new TrainingBeginCallback(context => console.Out.WriteLine(context.PrecisionReason)));
+        var length = new RunLength(console.Out.WriteLine);
+        options.Callbacks.Add(length);
         var progress = new TrainingProgressView(console);
         // Cached when they fit (unless the flag says): the same model, without a decoder beside training every epoch.
         options.CacheImages = own.CacheImages ?? (long)(listedTrain.Rows.Count + listedValid.Rows.Count) * fittedImages.Geometry.Size * sizeof(float) <= TrainTable.DefaultCacheBudgetBytes;
@@ -136,12 +138,12 @@ internal sealed class TrainCommand
             Plots.WriteCurves(files.Curves, history, cnn.Report.BestEpoch);
             Plots.WriteRoc(files.Roc, evaluation, $"validation: {validFolder}");
             ErrorSheet.Write(files.Errors, ml, model, evaluation);
-            MetricsFile.Write(files.Metrics, evaluation, Describe(s, options, trainFolder, trainingSeconds, history, cnn, fittedImages), history,
+            MetricsFile.Write(files.Metrics, evaluation, Describe(s, options, trainFolder, trainingSeconds, history, cnn, fittedImages, length), history,
                 skipBadImages ? new Dictionary<string, IReadOnlyList<SkippedImage>> { ["train"] = trainFolder.Skipped, ["valid"] = validFolder.Skipped } : null,
                 new Dictionary<string, IReadOnlyList<IgnoredFile>> { ["train"] = trainFolder.Ignored, ["valid"] = validFolder.Ignored });
             console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"Validation accuracy {evaluation.Metrics.Accuracy:F4}, AUC {evaluation.Metrics.AreaUnderRocCurve:F4}; " +
-                $"training took {trainingSeconds:F1} s ({MeanImagesPerSecond(history):F0} images/s), the whole command {clock.Elapsed.TotalSeconds:F1} s."));
+                $"{length.Describe(trainingSeconds)} ({MeanImagesPerSecond(history):F0} images/s), the whole command {DurationText.Describe(clock.Elapsed)}."));
             console.Out.WriteLine($"Wrote {files.Model}, {files.Curves}, {files.Roc}, {files.Errors}, {files.Metrics}.");
             return CliApp.Success;
         }
@@ -153,7 +155,7 @@ internal sealed class TrainCommand
 
     // What the run trains on, once the library has read the images: after every input check (the images' too), so
     // that bad input gives its one error line alone.
-    private void Announce(CnnOptions o, LabelledFolder trainFolder, LabelledFolder validFolder, CnnImageTransformer images)
+    private void Announce(TrainSettings s, CnnOptions o, LabelledFolder trainFolder, LabelledFolder validFolder, CnnImageTransformer images)
     {
         IgnoredNote.Write(console.Error, trainFolder.Ignored, trainFolder.Path, "training", "all in metrics.json");
         // A held-out share lists no files of its own: its folder's were named as the training folder's.
@@ -162,9 +164,13 @@ internal sealed class TrainCommand
         SkipWarning.Write(console.Error, validFolder.Skipped, validFolder.ListedCount, "validation images", "all in metrics.json");
         console.Out.WriteLine($"Training on {trainFolder}; validating on {validFolder}.");
         console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Images {images.Describe()}; network {(o.Backbone is { } backbone ? $"{backbone.Name} backbone + linear head, fine-tuning {DescribeFineTuning(o)}" : o.CustomNetwork?.ToString() ?? o.Network.ToString())}; {o.Epochs} epochs, batch {o.BatchSize}, " +
+            $"Images {images.Describe()}; network {(o.Backbone is { } backbone ? $"{backbone.Name} backbone + linear head, fine-tuning {DescribeFineTuning(o)}" : o.CustomNetwork?.ToString() ?? o.Network.ToString())}; {RunPlan(s, o)}, batch {o.BatchSize}, " +
             $"learning rate {(o.AutoLearningRate ? "auto (range test first)" : o.LearningRate)} ({o.LearningRateSchedule}), seed {o.Seed}."));
     }
+
+    // What sets the run's length: the epochs given (or a default of the command's), else the time budget.
+    private static string RunPlan(TrainSettings s, CnnOptions o) =>
+        s[nameof(CnnOptions.Epochs)] is null && o.TrainingTime is { } time ? $"a {DurationText.Describe(time)} time budget" : $"{o.Epochs} epochs";
 
     // The rows of one input the library left out, as the reasons of the folder's images: an input's positions are the
     // indices of the rows it was loaded from.
@@ -211,7 +217,8 @@ internal sealed class TrainCommand
         null => $"The checkpoint in '{folder}' already held all {epochsInHistory} epochs: nothing left to train.",
     };
 
-    private static JsonObject Describe(TrainSettings s, CnnOptions options, LabelledFolder trainFolder, double seconds, IReadOnlyList<EpochRecord> history, CnnTransformer cnn, CnnImageTransformer images) => new()
+    private static JsonObject Describe(TrainSettings s, CnnOptions options, LabelledFolder trainFolder, double seconds, IReadOnlyList<EpochRecord> history, CnnTransformer cnn, CnnImageTransformer images,
+        RunLength length) => new()
     {
         ["train"] = Path.GetFullPath(trainFolder.Path),
         ["trainCount"] = trainFolder.Rows.Count,
@@ -219,7 +226,8 @@ internal sealed class TrainCommand
         ["images"] = images.Describe(),
         ["channels"] = images.Channels,
         ["imagesCached"] = options.CacheImages,
-        ["epochs"] = options.Epochs,
+        ["epochs"] = length.PlannedEpochs,
+        ["timeBudget"] = length.ToJson(seconds),
         ["batchSize"] = options.BatchSize,
         ["learningRate"] = history.Count > 0 ? history[0].LearningRate : options.LearningRate,
         ["learningRateSearch"] = cnn.Report.LearningRateSearch is { } search

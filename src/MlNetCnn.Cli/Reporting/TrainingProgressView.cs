@@ -6,8 +6,9 @@ using Spectre.Console;
 namespace MlNetCnn.Cli.Reporting;
 
 /// <summary>
-/// Shows training as it runs. On a terminal: one Spectre.Console progress bar per epoch (batches, images/s, time left
-/// for the whole run). Elsewhere (redirected output, where a live bar prints nothing): one plain line per epoch.
+/// Shows training as it runs. On a terminal: one Spectre.Console progress bar per epoch (batches, images/s, and the
+/// time left: of the time budget when there is one, else for the whole run). Elsewhere (redirected output, where a
+/// live bar prints nothing): one plain line per epoch, with the time left of a budget.
 /// </summary>
 /// <remarks>Reports arrive synchronously on the training thread; <see cref="Progress{T}"/> would post them elsewhere and reorder them.</remarks>
 internal sealed class TrainingProgressView : IProgress<TrainingProgress>
@@ -55,7 +56,7 @@ internal sealed class TrainingProgressView : IProgress<TrainingProgress>
         if (live is null)
         {
             if (value.Completed is { } record)
-                console.Out.WriteLine(record.Describe(value.Epochs));
+                console.Out.WriteLine(record.Describe(value.Epochs) + (value.TimeLeft is { } left ? $"; {Clock(left)} left of the {Clock(value.TimeBudget!.Value)} budget" : ""));
             return;
         }
         if (task is null || taskEpoch != value.Epoch)
@@ -72,6 +73,10 @@ internal sealed class TrainingProgressView : IProgress<TrainingProgress>
 
     private string Label(TrainingProgress p)
     {
+        // Under a time budget, what is left of it (the epochs are fixed to fill it).
+        if (p.TimeLeft is { } left)
+            return string.Create(CultureInfo.InvariantCulture,
+                $"Epoch {p.Epoch}/{p.Epochs}  batch {p.Batch}/{p.Batches}  {p.ImagesPerSecond:F0} images/s  {Clock(left)} left of {Clock(p.TimeBudget!.Value)}");
         // Time left for the whole run, from the rate since the first report (image loading excluded).
         var share = (p.Epoch - 1 + (double)p.Batch / Math.Max(1, p.Batches)) / p.Epochs;
         if (!clock.IsRunning)
@@ -84,6 +89,8 @@ internal sealed class TrainingProgressView : IProgress<TrainingProgress>
         return string.Create(CultureInfo.InvariantCulture,
             $"Epoch {p.Epoch}/{p.Epochs}  batch {p.Batch}/{p.Batches}  {p.ImagesPerSecond:F0} images/s  ETA {(eta is { } t ? t.ToString(@"m\:ss", CultureInfo.InvariantCulture) : "…")}");
     }
+
+    private static string Clock(TimeSpan t) => t.ToString(t.TotalHours >= 1 ? @"h\:mm\:ss" : @"m\:ss", CultureInfo.InvariantCulture);
 
     /// <summary>A finished epoch, short enough to sit beside its bar.</summary>
     private static string Summary(EpochRecord r, int epochs)

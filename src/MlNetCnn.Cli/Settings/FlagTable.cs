@@ -12,7 +12,10 @@ internal sealed class FlagTable
     /// <summary>Flags that keep another name than the kebab-case of their setting, and how they differ.</summary>
     public IReadOnlyDictionary<string, FlagOverride> Overrides { get; init; } = new Dictionary<string, FlagOverride>();
 
-    /// <summary>The command line's own defaults, in the command line's form, where they differ from the options' initial values.</summary>
+    /// <summary>
+    /// The command line's own defaults, in the command line's form, where they differ from the options' initial values.
+    /// Null for a setting whose property cannot hold null: left to the options unless given (the library decides).
+    /// </summary>
     public IReadOnlyDictionary<string, object?> Defaults { get; init; } = new Dictionary<string, object?>();
 
     /// <summary>Settings the command sets itself (from its data), which are no flags.</summary>
@@ -31,4 +34,5 @@ internal sealed class FlagTable
 /// <param name="Inverted">The flag turns a true-by-default setting off (<c>--no-learnability-check</c>).</param>
 /// <param name="Word">A word the flag takes besides a value (<c>--lr auto</c>), which sets <see cref="WordSets"/> instead.</param>
 /// <param name="WordSets">The Boolean setting <see cref="Word"/> sets to true, and a value sets to false.</param>
-internal sealed record FlagOverride(string? Name = null, string? Help = null, bool Inverted = false, string? Word = null, string? WordSets = null);
+/// <param name="NoneWord">A word the flag takes besides a value that sets the setting to null (<c>--early-stopping off</c>).</param>
+internal sealed record FlagOverride(string? Name = null, string? Help = null, bool Inverted = false, string? Word = null, string? WordSets = null, string? NoneWord = null);

@@ -57,6 +57,8 @@ internal sealed class Setting
                 text.Add(Help);
             if (Override?.Word is { } word)
                 text.Add($"Or '{word}' (as {WordFlag ?? Override.WordSets}).");
+            if (Override?.NoneWord is { } none)
+                text.Add($"Or '{none}' for none.");
             if (Form.Hint is { } hint)
                 text.Add(char.ToUpperInvariant(hint[0]) + hint[1..] + ".");
             if (DefaultText() is { } shown)

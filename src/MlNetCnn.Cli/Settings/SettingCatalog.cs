@@ -119,7 +119,12 @@ internal sealed partial class SettingCatalog : IReadOnlyList<Setting>
     {
         var mine = settings.Where(s => s.Owner == options.GetType()).ToList();
         foreach (var setting in mine.Where(s => s.Parent is null))
+        {
+            // A null the property cannot hold (a table default of null): the options keep their own.
+            if (values[setting.Key] is null && !setting.AcceptsNull)
+                continue;
             setting.Property.SetValue(options, setting.Form.ToProperty(values[setting.Key], setting.Flag));
+        }
         foreach (var record in mine.Where(s => s.Parent is not null).GroupBy(s => s.Parent!))
         {
             var constructor = record.Key.PropertyType.GetConstructors().Single();
@@ -183,6 +188,8 @@ internal sealed partial class SettingCatalog : IReadOnlyList<Setting>
             var setting = settings.Single(s => s.Key == key);
             if (entry.Inverted && setting.Form.CliType != typeof(bool))
                 throw new InvalidOperationException($"{key} is inverted but is not a Boolean setting.");
+            if (entry.NoneWord is not null && !setting.AcceptsNull)
+                throw new InvalidOperationException($"{key}'s word '{entry.NoneWord}' sets null, which the setting does not take.");
             if (entry.WordSets is { } sets && settings.FirstOrDefault(s => s.Key == sets)?.Form.CliType != typeof(bool))
                 throw new InvalidOperationException($"{key}'s word '{entry.Word}' sets {sets}, which is no Boolean setting.");
         }

@@ -20,7 +20,7 @@ internal sealed class SettingFlags
         var create = typeof(SettingFlags).GetMethod(nameof(Create), BindingFlags.NonPublic | BindingFlags.Static)!;
         flags = catalog.Where(s => keys is null || keys.Contains(s.Key)).Select(s =>
         {
-            var type = s.Override?.Word is null ? s.Form.CliType : typeof(string);
+            var type = s.Override?.Word is null && s.Override?.NoneWord is null ? s.Form.CliType : typeof(string);
             var (option, read) = ((Option, Func<ParseResult, object?>))create.MakeGenericMethod(type).Invoke(null, [s])!;
             return (s, option, read);
         }).ToList();
@@ -50,6 +50,12 @@ internal sealed class SettingFlags
                 yield return (catalog.Find(sets)!, isWord);
                 continue;
             }
+            if (setting.Override?.NoneWord is { } none)
+            {
+                var text = (string)value!;
+                yield return (setting, string.Equals(text, none, StringComparison.OrdinalIgnoreCase) ? null : ParseScalar(text, setting, none));
+                continue;
+            }
             yield return (setting, setting.Override?.Inverted == true ? !(bool)value! : value);
         }
     }
@@ -57,7 +63,7 @@ internal sealed class SettingFlags
     private static (Option, Func<ParseResult, object?>) Create<T>(Setting setting)
     {
         var option = new Option<T>(setting.Flag) { Description = setting.Description };
-        if (setting.Form.Parser is { } parser && setting.Override?.Word is null)
+        if (setting.Form.Parser is { } parser && setting.Override?.Word is null && setting.Override?.NoneWord is null)
         {
             option.CustomParser = result => (T)parser(result)!;
             option.Arity = ArgumentArity.ExactlyOne;

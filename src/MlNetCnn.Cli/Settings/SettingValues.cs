@@ -89,7 +89,7 @@ internal class SettingValues
     {
         var json = new JsonObject();
         foreach (var setting in Catalog)
-            json[setting.Key] = JsonSerializer.SerializeToNode(values[setting.Key], setting.Form.CliType, JsonOptions);
+            json[setting.Key] = values[setting.Key] is { } value ? JsonSerializer.SerializeToNode(value, setting.Form.CliType, JsonOptions) : null;
         return json;
     }
 

@@ -62,6 +62,20 @@ internal sealed class ValueForm
         var plain = Nullable.GetUnderlyingType(type) ?? type;
         if (plain.IsEnum || Scalars.Contains(plain))
             return new ValueForm(type, type);
+        if (plain == typeof(TimeSpan))
+            return new ValueForm(type, typeof(string), (value, flag) => value is null ? null : ParseDuration((string)value, flag), value => value is null ? null : DurationText.Compact((TimeSpan)value))
+            {
+                Hint = "a duration such as 90s, 2m or 1m30s",
+                // Read when parsed, so that a duration that is none is a usage error, and kept as it is written back.
+                Parser = result =>
+                {
+                    var text = result.Tokens.Count == 0 ? "" : result.Tokens[0].Value;
+                    if (DurationText.TryParse(text) is { } time)
+                        return DurationText.Compact(time);
+                    result.AddError(DurationText.NotADuration(((OptionResult)result.Parent!).Option.Name, text));
+                    return null;
+                },
+            };
         if (plain == typeof(Color) && plain == type)
             return new ValueForm(type, typeof(string), (value, flag) => ParseColor((string)value!, flag), value => FormatColor((Color)value!))
             {
@@ -74,7 +88,7 @@ internal sealed class ValueForm
 
     // The types a flag takes as they are (System.CommandLine parses them; System.Text.Json reads and writes them).
     private static readonly HashSet<Type> Scalars =
-        [typeof(int), typeof(long), typeof(double), typeof(float), typeof(bool), typeof(string), typeof(TimeSpan)];
+        [typeof(int), typeof(long), typeof(double), typeof(float), typeof(bool), typeof(string)];
 
     private static readonly HashSet<Type> ListElements = [typeof(int), typeof(long), typeof(double), typeof(string)];
 
@@ -142,6 +156,11 @@ internal sealed class ValueForm
         }
         return array;
     }
+
+    /// <summary>A duration as <see cref="DurationText"/> reads it.</summary>
+    /// <exception cref="CliException">Not one; <paramref name="flag"/> names the flag.</exception>
+    public static TimeSpan ParseDuration(string text, string flag) =>
+        DurationText.TryParse(text) ?? throw new CliException(DurationText.NotADuration(flag, text));
 
     /// <summary>A colour name (as in CSS: "white", "black", "grey") or #RRGGBB.</summary>
     /// <exception cref="CliException">Neither; <paramref name="flag"/> names the flag.</exception>

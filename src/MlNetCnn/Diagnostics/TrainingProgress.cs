@@ -7,4 +7,11 @@ namespace MlNetCnn.Diagnostics;
 /// <param name="Batches">Training batches in this epoch.</param>
 /// <param name="ImagesPerSecond">Training images per second so far in this epoch.</param>
 /// <param name="Completed">The epoch's record once the epoch (with its validation) is done; null while it runs.</param>
-public sealed record TrainingProgress(int Epoch, int Epochs, int Batch, int Batches, double ImagesPerSecond, EpochRecord? Completed);
+public sealed record TrainingProgress(int Epoch, int Epochs, int Batch, int Batches, double ImagesPerSecond, EpochRecord? Completed)
+{
+    /// <summary>The run's time budget (<see cref="CnnOptions.TrainingTime"/>) when it sets the epochs; null otherwise.</summary>
+    public TimeSpan? TimeBudget { get; init; }
+
+    /// <summary>What is left of <see cref="TimeBudget"/> at this report; null without a budget.</summary>
+    public TimeSpan? TimeLeft { get; init; }
+}

@@ -35,6 +35,13 @@ internal static class KernelCheck
     private static readonly ConcurrentDictionary<(string Layer, ScalarType Type), string?> Verdicts = new();
 
     /// <summary>
+    /// For tests: given a layer's name (<c>features.block2.conv</c>) and its computation, what the check runs in its
+    /// place in the type under test, so that a test can make a layer compute wrong (the float64 reference runs the
+    /// real computation). Null in use. Flows with the caller's execution context; verdicts under it are not kept.
+    /// </summary>
+    internal static readonly AsyncLocal<Func<string, Func<Tensor, Tensor, Tensor>, Func<Tensor, Tensor, Tensor>>?> LayerUnderTest = new();
+
+    /// <summary>
     /// Null when every convolution of <paramref name="shape"/> has the channel counts oneDNN's kernels at the lifted
     /// level were measured right for (<see cref="RightChannelMultiple"/>); else the first that has not, named. Judged
     /// from the shape alone, before any kernel runs: once the level is lifted for the process it cannot go back, and
@@ -69,10 +76,11 @@ internal static class KernelCheck
             var layerType = type == ScalarType.Float32 || !MixedPrecision.ConvolutionInLowType((long)(height - k + 1) * (width - k + 1)) ? ScalarType.Float32 : type;
             // The first layer's input is the image, which needs no gradient.
             var (inChannels, inputGradient, h, w) = (channels, i > 0, height, width);
-            var problem = Verdicts.GetOrAdd(($"conv {inChannels}->{outChannels} k{k} {h}x{w} dx {inputGradient}", layerType),
-                _ => CheckConvolution(inChannels, outChannels, k, h, w, inputGradient, layerType));
+            var name = $"features.block{i + 1}.conv";
+            var problem = Verdict(($"conv {inChannels}->{outChannels} k{k} {h}x{w} dx {inputGradient}", layerType),
+                () => CheckConvolution(name, inChannels, outChannels, k, h, w, inputGradient, layerType));
             if (problem is not null)
-                return $"features.block{i + 1}.conv, Conv2d({inChannels}→{outChannels}, {k}×{k}) on {h}×{w}: {problem}";
+                return $"{name}, Conv2d({inChannels}→{outChannels}, {k}×{k}) on {h}×{w}: {problem}";
             (channels, height, width) = (outChannels, (height - k + 1) / shape.PoolSize, (width - k + 1) / shape.PoolSize);
         }
         var features = shape.FlattenSize(geometry);
@@ -81,16 +89,21 @@ internal static class KernelCheck
         {
             var (inFeatures, outFeatures) = (features, units[i]);
             var layerType = type == ScalarType.Float32 || !MixedPrecision.LinearInLowType((long)inFeatures * outFeatures) ? ScalarType.Float32 : type;
-            var problem = Verdicts.GetOrAdd(($"linear {inFeatures}->{outFeatures}", layerType), _ => CheckLinear(inFeatures, outFeatures, layerType));
+            var name = $"classifier.{(i < units.Length - 1 ? $"fc{i + 1}" : "out")}";
+            var problem = Verdict(($"linear {inFeatures}->{outFeatures}", layerType), () => CheckLinear(name, inFeatures, outFeatures, layerType));
             if (problem is not null)
-                return $"classifier.{(i < units.Length - 1 ? $"fc{i + 1}" : "out")}, Linear({inFeatures}→{outFeatures}): {problem}";
+                return $"{name}, Linear({inFeatures}→{outFeatures}): {problem}";
             features = outFeatures;
         }
         return null;
     }
 
+    // Kept for the process, but not when a test stands in for a layer.
+    private static string? Verdict((string Layer, ScalarType Type) key, Func<string?> check) =>
+        LayerUnderTest.Value is null ? Verdicts.GetOrAdd(key, _ => check()) : check();
+
     // At the layer's own image size: oneDNN chooses its kernels by shape.
-    private static string? CheckConvolution(int inChannels, int outChannels, int kernel, int height, int width, bool inputGradient, ScalarType type)
+    private static string? CheckConvolution(string name, int inChannels, int outChannels, int kernel, int height, int width, bool inputGradient, ScalarType type)
     {
         using var scope = NewDisposeScope();
         using var generator = new Generator(ProbeSeed);
@@ -98,32 +111,32 @@ internal static class KernelCheck
         var weight = randn(new long[] { outChannels, inChannels, kernel, kernel }, ScalarType.Float64, generator: generator)
             .mul_(1.0 / Math.Sqrt(inChannels * kernel * kernel));
         var upstream = randn(new long[] { ProbeBatch, outChannels, height - kernel + 1, width - kernel + 1 }, ScalarType.Float64, generator: generator);
-        return Compare((x, w) => nn.functional.conv2d(x, w), input, weight, upstream, inputGradient, type);
+        return Compare(name, (x, w) => nn.functional.conv2d(x, w), input, weight, upstream, inputGradient, type);
     }
 
-    private static string? CheckLinear(int inFeatures, int outFeatures, ScalarType type)
+    private static string? CheckLinear(string name, int inFeatures, int outFeatures, ScalarType type)
     {
         using var scope = NewDisposeScope();
         using var generator = new Generator(ProbeSeed);
         var input = randn(new long[] { ProbeBatch, inFeatures }, ScalarType.Float64, generator: generator);
         var weight = randn(new long[] { outFeatures, inFeatures }, ScalarType.Float64, generator: generator).mul_(1.0 / Math.Sqrt(inFeatures));
         var upstream = randn(new long[] { ProbeBatch, outFeatures }, ScalarType.Float64, generator: generator);
-        return Compare((x, w) => nn.functional.linear(x, w), input, weight, upstream, inputGradient: true, type);
+        return Compare(name, (x, w) => nn.functional.linear(x, w), input, weight, upstream, inputGradient: true, type);
     }
 
     /// <summary>Runs <paramref name="layer"/> in float64 and in <paramref name="type"/>; null when output and gradients agree.</summary>
-    private static string? Compare(Func<Tensor, Tensor, Tensor> layer, Tensor input, Tensor weight, Tensor upstream, bool inputGradient, ScalarType type)
+    private static string? Compare(string name, Func<Tensor, Tensor, Tensor> layer, Tensor input, Tensor weight, Tensor upstream, bool inputGradient, ScalarType type)
     {
-        (Tensor Output, Tensor WeightGradient, Tensor? InputGradient) Run(ScalarType t)
+        (Tensor Output, Tensor WeightGradient, Tensor? InputGradient) Run(ScalarType t, Func<Tensor, Tensor, Tensor> compute)
         {
             var x = input.to(t).detach().requires_grad_(inputGradient);
             var w = weight.to(t).detach().requires_grad_(true);
-            var output = layer(x, w).to(ScalarType.Float64);
+            var output = compute(x, w).to(ScalarType.Float64);
             output.mul(upstream).sum().backward();
             return (output.detach(), w.grad!.to(ScalarType.Float64), inputGradient ? x.grad!.to(ScalarType.Float64) : null);
         }
-        var reference = Run(ScalarType.Float64);
-        var probe = Run(type);
+        var reference = Run(ScalarType.Float64, layer);
+        var probe = Run(type, LayerUnderTest.Value is { } standIn ? standIn(name, layer) : layer);
         foreach (var (what, got, want) in new[] { ("output", probe.Output, reference.Output), ("weight gradient", probe.WeightGradient, reference.WeightGradient) }
             .Concat(inputGradient ? new[] { ("input gradient", probe.InputGradient!, reference.InputGradient!) } : []))
         {

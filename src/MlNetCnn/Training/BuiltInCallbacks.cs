@@ -19,12 +19,16 @@ internal sealed class ProgressCallback(IProgress<TrainingProgress> progress) : I
 {
     public void OnBatchEnd(TrainingContext context) =>
         progress.Report(new TrainingProgress(context.Epoch, context.Epochs, context.Batch, context.BatchesPerEpoch,
-            context.ImagesThisEpoch / Math.Max(context.SecondsThisEpoch, 1e-9), null));
+            context.ImagesThisEpoch / Math.Max(context.SecondsThisEpoch, 1e-9), null) { TimeBudget = context.TimeBudget, TimeLeft = context.TimeLeft });
 
     public void OnEpochEnd(TrainingContext context)
     {
         var record = context.LastEpoch!;
-        progress.Report(new TrainingProgress(context.Epoch, context.Epochs, context.BatchesPerEpoch, context.BatchesPerEpoch, record.ImagesPerSecond, record));
+        progress.Report(new TrainingProgress(context.Epoch, context.Epochs, context.BatchesPerEpoch, context.BatchesPerEpoch, record.ImagesPerSecond, record)
+        {
+            TimeBudget = context.TimeBudget,
+            TimeLeft = context.TimeLeft,
+        });
     }
 }
 
@@ -60,7 +64,7 @@ internal sealed class EarlyStoppingCallback(CnnOptions options, Action<string> l
         if (Tracker.EpochsWithoutImprovement >= patience)
         {
             log($"Early stopping after epoch {context.Epoch}: {options.EarlyStoppingMetric} has not improved for {patience} epochs; restoring epoch {Tracker.BestEpoch}.");
-            context.RequestStop();
+            context.RequestStop($"early stopping: {options.EarlyStoppingMetric} has not improved for {patience} epochs");
         }
     }
 

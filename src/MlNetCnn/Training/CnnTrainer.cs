@@ -34,13 +34,17 @@ internal sealed class CnnTrainer
     private readonly NetworkKind kind;
     private ImageGeometry geometry;
 
-    public CnnTrainer(IChannel channel, CnnOptions options, int seed, NetworkKind? kind = null)
+    public CnnTrainer(IChannel channel, CnnOptions options, int seed, NetworkKind? kind = null, Stopwatch? fitClock = null)
     {
         this.channel = channel;
         this.options = options;
         this.seed = seed;
         this.kind = kind ?? NetworkKind.Of(options);
+        this.fitClock = fitClock ?? Stopwatch.StartNew();
     }
+
+    // Started when Fit began: a time budget counts from there.
+    private readonly Stopwatch fitClock;
 
     /// <summary>Trains a new network on <paramref name="train"/>, measuring <paramref name="validation"/> after every epoch.</summary>
     public TrainingResult Fit(TrainingData train, ValidationData? validation)
@@ -87,8 +91,15 @@ internal sealed class CnnTrainer
         // The built-in policies are callbacks on the same seam as the user's, in this order: the schedule first (so
         // that a user's callback can override its rate), early stopping, checkpoints; then the user's; progress last.
         var threshold = new ThresholdCallback(this, network, validation);
+        // Passes over the validation rows after the last epoch: the threshold's choice.
+        var finalPasses = validation is not null && options.ThresholdSelection != ThresholdSelection.Fixed ? 1 : 0;
+        var budget = options.UsesTimeBudget ? new TimeBudgetCallback(options.TrainingTime!.Value, plan, finalPasses, channel.Info, channel.Warning) : null;
+        if (options.TrainingTime is not null && budget is null)
+            channel.Info($"Epochs = {options.Epochs} given: the time budget (TrainingTime) is not used.");
+        // The time budget comes first: it fixes the epochs, and sizes the schedule, before anyone reads them.
         ITrainingCallback[] callbacks =
         [
+            .. budget is null ? Array.Empty<ITrainingCallback>() : [budget],
             new ScheduleCallback(plan, options),
             earlyStopping,
             .. store is null ? Array.Empty<ITrainingCallback>() : [new CheckpointCallback(store, seed, fingerprint, plan, earlyStopping, optimizer, unreadable)],
@@ -98,10 +109,13 @@ internal sealed class CnnTrainer
             .. options.Progress is { } progress ? [new ProgressCallback(progress)] : Array.Empty<ITrainingCallback>(),
         ];
         var context = new TrainingContext(options.Epochs, BatchCount(train.TrainCount), options.LearningRate, history,
-            new TrainingNetwork(network), new TrainingOptimizer(optimizer), precision.Precision, precision.Reason) { Epoch = firstEpoch - 1 };
+            new TrainingNetwork(network), new TrainingOptimizer(optimizer), precision.Precision, precision.Reason, budget is null ? null : options.TrainingTime, fitClock)
+        {
+            Epoch = firstEpoch - 1,
+        };
         foreach (var callback in callbacks)
             callback.OnTrainingBegin(context);
-        for (var epoch = firstEpoch; epoch <= options.Epochs; epoch++)
+        for (var epoch = firstEpoch; epoch <= context.Epochs; epoch++)
         {
             var clock = Stopwatch.StartNew();
             context.BeginEpoch(epoch);
@@ -124,10 +138,10 @@ internal sealed class CnnTrainer
             };
             if (epoch == 1)
                 record = record.WithAlarms(inputAlarms);
-            record = record.WithAlarms(monitor.AfterEpoch(history, record, options.Epochs, pass.Peak with { UntrainedLoss = untrainedLoss }, LearningRateAdvice(rate)));
+            record = record.WithAlarms(monitor.AfterEpoch(history, record, context.Epochs, pass.Peak with { UntrainedLoss = untrainedLoss }, LearningRateAdvice(rate)));
             history.Add(record);
             context.EndEpoch();
-            channel.Info(record.Describe(options.Epochs));
+            channel.Info(record.Describe(context.Epochs));
             foreach (var alarm in record.Alarms.Where(a => a.Epoch == epoch))
                 Raise(alarm);
 
@@ -135,8 +149,8 @@ internal sealed class CnnTrainer
                 callback.OnEpochEnd(context);
             if (context.StopRequested)
             {
-                if (epoch < options.Epochs)
-                    channel.Info($"Training stopped after epoch {epoch} of {options.Epochs}, as a callback or early stopping asked.");
+                if (epoch < context.Epochs && budget?.StoppedAfter != epoch)
+                    channel.Info($"Training stopped after epoch {epoch} of {context.Epochs}, as {context.StopReason ?? "a callback"} asked.");
                 break;
             }
         }

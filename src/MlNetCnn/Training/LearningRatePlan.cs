@@ -9,9 +9,24 @@ internal sealed class LearningRatePlan
     public LearningRatePlan(CnnOptions options, bool hasValidation)
     {
         this.options = options;
+        Epochs = options.Epochs;
         Current = options.LearningRate;
         // Without validation rows, reduce-on-plateau watches the training loss.
         plateau = new MetricTracker(hasValidation ? options.EarlyStoppingMetric : ValidationMetric.Loss, options.EarlyStoppingMinDelta);
+    }
+
+    /// <summary>
+    /// The epochs the schedule spans (cosine anneals over them): <see cref="CnnOptions.Epochs"/>, or those a time budget
+    /// fixed (<see cref="SizeTo"/>). Epoch 1's rate does not depend on it under any schedule, so a budget can fix it
+    /// after timing epoch 1 and a run told those epochs from the start trains the same.
+    /// </summary>
+    public int Epochs { get; private set; }
+
+    /// <summary>Sizes the schedule to <paramref name="epochs"/> epochs.</summary>
+    public void SizeTo(int epochs)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(epochs, 1);
+        Epochs = epochs;
     }
 
     /// <summary>The rate reduce-on-plateau has reached.</summary>
@@ -29,7 +44,7 @@ internal sealed class LearningRatePlan
         {
             LearningRateSchedule.Constant => initial,
             LearningRateSchedule.Step => Math.Max(floor, initial * Math.Pow(options.StepGamma, (epoch - 1) / options.StepEpochs)),
-            LearningRateSchedule.Cosine => floor + (initial - floor) * (1 + Math.Cos(Math.PI * (epoch - 1) / options.Epochs)) / 2,
+            LearningRateSchedule.Cosine => floor + (initial - floor) * (1 + Math.Cos(Math.PI * (epoch - 1) / Epochs)) / 2,
             LearningRateSchedule.ReduceOnPlateau => Current,
             _ => throw new ArgumentOutOfRangeException(nameof(options), options.LearningRateSchedule, "Unknown learning-rate schedule."),
         };

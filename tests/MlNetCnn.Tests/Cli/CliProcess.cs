@@ -9,13 +9,16 @@ public sealed class CliProcess : IDisposable
     private readonly Task<string> stdout;
     private readonly Task<string> stderr;
 
-    private CliProcess(string[] args, IEnumerable<string>? unset = null, IReadOnlyDictionary<string, string>? set = null)
+    private CliProcess(string[] args, IReadOnlyDictionary<string, string?>? environment = null)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var name in unset ?? [])
-            start.Environment.Remove(name);
-        foreach (var (name, value) in set ?? new Dictionary<string, string>())
-            start.Environment[name] = value;
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            if (value is null)
+                start.Environment.Remove(name);
+            else
+                start.Environment[name] = value;
+        }
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "MlNetCnn.Cli.dll"));
         foreach (var arg in args)
             start.ArgumentList.Add(arg);
@@ -28,10 +31,14 @@ public sealed class CliProcess : IDisposable
     public static CliProcess Start(params string[] args) => new(args);
 
     /// <summary>Starts <c>mlnetcnn</c> with <paramref name="args"/>, without the variables <paramref name="unset"/> this process has.</summary>
-    public static CliProcess StartWithout(IEnumerable<string> unset, params string[] args) => new(args, unset);
+    public static CliProcess StartWithout(IEnumerable<string> unset, params string[] args) => new(args, unset.ToDictionary(n => n, _ => (string?)null));
+
+    /// <summary>Starts <c>mlnetcnn</c> with <paramref name="args"/>, its environment changed by <paramref name="environment"/> (a null value removes the variable).</summary>
+    public static CliProcess StartWith(IReadOnlyDictionary<string, string?> environment, params string[] args) => new(args, environment);
 
     /// <summary>Starts <c>mlnetcnn</c> with <paramref name="args"/>, without the variables <paramref name="unset"/> and with <paramref name="set"/>.</summary>
-    public static CliProcess StartWith(IEnumerable<string> unset, IReadOnlyDictionary<string, string> set, params string[] args) => new(args, unset, set);
+    public static CliProcess StartWith(IEnumerable<string> unset, IReadOnlyDictionary<string, string> set, params string[] args) =>
+        new(args, unset.Select(n => (n, (string?)null)).Concat(set.Select(p => (p.Key, (string?)p.Value))).ToDictionary(p => p.Item1, p => p.Item2));
 
     /// <summary>Whether the process has ended.</summary>
     public bool HasExited => process.HasExited;

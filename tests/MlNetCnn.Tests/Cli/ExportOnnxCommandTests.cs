@@ -22,29 +22,15 @@ public sealed class ExportOnnxCommandTests
         Assert.Contains($"input Features float [N, 1, {TinyImageFolder.Side}, {TinyImageFolder.Side}]", run.Out);
 
         var images = Directory.GetFiles(Path.Combine(fixture.Valid, "pos")).Concat(Directory.GetFiles(Path.Combine(fixture.Valid, "neg"))).Order().ToArray();
-        using var json = JsonDocument.Parse(CliRun.Of(["predict", "--model", fixture.Model, "--json", .. images]).Succeeded().Out);
-        var expected = json.RootElement.EnumerateArray().Select(e => e.GetProperty("probability").GetSingle()).ToArray();
-
-        // The model's own image steps (all but the network) make the features; ONNX Runtime scores them from the file.
-        var ml = new MLContext(seed: 0);
-        var model = (TransformerChain<ITransformer>)ml.Model.Load(fixture.Model, out _);
-        var steps = new TransformerChain<ITransformer>(model.Take(model.Count() - 1).ToArray());
-        var rows = ml.Data.LoadFromEnumerable(images.Select(p => new PathRow { ImagePath = p }).ToArray());
-        var features = steps.Transform(rows).GetColumn<float[]>("Features").ToArray();
-        using var session = new InferenceSession(onnx);
-        var side = TinyImageFolder.Side;
-        using var input = OrtValue.CreateTensorValueFromMemory(features.SelectMany(f => f).ToArray(), new long[] { features.Length, 1, side, side });
-        using var outputs = session.Run(new RunOptions(), new[] { "Features" }, new[] { input }, new[] { "Probability" });
-        var probabilities = outputs[0].GetTensorDataAsSpan<float>().ToArray();
+        var (expected, probabilities, meta) = ExportedOnnx.Score(fixture.Model, onnx, images);
 
         Assert.Equal(expected.Length, probabilities.Length);
         for (var i = 0; i < expected.Length; i++)
             Assert.True(Math.Abs(expected[i] - probabilities[i]) <= 1e-5, $"{images[i]}: predict {expected[i]}, ONNX {probabilities[i]}");
-        var meta = session.ModelMetadata.CustomMetadataMap;
+        var side = TinyImageFolder.Side;
         Assert.Equal("true", meta["mlnetcnn.grayscale"]);
         Assert.Contains($"{side}×{side}, Stretch", meta["mlnetcnn.resize"]);
         Assert.Contains("EXIF orientation applied", meta["mlnetcnn.image_step"]);
-        (model as IDisposable)?.Dispose();
     }
 
     [Fact]
@@ -77,10 +63,5 @@ public sealed class ExportOnnxCommandTests
         var notModel = Path.Combine(fixture.Valid, "labels.csv");
         CliRun.Of("export-onnx", "--model", notModel, "--out", Path.Combine(fixture.Out, "x.onnx")).FailedWith("is not an ML.NET model");
         CliRun.Of("predict", "--model", fixture.Model, "--scoring-threads", "0", Path.Combine(fixture.Valid, "pos")).FailedWith("--scoring-threads 0");
-    }
-
-    private sealed class PathRow
-    {
-        public string ImagePath { get; set; } = "";
     }
 }

@@ -166,7 +166,9 @@ public sealed class PhotoFolderTests : IClassFixture<PhotoFolderTests.Trained>
     {
         t.Run.Succeeded();
         using var sheet = SkiaSharp.SKBitmap.Decode(Path.Combine(t.Out, "errors.png"));
-        Assert.NotNull(sheet);
+        // Rows of 8 tiles of 112 + 3 × 14 pixels under a 36-pixel header, one tile per image metrics.json lists as wrong.
+        var wrong = Metrics(t.Out).GetProperty("mostConfidentlyWrong").GetArrayLength();
+        Assert.Equal((8 * 112, 36 + Math.Max(1, (wrong + 7) / 8) * (112 + 3 * 14)), (sheet.Width, sheet.Height));
         var options = Metrics(t.Out).GetProperty("training").GetProperty("options");
         Assert.Equal(2, options.GetProperty("Epochs").GetInt32());
         Assert.Equal("Stretch", options.GetProperty("Resize").GetString());
@@ -239,7 +241,12 @@ public sealed class PhotoFolderTests : IClassFixture<PhotoFolderTests.Trained>
         Assert.Contains("learning rate auto (range test first)", run.Out);
         var training = Metrics(output).GetProperty("training");
         var suggested = training.GetProperty("learningRateSearch").GetProperty("suggested").GetDouble();
-        Assert.True(training.GetProperty("learningRateSearch").GetProperty("batches").GetInt32() > 0);
+        _ = typeof(Microsoft.ML.Data.ImageLoadingTransformer).Assembly;
+        var model = new Microsoft.ML.MLContext().Model.Load(Path.Combine(output, "model.zip"), out _);
+        var search = model.FindCnn().Report.LearningRateSearch!;
+        (model as IDisposable)?.Dispose();
+        Assert.Equal(search.Curve.Count, training.GetProperty("learningRateSearch").GetProperty("batches").GetInt32());
+        Assert.Equal(search.SuggestedLearningRate, suggested);
         Assert.Equal(suggested, training.GetProperty("learningRate").GetDouble());
         Assert.Equal(suggested, Metrics(output).GetProperty("history")[0].GetProperty("learningRate").GetDouble());
         CliRun.Of(Trained.Args(t.Folder, t.Scratch("out"), "--lr", "fast")).FailedWith("--lr 'fast' is neither a number nor 'auto'");

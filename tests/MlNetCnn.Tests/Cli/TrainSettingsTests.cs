@@ -41,12 +41,12 @@ public sealed class TrainSettingsTests
     public void Help_says_what_each_flag_does_from_the_librarys_summary_and_the_command_lines_default()
     {
         Assert.All(TrainSettings.Catalog, s => Assert.False(string.IsNullOrWhiteSpace(s.Help), $"{s.Flag} has no help: is {s.Property.DeclaringType!.Name}'s XML documentation beside its assembly?"));
-        // CnnOptions.Epochs: "Passes over the training data. Default 10." The CLI's default is 8.
-        Assert.Contains("--epochs <epochs> [optimiser] Passes over the training data. Default 8.", Help);
-        Assert.DoesNotContain("Default 10.", Help);
+        // CnnOptions.BatchSize: "… Default 32." The CLI's default is 64.
+        Assert.Contains("--batch-size <batch-size> [optimiser] Images per training step and per scoring forward pass. At least 2 (batch norm needs two rows). Default 64.", Help);
+        Assert.DoesNotContain("Default 32.", Help);
         // A reference to another setting reads as its flag; the library's null as "not given".
         Assert.Contains("Ignored with --auto-learning-rate.", Help);
-        Assert.Contains("before training stops and the best epoch's weights are restored; not given: no early stopping.", Help);
+        Assert.Contains("A folder where each epoch's training state is saved; not given: none.", Help);
         Assert.Contains($"Options are grouped: {string.Join(" ", TrainSettings.Catalog.Groups.Select(g => $"[{g}]"))}.", Help);
     }
 

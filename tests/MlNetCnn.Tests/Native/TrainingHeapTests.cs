@@ -64,21 +64,71 @@ public sealed partial class TrainingHeapTests
     [Fact]
     public void Fit_says_which_malloc_settings_it_trains_under_and_restores_glibcs_when_it_ends()
     {
+        AssertThisProcessLeavesMallocToMlNetCnn();
         var ml = new MLContext(seed: 1);
         var log = new LogCapture(ml);
-        var own = TrainingHeap.Decline(Environment.GetEnvironmentVariable, glibc: true);
         long? inTraining = null;
         var options = SyntheticImages.FastOptions(1);
         options.Callbacks.Add(new OnFirstBatch(() => inTraining = NewMappings(LargeBlock)));
 
         new CnnEstimator(ml, options).Fit(SyntheticImages.DataView(ml, 40, 1)).Dispose();
 
-        Assert.Contains(own ?? TrainingHeap.Applied, log.Infos);
-        if (own is null)
+        Assert.Contains(TrainingHeap.Applied, log.Infos);
+        Assert.Equal(0, inTraining);
+        Assert.True(NewMappings(LargeBlock, count: 4) >= 2);
+    }
+
+    [Fact]
+    public async Task Of_two_concurrent_fits_the_first_to_end_leaves_the_policy_to_the_other_and_the_last_restores_glibcs()
+    {
+        AssertThisProcessLeavesMallocToMlNetCnn();
+        var timeout = TimeSpan.FromMinutes(2);
+        using var firstTraining = new ManualResetEventSlim();
+        using var secondEnded = new ManualResetEventSlim();
+        long? firstAfterSecondEnded = null;
+        var first = SyntheticImages.FastOptions(1);
+        // The first Fit holds its first batch until the second Fit, begun and ended meanwhile, has returned.
+        first.Callbacks.Add(new OnFirstBatch(() =>
         {
-            Assert.Equal(0, inTraining);
-            Assert.True(NewMappings(LargeBlock, count: 4) >= 2);
+            firstTraining.Set();
+            Assert.True(secondEnded.Wait(timeout), "the second Fit did not end");
+            firstAfterSecondEnded = NewMappings(LargeBlock);
+        }));
+        var firstFit = Task.Run(() =>
+        {
+            var ml = new MLContext(seed: 1);
+            new CnnEstimator(ml, first).Fit(SyntheticImages.DataView(ml, 40, 1)).Dispose();
+        });
+        try
+        {
+            Assert.True(firstTraining.Wait(timeout), "the first Fit did not reach its first batch");
+            var ml = new MLContext(seed: 2);
+            long? secondInTraining = null;
+            var second = SyntheticImages.FastOptions(1);
+            second.Callbacks.Add(new OnFirstBatch(() => secondInTraining = NewMappings(LargeBlock)));
+            new CnnEstimator(ml, second).Fit(SyntheticImages.DataView(ml, 40, 2)).Dispose();
+            Assert.Equal(0, secondInTraining);
         }
+        finally
+        {
+            secondEnded.Set();
+            await firstFit.WaitAsync(timeout);
+        }
+
+        // The second Fit's end left the policy in force for the first; the first's end, the last, restored glibc's.
+        Assert.Equal(0, firstAfterSecondEnded);
+        Assert.True(NewMappings(LargeBlock, count: 4) >= 2);
+    }
+
+    /// <summary>
+    /// These tests show the policy in force, which a process with its own malloc settings keeps out: such a process
+    /// fails them saying so, rather than passing them without showing anything.
+    /// </summary>
+    private static void AssertThisProcessLeavesMallocToMlNetCnn()
+    {
+        var own = TrainingHeap.Decline(Environment.GetEnvironmentVariable, glibc: true);
+        Assert.True(own is null, $"This test process keeps its own malloc settings ({own}), so MlNetCnn's policy cannot be shown in it: " +
+            $"run the tests without {string.Join(", ", TrainingHeap.GlibcVariables)}, glibc.malloc tunables or {TrainingHeap.OptOutVariable}=default.");
     }
 
     /// <summary>How many new mappings <paramref name="count"/> blocks of <paramref name="size"/>, held at once, took.</summary>

@@ -58,21 +58,59 @@ public sealed class CustomNetworkTests
         var epochsSeen = new List<int>();
         var options = Options(CustomNetwork.FromTorchScript(Fixture("small_net.pt")), epochs: 6);
         options.ValidationSet = valid;
-        options.EarlyStoppingPatience = 3;
+        // No epoch after the first can lower the validation loss by a whole nat (an untrained network's is ln 2): early
+        // stopping, and nothing else, ends the run after epoch 1 + patience, and restores epoch 1. The callback only records.
+        options.EarlyStoppingPatience = 2;
+        options.EarlyStoppingMinDelta = 1;
         options.ThresholdSelection = ThresholdSelection.MaxF1;
-        options.Callbacks.Add(new RecordingCallback(epochsSeen, stopAfter: 4));
+        options.Callbacks.Add(new RecordingCallback(epochsSeen));
+        var log = new LogCapture(ml);
 
         using var model = new CnnEstimator(ml, options).Fit(train);
-        var metrics = ml.BinaryClassification.Evaluate(model.Transform(valid));
 
-        Assert.Equal(new[] { 1, 2, 3, 4 }, epochsSeen);
-        Assert.Equal(4, model.Report.History.Count);
+        Assert.Equal(new[] { 1, 2, 3 }, epochsSeen);
+        Assert.Equal(3, model.Report.History.Count);
+        Assert.Equal(1, model.Report.BestEpoch);
+        Assert.Contains("Early stopping after epoch 3: Loss has not improved for 2 epochs; restoring epoch 1.", log.Infos);
         Assert.True(model.Report.History[^1].TrainingLoss < model.Report.History[0].TrainingLoss, $"the loss did not fall: {model.Report.History[0].TrainingLoss} → {model.Report.History[^1].TrainingLoss}");
-        Assert.True(metrics.Accuracy > 0.9, $"accuracy {metrics.Accuracy}");
+        // Epoch 1's weights, as a one-epoch run leaves them.
+        using (var oneEpoch = new CnnEstimator(ml, Options(CustomNetwork.FromTorchScript(Fixture("small_net.pt")), epochs: 1)).Fit(train))
+            Assert.Equal(Scores.Column(oneEpoch.Transform(valid)), Scores.Column(model.Transform(valid)));
+
+        // The threshold is the one of highest F1 on the validation images, midway between two adjacent probabilities.
+        var probabilities = Scores.Column(model.Transform(valid), CnnTransformer.ProbabilityColumnName);
+        var labels = valid.GetColumn<bool>(nameof(ImageRow.Label)).ToArray();
+        var (threshold, f1) = HighestF1(probabilities, labels);
+        Assert.Equal(threshold, model.Threshold, 1e-6);
+        Assert.Contains($"Threshold chosen on validation by MaxF1: {model.Threshold:G6}.", log.Infos);
+        Assert.Equal(f1, F1(probabilities, labels, model.Threshold));
+        Assert.True(f1 > 0.9, $"F1 {f1}");
         Assert.True(model.HasCustomNetwork);
         Assert.Null(model.Network);
         Assert.StartsWith("TorchScript module", model.NetworkDescription);
         Assert.Equal(ScoringEngine.LibTorch, model.ScoringEngine);
+    }
+
+    /// <summary>F1 when a probability at or above <paramref name="threshold"/> is predicted positive.</summary>
+    private static double F1(float[] probabilities, bool[] labels, float threshold)
+    {
+        int tp = 0, fp = 0, fn = 0;
+        for (var i = 0; i < labels.Length; i++)
+        {
+            var predicted = probabilities[i] >= threshold;
+            if (predicted && labels[i]) tp++;
+            else if (predicted) fp++;
+            else if (labels[i]) fn++;
+        }
+        return tp == 0 ? 0 : 2.0 * tp / (2.0 * tp + fp + fn);
+    }
+
+    /// <summary>By trying every cut: the lowest threshold of highest F1, midway between adjacent distinct probabilities, and that F1.</summary>
+    private static (float Threshold, double F1) HighestF1(float[] probabilities, bool[] labels)
+    {
+        var distinct = probabilities.Distinct().Order().ToArray();
+        var cuts = distinct.Zip(distinct.Skip(1), (low, high) => low + (high - low) / 2).Prepend(0f).Append(MathF.BitIncrement(distinct[^1]));
+        return cuts.Select(t => (Threshold: t, F1: F1(probabilities, labels, t))).MaxBy(c => c.F1);
     }
 
     [Fact]

@@ -4,6 +4,11 @@ using MlNetCnn.Precisions;
 
 namespace MlNetCnn.Tests.Precisions;
 
+/// <summary>
+/// PrecisionChoice's decision table: what it resolves to given made-up verdicts of the machine (BFloat16Support) and of
+/// the kernel check. That the real check finds a wrong layer, and that Fit and scoring act on what it finds, is
+/// KernelCheckFaultTests' and ScoringPrecisionTests' to show.
+/// </summary>
 public sealed class PrecisionChoiceTests
 {
     private static readonly BFloat16Support.Verdict Native = new(true, "the CPU has avx512_bf16");
@@ -11,7 +16,7 @@ public sealed class PrecisionChoiceTests
     private const string WrongLayer = "features.block2.conv, Conv2d(20→50, 5×5): the BFloat16 input gradient is 30% off";
 
     [Fact]
-    public void Auto_is_bfloat16_where_it_is_native_and_its_kernels_are_right()
+    public void Given_a_native_machine_and_no_wrong_layer_Auto_resolves_to_bfloat16()
     {
         var choice = PrecisionChoice.Resolve(Precision.Auto, Native, () => null);
         Assert.Equal(Precision.BFloat16, choice.Precision);
@@ -19,7 +24,7 @@ public sealed class PrecisionChoiceTests
     }
 
     [Fact]
-    public void Auto_is_float32_where_bfloat16_is_not_native_without_running_the_kernel_check()
+    public void Given_a_machine_that_is_not_native_Auto_resolves_to_float32_without_asking_the_kernel_check()
     {
         var choice = PrecisionChoice.Resolve(Precision.Auto, Capped, () => throw new InvalidOperationException("not to be run"));
         Assert.Equal(Precision.Float32, choice.Precision);
@@ -27,7 +32,7 @@ public sealed class PrecisionChoiceTests
     }
 
     [Fact]
-    public void Auto_falls_back_to_float32_when_the_bfloat16_kernels_compute_a_layer_wrong()
+    public void Given_a_wrong_layer_from_the_kernel_check_Auto_resolves_to_float32_naming_it()
     {
         var choice = PrecisionChoice.Resolve(Precision.Auto, Native, () => WrongLayer);
         Assert.Equal(Precision.Float32, choice.Precision);
@@ -35,7 +40,7 @@ public sealed class PrecisionChoiceTests
     }
 
     [Fact]
-    public void BFloat16_is_refused_naming_the_layer_when_its_kernels_compute_it_wrong()
+    public void Given_a_wrong_layer_from_the_kernel_check_BFloat16_is_refused_naming_it()
     {
         var error = Assert.Throws<ArgumentException>(() => PrecisionChoice.Resolve(Precision.BFloat16, Native, () => WrongLayer));
         Assert.Equal(nameof(CnnOptions.Precision), error.ParamName);
@@ -43,7 +48,7 @@ public sealed class PrecisionChoiceTests
     }
 
     [Fact]
-    public void BFloat16_where_it_is_not_native_runs_and_says_it_will_be_slower()
+    public void Given_a_machine_that_is_not_native_and_no_wrong_layer_BFloat16_resolves_to_bfloat16_saying_it_will_be_slower()
     {
         var choice = PrecisionChoice.Resolve(Precision.BFloat16, Capped, () => null);
         Assert.Equal(Precision.BFloat16, choice.Precision);
@@ -51,7 +56,7 @@ public sealed class PrecisionChoiceTests
     }
 
     [Fact]
-    public void Float32_never_runs_the_kernel_check()
+    public void Float32_resolves_without_asking_the_kernel_check()
     {
         var choice = PrecisionChoice.Resolve(Precision.Float32, Native, () => throw new InvalidOperationException("not to be run"));
         Assert.Equal(Precision.Float32, choice.Precision);
@@ -61,7 +66,7 @@ public sealed class PrecisionChoiceTests
     private static readonly Func<string?> NotToBeRun = () => throw new InvalidOperationException("not to be run");
 
     [Fact]
-    public void Scoring_a_bfloat16_training_with_LibTorch_is_bfloat16_where_it_is_native_and_its_kernels_are_right()
+    public void Given_a_native_machine_and_no_wrong_layer_LibTorch_scores_a_bfloat16_training_in_bfloat16()
     {
         var choice = PrecisionChoice.ForScoring(Precision.Auto, Precision.BFloat16, builtIn: true, ScoringEngine.LibTorch, () => Native, () => null);
         Assert.Equal(Precision.BFloat16, choice.Precision);
@@ -70,7 +75,7 @@ public sealed class PrecisionChoiceTests
     }
 
     [Fact]
-    public void Scoring_a_bfloat16_training_is_float32_where_it_is_not_native_without_running_the_kernel_check()
+    public void Given_a_machine_that_is_not_native_a_bfloat16_training_scores_in_float32_without_asking_the_kernel_check()
     {
         var choice = PrecisionChoice.ForScoring(Precision.Auto, Precision.BFloat16, builtIn: true, ScoringEngine.LibTorch, () => Capped, NotToBeRun);
         Assert.Equal(Precision.Float32, choice.Precision);
@@ -78,7 +83,7 @@ public sealed class PrecisionChoiceTests
     }
 
     [Fact]
-    public void Scoring_falls_back_to_float32_naming_the_layer_when_the_bfloat16_kernels_compute_it_wrong()
+    public void Given_a_wrong_layer_from_the_kernel_check_scoring_falls_back_to_float32_naming_it()
     {
         var choice = PrecisionChoice.ForScoring(Precision.Auto, Precision.BFloat16, builtIn: true, ScoringEngine.LibTorch, () => Native, () => WrongLayer);
         Assert.Equal(Precision.Float32, choice.Precision);
@@ -86,7 +91,7 @@ public sealed class PrecisionChoiceTests
     }
 
     [Fact]
-    public void Onnx_Runtime_scores_in_float32_without_asking_the_machine_and_says_which_engine_would_not()
+    public void Onnx_Runtime_scores_in_float32_without_asking_the_machine_or_the_kernel_check_and_names_the_engine_that_would_not()
     {
         var choice = PrecisionChoice.ForScoring(Precision.Auto, Precision.BFloat16, builtIn: true, ScoringEngine.OnnxRuntime, NotToBeAsked, NotToBeRun);
         Assert.Equal(Precision.Float32, choice.Precision);
@@ -114,7 +119,7 @@ public sealed class PrecisionChoiceTests
     }
 
     [Fact]
-    public void BFloat16_asked_for_scores_a_float32_training_in_bfloat16_where_it_is_native_and_right()
+    public void Given_a_native_machine_and_no_wrong_layer_BFloat16_asked_for_scores_a_float32_training_in_bfloat16()
     {
         var choice = PrecisionChoice.ForScoring(Precision.BFloat16, Precision.Float32, builtIn: true, ScoringEngine.LibTorch, () => Native, () => null);
         Assert.Equal(Precision.BFloat16, choice.Precision);
@@ -132,7 +137,7 @@ public sealed class PrecisionChoiceTests
     private const string WrongFloat32Layer = "features.block1.conv, Conv2d(3→20, 5×5) on 36×36: the Float32 input gradient is 25% off";
 
     [Fact]
-    public void Under_a_lifted_cap_float32_is_checked_and_refused_naming_the_layer()
+    public void Given_a_wrong_float32_layer_under_a_lifted_cap_Float32_is_refused_naming_it()
     {
         var error = Assert.Throws<ArgumentException>(() => PrecisionChoice.Resolve(Precision.Float32, Native, () => null, () => WrongFloat32Layer));
         Assert.Equal(nameof(CnnOptions.Precision), error.ParamName);
@@ -143,7 +148,7 @@ public sealed class PrecisionChoiceTests
     }
 
     [Fact]
-    public void Under_a_lifted_cap_auto_falls_back_to_float32_only_where_float32_is_right()
+    public void Given_wrong_layers_under_a_lifted_cap_Auto_falls_back_to_float32_only_where_the_float32_check_finds_none()
     {
         Assert.Throws<ArgumentException>(() => PrecisionChoice.Resolve(Precision.Auto, Native, () => WrongLayer, () => WrongFloat32Layer));
         var choice = PrecisionChoice.Resolve(Precision.Auto, Native, () => WrongLayer, () => null);
@@ -160,7 +165,7 @@ public sealed class PrecisionChoiceTests
     }
 
     [Fact]
-    public void Under_a_lifted_cap_LibTorch_float32_scoring_is_refused_where_it_could_be_wrong()
+    public void Given_a_wrong_float32_layer_or_a_custom_network_under_a_lifted_cap_LibTorch_float32_scoring_is_refused()
     {
         var float32 = new PrecisionChoice(Precision.Float32, "Scoring in Float32, as trained.");
 

@@ -65,9 +65,9 @@ public sealed class ScoringThreadsTests : IClassFixture<ShippedImagesModel>
 
         // .NET counts one core where a cgroup CPU quota of one CPU applies (measured); DOTNET_PROCESSOR_COUNT says the
         // same without one. libtorch's own default counts the affinity mask, and is lowered to it.
-        var threads = ScoringProbe.ActiveThreadsOnFeatures(path, features, new Dictionary<string, string> { ["DOTNET_PROCESSOR_COUNT"] = "1" });
+        var threads = ScoringProbe.ActiveThreadsOnFeatures(path, features, new Dictionary<string, string?> { ["DOTNET_PROCESSOR_COUNT"] = "1" });
 
         Assert.Equal(1, threads);
-        Assert.Equal(Environment.ProcessorCount, ScoringProbe.ActiveThreadsOnFeatures(path, features, new Dictionary<string, string>()));
+        Assert.Equal(Environment.ProcessorCount, ScoringProbe.ActiveThreadsOnFeatures(path, features, new Dictionary<string, string?>()));
     }
 }

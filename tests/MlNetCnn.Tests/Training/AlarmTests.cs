@@ -80,7 +80,7 @@ public sealed class AlarmTests
         Assert.Equal(AlarmCodes.Diverged, error.Alarm.Code);
         Assert.Equal(AlarmSeverity.Error, error.Alarm.Severity);
         Assert.Matches(@"^CNN004 diverged: the loss became (NaN|∞|-∞|Infinity|-Infinity) at epoch 1, batch \d+ of 6\.", error.Message);
-        Assert.Contains("learning rate too high", error.Message);
+        Assert.Contains($"a learning rate too high ({options.LearningRate:G3}: try 10 times lower)", error.Message);
         Assert.Contains("scaleImage", error.Message);
     }
 
@@ -93,6 +93,7 @@ public sealed class AlarmTests
 
         Assert.Equal(AlarmCodes.Diverged, error.Alarm.Code);
         Assert.Contains("learnability check", error.Message);
+        Assert.Contains($"a learning rate too high ({options.LearningRate:G3}: try 10 times lower)", error.Message);
         Assert.Empty(error.History);
     }
 

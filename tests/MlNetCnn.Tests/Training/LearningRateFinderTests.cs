@@ -11,10 +11,15 @@ public sealed class LearningRateFinderTests
     public void The_range_test_raises_the_rate_exponentially_and_suggests_a_tenth_of_the_rate_at_the_lowest_smoothed_loss()
     {
         var ml = new MLContext(seed: 1);
-        var result = new CnnEstimator(ml, SyntheticImages.FastOptions()).FindLearningRate(SyntheticImages.DataView(ml, 96, 1), 1e-5, 1, 40);
+        var estimator = new CnnEstimator(ml, SyntheticImages.FastOptions());
+        var data = SyntheticImages.DataView(ml, 96, 1);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var result = estimator.FindLearningRate(data, 1e-5, 1, 40);
+        var outside = clock.Elapsed.TotalSeconds;
 
         Assert.Equal(result.Batches, result.Curve.Count);
-        Assert.InRange(result.Batches, 2, 40);
+        // A test that did not blow up ran every batch it was given.
+        Assert.True(result.StoppedEarly || result.Batches == 40, $"{result.Batches} batches, not stopped early");
         Assert.Equal(1e-5, result.Curve[0].LearningRate, 12);
         // Each step multiplies the rate by the same factor, 1e5^(1/39).
         var growth = Math.Pow(1e5, 1.0 / 39);
@@ -23,25 +28,55 @@ public sealed class LearningRateFinderTests
         var lowest = result.Curve.MinBy(p => p.SmoothedLoss)!;
         Assert.Equal(lowest.LearningRate, result.MinimumLossLearningRate);
         Assert.Equal(lowest.LearningRate / 10, result.SuggestedLearningRate);
-        // The first smoothed value is the first loss (bias-corrected), and the loss fell: the synthetic classes are easy.
-        Assert.Equal(result.Curve[0].Loss, result.Curve[0].SmoothedLoss, 12);
+        // The loss fell: the synthetic classes are easy.
         Assert.True(lowest.SmoothedLoss < result.Curve[0].SmoothedLoss * 0.8, $"lowest smoothed loss {lowest.SmoothedLoss}, first {result.Curve[0].SmoothedLoss}");
-        Assert.True(result.Seconds > 0);
+        // The test's own time, within the call's: reading 96 tiny rows is a small part of it.
+        Assert.InRange(result.Seconds, outside / 4, outside);
     }
 
     [Fact]
-    public void The_range_test_stops_early_when_the_loss_blows_up()
+    public void The_smoothed_loss_is_the_bias_corrected_moving_average_of_the_batch_losses_over_about_10_batches()
+    {
+        var ml = new MLContext(seed: 1);
+        var result = new CnnEstimator(ml, SyntheticImages.FastOptions()).FindLearningRate(SyntheticImages.DataView(ml, 96, 1), 1e-5, 1, 40);
+
+        // fastai's lr_find smoothing (avg = β·avg + (1 − β)·loss, divided by 1 − β^n), with β = 0.9: about the last 10
+        // batches (LearningRateFinder.Smoothing says why not fastai's 0.98).
+        const double beta = 0.9;
+        double average = 0;
+        for (var i = 0; i < result.Curve.Count; i++)
+        {
+            average = beta * average + (1 - beta) * result.Curve[i].Loss;
+            Assert.Equal(average / (1 - Math.Pow(beta, i + 1)), result.Curve[i].SmoothedLoss, 9);
+        }
+        // Smoothing changed the curve: the raw losses jump about more than the smoothed ones.
+        static double Roughness(IEnumerable<double> values) => values.Zip(values.Skip(1), (a, b) => Math.Abs(b - a)).Sum();
+        Assert.True(Roughness(result.Curve.Select(p => p.Loss)) > 1.5 * Roughness(result.Curve.Select(p => p.SmoothedLoss)));
+    }
+
+    [Fact]
+    public void The_range_test_stops_at_the_first_batch_whose_smoothed_loss_is_over_4_times_the_lowest()
     {
         var ml = new MLContext(seed: 1);
         var options = SyntheticImages.FastOptions();
-        var result = new CnnEstimator(ml, options).FindLearningRate(SyntheticImages.DataView(ml, 96, 1), 1e-4, 1e8, 200);
+        // From 0.01 to 100: the synthetic classes are fitted (losses near 0) until a rate near 1 throws the network out,
+        // and the smoothed loss rises to about 5 times its lowest (measured): a stop at 4 times, not at 10 or 40.
+        var result = new CnnEstimator(ml, options).FindLearningRate(SyntheticImages.DataView(ml, 96, 1), 1e-2, 1e2, 100);
 
         Assert.True(result.StoppedEarly);
-        Assert.True(result.Batches < 200, $"{result.Batches} batches");
-        var last = result.Curve[^1];
-        // Either the last loss was more than 4 times the lowest, or the next one was not finite (and is not in the curve).
+        Assert.True(result.Batches < 100, $"{result.Batches} batches");
         Assert.All(result.Curve, p => Assert.True(double.IsFinite(p.Loss)));
-        Assert.True(result.SuggestedLearningRate < last.LearningRate);
+        // Every batch before the last stayed within 4 times the lowest smoothed loss so far (so the test went on); the
+        // last did not (so it stopped there).
+        var lowest = double.PositiveInfinity;
+        for (var i = 0; i < result.Curve.Count; i++)
+        {
+            var smoothed = result.Curve[i].SmoothedLoss;
+            lowest = Math.Min(lowest, smoothed);
+            Assert.True(i == result.Curve.Count - 1 ? smoothed > 4 * lowest : smoothed <= 4 * lowest,
+                $"batch {i + 1} of {result.Curve.Count}: smoothed loss {smoothed}, lowest so far {lowest}");
+        }
+        Assert.Equal(result.Curve.MinBy(p => p.SmoothedLoss)!.LearningRate / 10, result.SuggestedLearningRate);
     }
 
     [Fact]
@@ -130,7 +165,7 @@ public sealed class LearningRateFinderTests
 
         var search = t.Report.LearningRateSearch!;
         Assert.Equal(search.SuggestedLearningRate, t.Report.History[0].LearningRate);
-        Assert.InRange(search.Batches, 2, CnnEstimator.FinderMaxBatches);
+        Assert.True(search.StoppedEarly || search.Batches == CnnEstimator.FinderMaxBatches, $"{search.Batches} batches, not stopped early");
         var last = t.Report.History[^1].Validation!;
         var correct = (int)Math.Round(last.Accuracy * last.Count);
         Assert.True(correct >= bestByHandCorrect - last.Count / 100,
