@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.OnnxRuntime;
 using MlNetCnn.Tests.Support;
+using MlNetCnn.Persistence;
 
 namespace MlNetCnn.Tests.Onnx;
 
@@ -68,7 +69,7 @@ public sealed class OnnxExportTests : IClassFixture<ShippedImagesModel>
         Assert.Equal("36", meta["mlnetcnn.height"]);
         Assert.Equal("36", meta["mlnetcnn.width"]);
         Assert.Equal(m.Cnn.Threshold, float.Parse(meta["mlnetcnn.threshold"], System.Globalization.CultureInfo.InvariantCulture));
-        Assert.Equal("0x0001000A", meta["mlnetcnn.model_format"]);
+        Assert.Equal(CnnModelFormat.VersionText, meta["mlnetcnn.model_format"]);
         Assert.StartsWith($"scale {1f / 255:R}, offset 0", meta["mlnetcnn.pixel_scaling"]);
         Assert.Contains("36×36", meta["mlnetcnn.resize"]);
         Assert.Equal("false", meta["mlnetcnn.grayscale"]);
